@@ -1,0 +1,55 @@
+# Thin wrapper around meson: `make check`, `make demo`, `make bench`.
+# Everything real lives in meson.build and the scripts under tools/ and tests/.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+MESON      ?= meson
+
+.PHONY: all deps setup compile check check-asan check-fuzz demo bench fuzz format clean
+
+all: compile
+
+deps:
+	@tools/install-deps
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	$(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+
+setup: deps $(BUILD)/build.ninja
+
+compile: setup
+	$(MESON) compile -C $(BUILD)
+
+# Every suite in the normal build, then again with ASan/UBSan, then the fuzz targets
+# under libFuzzer over their corpora.
+check: compile
+	$(MESON) test -C $(BUILD) --print-errorlogs
+	$(MAKE) check-asan
+	$(MAKE) check-fuzz
+
+check-asan: deps $(ASAN_BUILD)/build.ninja
+	$(MESON) compile -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --no-suite fuzz-smoke
+
+check-fuzz: deps $(FUZZ_BUILD)/build.ninja
+	$(MESON) compile -C $(FUZZ_BUILD)
+	$(MESON) test -C $(FUZZ_BUILD) --print-errorlogs --suite fuzz-smoke
+
+demo: compile
+	tools/demo
+
+bench: compile
+	bench/run-all
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

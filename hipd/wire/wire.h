@@ -1,0 +1,234 @@
+/* HIP packet codec: parse a received packet into header + parameter views, build
+ * outgoing packets parameter by parameter, checksums. No protocol decisions here. */
+#ifndef HIPSIP_WIRE_H
+#define HIPSIP_WIRE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/cursor.h"
+#include "hip_proto.h"
+
+/* Errors of the codec, returned negated (like -errno); hip_wire_strerror names them. */
+enum hip_wire_err {
+	HIPW_ETRUNC = 2000,	 /* buffer shorter than the header or a TLV header */
+	HIPW_ELENGTH,		 /* a length field points past the end of the packet */
+	HIPW_EHDRLEN,		 /* header length disagrees with the buffer length */
+	HIPW_EZEROLEN,		 /* a parameter that needs contents has none, or a list is empty */
+	HIPW_EPADDING,		 /* a parameter's padded length runs past the packet */
+	HIPW_EORDER,		 /* parameters not in ascending type order */
+	HIPW_ECRITICAL,		 /* unknown critical parameter (type in hip_msg.bad_type) */
+	HIPW_ECHECKSUM,		 /* checksum mismatch */
+	HIPW_EVERSION,		 /* version is not 2 */
+	HIPW_EFIXED,		 /* fixed bits of the header or next-header wrong */
+	HIPW_ETOOMANY,		 /* more parameters than HIP_MSG_MAX_PARAMS */
+	HIPW_EPARAM,		 /* a parameter's contents are malformed */
+	HIPW_EMISSING,		 /* a parameter the caller asked for is absent */
+	HIPW_ELAST,
+};
+
+const char *hip_wire_strerror(int err);
+
+#define HIP_MSG_MAX_PARAMS 64
+
+/* A view of one parameter inside a received packet. */
+struct hip_param {
+	uint16_t type;
+	uint16_t len;	    /* Length field: contents only */
+	const uint8_t *val; /* contents, len bytes */
+	size_t off;	    /* offset of the TLV's Type field from the start of the packet */
+	size_t total;	    /* Type + Length + contents + padding */
+};
+
+struct hip_msg {
+	uint8_t next_hdr;
+	uint8_t type;
+	uint8_t version;
+	uint16_t checksum;
+	uint16_t controls;
+	struct in6_addr hit_s;
+	struct in6_addr hit_r;
+	const uint8_t *raw; /* the whole packet (not owned) */
+	size_t len;	    /* (header length + 1) * 8 */
+	size_t nparams;
+	struct hip_param params[HIP_MSG_MAX_PARAMS];
+	uint16_t bad_type; /* with -HIPW_ECRITICAL or -HIPW_EORDER: the offending type */
+};
+
+/* Parses and validates the framing of a packet: header fields, TLV lengths,
+ * padding, ascending order (same types consecutive), unknown critical types.
+ * Does not verify the checksum (see hip_checksum_verify). */
+int hip_msg_parse(const uint8_t *buf, size_t len, struct hip_msg *m);
+/* Whether this implementation knows a parameter type (critical-bit check). */
+bool hip_param_known(uint16_t type);
+const struct hip_param *hip_msg_find(const struct hip_msg *m, uint16_t type);
+/* The next parameter of the same type after prev (for repeated types), or NULL. */
+const struct hip_param *hip_msg_find_next(const struct hip_msg *m, const struct hip_param *prev);
+const char *hip_packet_type_name(uint8_t type);
+const char *hip_param_type_name(uint16_t type);
+
+/* Checksum (RFC 7401 section 5.1.1) over the IPv4 or IPv6 pseudo-header with
+ * next header 139. src/dst are AF_INET or AF_INET6 sockaddrs. The checksum
+ * field of pkt is treated as zero. Returns the value to put in the field. */
+uint16_t hip_checksum(const uint8_t *pkt, size_t len, const struct sockaddr *src,
+		      const struct sockaddr *dst);
+/* 0 if the packet's checksum matches, -HIPW_ECHECKSUM otherwise. */
+int hip_checksum_verify(const uint8_t *pkt, size_t len, const struct sockaddr *src,
+			const struct sockaddr *dst);
+
+/* ---- building ---- */
+
+/* Starts a packet in w: writes the 40-byte header with length and checksum zero. */
+int hip_build_start(struct wbuf *w, uint8_t type, uint16_t controls, const struct in6_addr *hit_s,
+		    const struct in6_addr *hit_r);
+/* Appends a TLV with contents and zero padding; the caller keeps ascending order. */
+int hip_build_param(struct wbuf *w, uint16_t type, const void *val, size_t len);
+/* Starts a TLV whose contents the caller writes next with wbuf_*; returns the
+ * TLV offset for hip_build_param_end, which fills Length and pads. */
+int hip_build_param_begin(struct wbuf *w, uint16_t type, size_t *tlv_off);
+int hip_build_param_end(struct wbuf *w, size_t tlv_off);
+/* Sets the header length field to cover w->len bytes (must be a multiple of 8). */
+int hip_build_set_len(struct wbuf *w);
+/* Sets the header length field to cover only the first len bytes of w (for
+ * MAC/signature input) without changing w->len. */
+int hip_build_set_len_to(uint8_t *pkt, size_t len);
+/* Writes the checksum: over the pseudo-header, or zero when src is NULL (UDP). */
+void hip_build_checksum(uint8_t *pkt, size_t len, const struct sockaddr *src,
+			const struct sockaddr *dst);
+
+/* ---- typed parameters: decode from a view (validating lengths), encode into w ---- */
+
+#define HIP_RHASH_MAX	    64 /* SHA-384 digest is 48; room for future suites */
+#define HIP_MAX_LIST	    32
+#define HIP_HI_MAX	    1024
+#define HIP_DH_PUB_MAX	    512 /* 4096-bit MODP */
+#define HIP_SIG_MAX	    512
+
+struct hip_p_r1_counter {
+	uint64_t generation;
+};
+
+struct hip_p_puzzle {
+	uint8_t k;
+	uint8_t lifetime;
+	uint16_t opaque;
+	uint8_t i[HIP_RHASH_MAX];
+	size_t i_len; /* RHASH length of the Responder's HIT suite */
+};
+
+struct hip_p_solution {
+	uint8_t k;
+	uint16_t opaque;
+	uint8_t i[HIP_RHASH_MAX];
+	uint8_t j[HIP_RHASH_MAX];
+	size_t ij_len;
+};
+
+struct hip_p_list8 { /* DH_GROUP_LIST, HIT_SUITE_LIST */
+	uint8_t ids[HIP_MAX_LIST];
+	size_t n;
+};
+
+struct hip_p_list16 { /* HIP_CIPHER, TRANSPORT_FORMAT_LIST, ESP_TRANSFORM suites */
+	uint16_t ids[HIP_MAX_LIST];
+	size_t n;
+};
+
+struct hip_p_dh {
+	uint8_t group;
+	const uint8_t *pub; /* points into the packet */
+	uint16_t pub_len;
+};
+
+struct hip_p_host_id {
+	uint16_t algorithm;
+	const uint8_t *hi; /* Host Identity field */
+	uint16_t hi_len;
+	uint8_t di_type;
+	const uint8_t *di;
+	uint16_t di_len;
+};
+
+struct hip_p_encrypted {
+	const uint8_t *data; /* IV followed by ciphertext: the cipher says how long the IV is */
+	size_t len;
+};
+
+struct hip_p_signature {
+	uint16_t algorithm;
+	const uint8_t *sig;
+	size_t sig_len;
+};
+
+struct hip_p_notification {
+	uint16_t msg_type;
+	const uint8_t *data;
+	size_t data_len;
+};
+
+struct hip_p_esp_info {
+	uint16_t keymat_index;
+	uint32_t old_spi;
+	uint32_t new_spi;
+};
+
+struct hip_p_cert {
+	uint8_t group;
+	uint8_t count;
+	uint8_t id;
+	uint8_t cert_type;
+	const uint8_t *cert;
+	size_t cert_len;
+};
+
+struct hip_p_ack {
+	uint32_t ids[HIP_MAX_LIST];
+	size_t n;
+};
+
+/* Decoders return 0, -HIPW_EPARAM (bad contents), or -HIPW_EZEROLEN. */
+int hip_p_r1_counter_decode(const struct hip_param *p, struct hip_p_r1_counter *out);
+int hip_p_puzzle_decode(const struct hip_param *p, struct hip_p_puzzle *out);
+int hip_p_solution_decode(const struct hip_param *p, struct hip_p_solution *out);
+int hip_p_list8_decode(const struct hip_param *p, struct hip_p_list8 *out);
+int hip_p_list16_decode(const struct hip_param *p, struct hip_p_list16 *out);
+int hip_p_dh_decode(const struct hip_param *p, struct hip_p_dh *out);
+int hip_p_host_id_decode(const struct hip_param *p, struct hip_p_host_id *out);
+int hip_p_encrypted_decode(const struct hip_param *p, struct hip_p_encrypted *out);
+int hip_p_signature_decode(const struct hip_param *p, struct hip_p_signature *out);
+int hip_p_mac_decode(const struct hip_param *p, const uint8_t **mac, size_t *mac_len);
+int hip_p_notification_decode(const struct hip_param *p, struct hip_p_notification *out);
+int hip_p_esp_info_decode(const struct hip_param *p, struct hip_p_esp_info *out);
+int hip_p_esp_transform_decode(const struct hip_param *p, struct hip_p_list16 *out);
+int hip_p_seq_decode(const struct hip_param *p, uint32_t *update_id);
+int hip_p_ack_decode(const struct hip_param *p, struct hip_p_ack *out);
+int hip_p_cert_decode(const struct hip_param *p, struct hip_p_cert *out);
+int hip_p_echo_decode(const struct hip_param *p, const uint8_t **data, size_t *len);
+
+int hip_p_r1_counter_encode(struct wbuf *w, const struct hip_p_r1_counter *v);
+int hip_p_puzzle_encode(struct wbuf *w, const struct hip_p_puzzle *v);
+int hip_p_solution_encode(struct wbuf *w, const struct hip_p_solution *v);
+/* type is HIP_PARAM_DH_GROUP_LIST or HIP_PARAM_HIT_SUITE_LIST */
+int hip_p_list8_encode(struct wbuf *w, uint16_t type, const struct hip_p_list8 *v);
+/* type is HIP_PARAM_HIP_CIPHER or HIP_PARAM_TRANSPORT_FORMAT_LIST */
+int hip_p_list16_encode(struct wbuf *w, uint16_t type, const struct hip_p_list16 *v);
+int hip_p_dh_encode(struct wbuf *w, const struct hip_p_dh *v);
+int hip_p_host_id_encode(struct wbuf *w, const struct hip_p_host_id *v);
+int hip_p_encrypted_encode(struct wbuf *w, const struct hip_p_encrypted *v);
+/* type is HIP_PARAM_HIP_SIGNATURE or HIP_PARAM_HIP_SIGNATURE_2 */
+int hip_p_signature_encode(struct wbuf *w, uint16_t type, const struct hip_p_signature *v);
+/* type is HIP_PARAM_HIP_MAC or HIP_PARAM_HIP_MAC_2 */
+int hip_p_mac_encode(struct wbuf *w, uint16_t type, const uint8_t *mac, size_t mac_len);
+int hip_p_notification_encode(struct wbuf *w, const struct hip_p_notification *v);
+int hip_p_esp_info_encode(struct wbuf *w, const struct hip_p_esp_info *v);
+int hip_p_esp_transform_encode(struct wbuf *w, const struct hip_p_list16 *v);
+int hip_p_seq_encode(struct wbuf *w, uint32_t update_id);
+int hip_p_ack_encode(struct wbuf *w, const struct hip_p_ack *v);
+int hip_p_cert_encode(struct wbuf *w, const struct hip_p_cert *v);
+/* type is one of the four ECHO_* types */
+int hip_p_echo_encode(struct wbuf *w, uint16_t type, const uint8_t *data, size_t len);
+
+#endif
