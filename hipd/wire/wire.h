@@ -60,7 +60,16 @@ struct hip_msg {
 
 /* Parses and validates the framing of a packet: header fields, TLV lengths,
  * padding, ascending order (same types consecutive), unknown critical types.
- * Does not verify the checksum (see hip_checksum_verify). */
+ * Does not verify the checksum (see hip_checksum_verify).
+ * Lengths: a buffer under 40 bytes is -HIPW_ETRUNC; a Header Length under 4, or
+ * trailing bytes after the packet when Next Header is 59 (IPPROTO_NONE), is
+ * -HIPW_EHDRLEN (with another Next Header trailing bytes are ignored, RFC 7401
+ * 5.1). A buffer shorter than the Header Length says fails at the first TLV it
+ * cuts (-HIPW_ETRUNC for a TLV header, -HIPW_ELENGTH for contents, -HIPW_EPADDING
+ * for padding), or with -HIPW_EHDRLEN if it ends between two TLVs.
+ * Known parameters with Length 0 are -HIPW_EZEROLEN (bad_type set). Unknown
+ * non-critical parameters are skipped: they count for the order check but are
+ * not in params[]. */
 int hip_msg_parse(const uint8_t *buf, size_t len, struct hip_msg *m);
 /* Whether this implementation knows a parameter type (critical-bit check). */
 bool hip_param_known(uint16_t type);
@@ -75,7 +84,9 @@ const char *hip_param_type_name(uint16_t type);
  * field of pkt is treated as zero. Returns the value to put in the field. */
 uint16_t hip_checksum(const uint8_t *pkt, size_t len, const struct sockaddr *src,
 		      const struct sockaddr *dst);
-/* 0 if the packet's checksum matches, -HIPW_ECHECKSUM otherwise. */
+/* 0 if the packet's checksum matches, -HIPW_ECHECKSUM otherwise. With src and
+ * dst both NULL (UDP framing, RFC 5770 5.1) the field must be zero. IPv4-mapped
+ * IPv6 addresses are summed as IPv4. */
 int hip_checksum_verify(const uint8_t *pkt, size_t len, const struct sockaddr *src,
 			const struct sockaddr *dst);
 
@@ -127,7 +138,9 @@ struct hip_p_solution {
 	size_t ij_len;
 };
 
-struct hip_p_list8 { /* DH_GROUP_LIST, HIT_SUITE_LIST */
+/* DH_GROUP_LIST, HIT_SUITE_LIST: octets as on the wire (HIT suite IDs sit in
+ * the high nibble: 0x10, 0x20, 0x30) */
+struct hip_p_list8 {
 	uint8_t ids[HIP_MAX_LIST];
 	size_t n;
 };
@@ -189,7 +202,9 @@ struct hip_p_ack {
 	size_t n;
 };
 
-/* Decoders return 0, -HIPW_EPARAM (bad contents), or -HIPW_EZEROLEN. */
+/* Decoders return 0, -HIPW_EPARAM (bad contents), or -HIPW_EZEROLEN. They do
+ * not check p->type. Pointers in the results point into the packet. Encoders
+ * return 0, -EINVAL for values that cannot be encoded, or -ENOBUFS. */
 int hip_p_r1_counter_decode(const struct hip_param *p, struct hip_p_r1_counter *out);
 int hip_p_puzzle_decode(const struct hip_param *p, struct hip_p_puzzle *out);
 int hip_p_solution_decode(const struct hip_param *p, struct hip_p_solution *out);

@@ -1,0 +1,142 @@
+/* Writes fuzz seeds for fuzz_hip_packet built with hipd/wire's own builders (one
+ * packet of each kind, every parameter type). A one-off tool, not part of the build:
+ *   cc -D_GNU_SOURCE -I. tests/fuzz/make_hip_seeds.c build/hipd/libhipd_core.a \
+ *      build/common/libhipsip_common.a -o /tmp/mk && /tmp/mk tests/fuzz/corpus/hip_packet */
+#include <stdio.h>
+#include <string.h>
+
+#include "hipd/wire/wire.h"
+
+static const struct in6_addr hit_a = {
+    {{0x20, 0x01, 0x00, 0x21, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}};
+static const struct in6_addr hit_b = {
+    {{0x20, 0x01, 0x00, 0x21, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}}};
+static uint8_t blob[512];
+
+static int save(const char *dir, const char *name, struct wbuf *w)
+{
+	char path[4096];
+	FILE *f;
+
+	if (hip_build_set_len(w))
+		return -1;
+	hip_build_checksum(w->buf, w->len, NULL, NULL);
+	snprintf(path, sizeof(path), "%s/built_%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(w->buf, 1, w->len, f) != w->len)
+		return -1;
+	return fclose(f);
+}
+
+static void r1(struct wbuf *w)
+{
+	struct hip_p_r1_counter c = {.generation = 1};
+	struct hip_p_puzzle puz = {.k = 8, .lifetime = 37, .i_len = 32};
+	struct hip_p_list8 groups = {.ids = {7, 4, 3}, .n = 3},
+			   suites = {.ids = {0x10, 0x20}, .n = 2};
+	struct hip_p_dh dh = {.group = 7, .pub = blob, .pub_len = 65};
+	struct hip_p_list16 ciphers = {.ids = {2, 4}, .n = 2}, tfl = {.ids = {4095}, .n = 1};
+	struct hip_p_list16 esp = {.ids = {8, 9, 7}, .n = 3};
+	struct hip_p_host_id hid = {.algorithm = 7,
+				    .hi = blob,
+				    .hi_len = 66,
+				    .di_type = 1,
+				    .di = (const uint8_t *)"\x03hip\x04test",
+				    .di_len = 10};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = blob, .sig_len = 64};
+
+	hip_build_start(w, HIP_R1, 0, &hit_a, &hit_b);
+	hip_p_r1_counter_encode(w, &c);
+	hip_p_puzzle_encode(w, &puz);
+	hip_p_list8_encode(w, HIP_PARAM_DH_GROUP_LIST, &groups);
+	hip_p_dh_encode(w, &dh);
+	hip_p_list16_encode(w, HIP_PARAM_HIP_CIPHER, &ciphers);
+	hip_p_host_id_encode(w, &hid);
+	hip_p_list8_encode(w, HIP_PARAM_HIT_SUITE_LIST, &suites);
+	hip_p_echo_encode(w, HIP_PARAM_ECHO_REQUEST_SIGNED, blob, 5);
+	hip_p_list16_encode(w, HIP_PARAM_TRANSPORT_FORMAT_LIST, &tfl);
+	hip_p_esp_transform_encode(w, &esp);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE_2, &sig);
+	hip_p_echo_encode(w, HIP_PARAM_ECHO_REQUEST_UNSIGNED, blob, 3);
+}
+
+static void i2(struct wbuf *w)
+{
+	struct hip_p_esp_info ei = {.keymat_index = 128, .new_spi = 0x1234};
+	struct hip_p_r1_counter c = {.generation = 1};
+	struct hip_p_solution sol = {.k = 8, .ij_len = 32};
+	struct hip_p_dh dh = {.group = 7, .pub = blob, .pub_len = 65};
+	struct hip_p_list16 cipher = {.ids = {2}, .n = 1}, esp = {.ids = {8}, .n = 1};
+	struct hip_p_encrypted enc = {.data = blob, .len = 96};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = blob, .sig_len = 64};
+
+	hip_build_start(w, HIP_I2, 0, &hit_b, &hit_a);
+	hip_p_esp_info_encode(w, &ei);
+	hip_p_r1_counter_encode(w, &c);
+	hip_p_solution_encode(w, &sol);
+	hip_p_dh_encode(w, &dh);
+	hip_p_list16_encode(w, HIP_PARAM_HIP_CIPHER, &cipher);
+	hip_p_encrypted_encode(w, &enc);
+	hip_p_echo_encode(w, HIP_PARAM_ECHO_RESPONSE_SIGNED, blob, 5);
+	hip_p_esp_transform_encode(w, &esp);
+	hip_p_mac_encode(w, HIP_PARAM_HIP_MAC, blob, 32);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
+	hip_p_echo_encode(w, HIP_PARAM_ECHO_RESPONSE_UNSIGNED, blob, 3);
+}
+
+static void update(struct wbuf *w)
+{
+	struct hip_p_esp_info ei = {.old_spi = 1, .new_spi = 2};
+	struct hip_p_ack ack = {.ids = {7, 8}, .n = 2};
+	struct hip_p_cert cert = {
+	    .group = 1, .count = 1, .id = 1, .cert_type = 1, .cert = blob, .cert_len = 40};
+	struct hip_p_signature sig = {.algorithm = 5, .sig = blob, .sig_len = 128};
+
+	hip_build_start(w, HIP_UPDATE, 0, &hit_a, &hit_b);
+	hip_p_esp_info_encode(w, &ei);
+	hip_p_seq_encode(w, 9);
+	hip_p_ack_encode(w, &ack);
+	hip_p_cert_encode(w, &cert);
+	hip_p_mac_encode(w, HIP_PARAM_HIP_MAC, blob, 32);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
+}
+
+static void notify(struct wbuf *w)
+{
+	struct hip_p_notification n = {
+	    .msg_type = 1, .data = (const uint8_t *)"\x02\x01", .data_len = 2};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = blob, .sig_len = 64};
+
+	hip_build_start(w, HIP_NOTIFY, 0, &hit_a, &hit_b);
+	hip_p_notification_encode(w, &n);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
+}
+
+static void close_(struct wbuf *w)
+{
+	hip_build_start(w, HIP_CLOSE, 0, &hit_a, &hit_b);
+	hip_p_echo_encode(w, HIP_PARAM_ECHO_REQUEST_SIGNED, blob, 16);
+	hip_p_mac_encode(w, HIP_PARAM_HIP_MAC_2, blob, 48);
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[HIP_MAX_PACKET_LEN];
+	void (*makers[])(struct wbuf *) = {r1, i2, update, notify, close_};
+	const char *names[] = {"r1", "i2", "update", "notify", "close"};
+	struct wbuf w;
+
+	if (argc != 2)
+		return 2;
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(i * 31 + 7);
+	for (size_t i = 0; i < sizeof(makers) / sizeof(makers[0]); i++) {
+		wbuf_init(&w, buf, sizeof(buf));
+		makers[i](&w);
+		if (save(argv[1], names[i], &w)) {
+			fprintf(stderr, "%s: failed\n", names[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
