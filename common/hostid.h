@@ -39,7 +39,10 @@ int hostid_generate(enum hostid_kind kind, int rsa_bits, struct hostid **out);
 int hostid_load(const char *path, struct hostid **out);
 /* Writes the private key as PEM, mode 0600, atomically (temp file + rename). */
 int hostid_save(const struct hostid *id, const char *path);
-/* A peer's public identity from the HOST_ID algorithm and HI field. */
+/* A peer's public identity from the HOST_ID algorithm and HI field. Only the canonical
+ * encoding is accepted (RSA: e of at most 8 bytes, n of 2048 bits or more; ECDSA: curve 1
+ * or 2 and an uncompressed point 0x04 | x | y on it). -EBADMSG for a malformed HI,
+ * -EOPNOTSUPP for an algorithm other than 5 (RSA) and 7 (ECDSA). */
 int hostid_from_hi(uint16_t algorithm, const uint8_t *hi, size_t hi_len, struct hostid **out);
 void hostid_free(struct hostid *id);
 

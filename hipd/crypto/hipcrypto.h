@@ -13,6 +13,8 @@ size_t hip_rhash_len(uint8_t suite); /* 0 for an unknown suite */
 int hip_rhash(uint8_t suite, const void *data, size_t len, uint8_t *out);
 int hip_hmac(uint8_t suite, const uint8_t *key, size_t key_len, const void *data, size_t len,
 	     uint8_t *out, size_t *out_len);
+/* The OpenSSL digest name of a suite's RHASH ("SHA256", "SHA384", "SHA1"); NULL if unknown. */
+const char *hip_rhash_md_name(uint8_t suite);
 
 /* ---- Diffie-Hellman (groups of RFC 7401 5.2.7) ---- */
 struct hip_dh;
@@ -28,14 +30,17 @@ void hip_dh_free(struct hip_dh *dh);
 
 /* ---- KEYMAT, RFC 7401 section 6.5 ---- */
 /* Fills out[0..out_len) with KEYMAT from Kij, the two HITs (sorted inside), and
- * the puzzle's I and J (each ij_len bytes). */
+ * the puzzle's I and J (each ij_len bytes). suite: the Responder's HIT suite (its RHASH).
+ * KEYMAT = HKDF (RFC 5869) with IKM Kij, salt I | J, info sort(HIT-I | HIT-R). */
 int hip_keymat(uint8_t suite, const uint8_t *kij, size_t kij_len, const struct in6_addr *hit_i,
 	       const struct in6_addr *hit_r, const uint8_t *i, const uint8_t *j, size_t ij_len,
 	       uint8_t *out, size_t out_len);
 
 /* ---- Puzzle, RFC 7401 section 4.1.2 ---- */
 /* Searches J so that the lowest k bits of RHASH(I | HIT-I | HIT-R | J) are zero.
- * Returns -ETIMEDOUT after max_tries attempts. i and j are rhash_len bytes. */
+ * Returns -ETIMEDOUT after max_tries attempts. i and j are rhash_len bytes.
+ * J starts at a random value and counts up; max_tries 0 tries nothing (-ETIMEDOUT);
+ * k above 8 * rhash_len is -EINVAL. */
 int hip_puzzle_solve(uint8_t suite, uint8_t k, const uint8_t *i, const struct in6_addr *hit_i,
 		     const struct in6_addr *hit_r, uint8_t *j, uint64_t max_tries);
 /* 0 if J solves the puzzle, -EBADMSG otherwise. */
@@ -49,7 +54,9 @@ size_t hip_cipher_iv_len(uint16_t id);	/* 0 for NULL */
 /* out receives IV | ciphertext (IV random), padded as the cipher needs. */
 int hip_cipher_encrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
 		       size_t cap, size_t *out_len);
-/* in is IV | ciphertext; out receives the plaintext with padding removed. */
+/* in is IV | ciphertext; out receives the plaintext with padding removed.
+ * cap must be at least len - iv_len (-ENOBUFS otherwise); a short, misaligned or badly
+ * padded input (e.g. a wrong key) is -EBADMSG. */
 int hip_cipher_decrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
 		       size_t cap, size_t *out_len);
 

@@ -1,0 +1,125 @@
+#!/bin/sh
+# hipconf's command line against a fake hipd: help from the verb table, argument errors (exit 2),
+# no daemon (exit 3), daemon errors (exit 1), protocol errors (exit 4). Not a test of hipd itself.
+# usage: hipconf_cli.sh HIPCONF FAKE_HIPD
+set -u
+HIPCONF=$1
+FAKE=$2
+TMP=$(mktemp -d)
+SOCK=$TMP/run/hipd.sock
+FAKE_PID=
+fails=0
+count=0
+trap 'cleanup' EXIT INT TERM
+
+cleanup() {
+	stop_fake
+	rm -rf "$TMP"
+}
+
+stop_fake() {
+	if [ -n "$FAKE_PID" ]; then
+		kill -TERM "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID"
+		rc=$?
+		FAKE_PID=
+		[ "$rc" -eq 0 ] || { echo "FAIL: fake_hipd exited with $rc"; fails=$((fails + 1)); }
+	fi
+}
+
+start_fake() {
+	"$FAKE" "$SOCK" "$@" &
+	FAKE_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$SOCK" ] || { echo "FAIL: fake_hipd did not start"; exit 1; }
+}
+
+# expect NAME EXIT_CODE PATTERN(stdout+stderr, grep -F) -- hipconf args...
+expect() {
+	name=$1 want=$2 pattern=$3
+	shift 4
+	count=$((count + 1))
+	out=$("$HIPCONF" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL: $name: exit $rc, want $want; output:"; echo "$out"
+		fails=$((fails + 1)); return
+	fi
+	if [ -n "$pattern" ] && ! printf '%s\n' "$out" | grep -qF -- "$pattern"; then
+		echo "FAIL: $name: output lacks [$pattern]; output:"; echo "$out"
+		fails=$((fails + 1)); return
+	fi
+	echo "ok: $name"
+}
+
+# help is generated from the verb table: every verb is listed
+help=$("$HIPCONF" --help)
+for verb in "daemon add map HIT LOCATOR" "daemon del map HIT [LOCATOR]" "daemon get map" \
+	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" \
+	"daemon get status" "daemon set debug LEVEL" "daemon get puzzle" "daemon set puzzle K"; do
+	count=$((count + 1))
+	if printf '%s\n' "$help" | grep -qF -- "  $verb  "; then echo "ok: help lists $verb"
+	else echo "FAIL: help lacks $verb"; fails=$((fails + 1)); fi
+done
+expect "version" 0 "hipconf " -- --version
+expect "no arguments is a usage error" 2 "Usage: hipconf" --
+
+# usage errors: exit 2, message names the argument, the value and why
+expect "non-ORCHID HIT" 2 'hipconf: HIT "2001:db8::1" is not an ORCHIDv2 address (2001:20::/28)' -- \
+	daemon add map 2001:db8::1 192.0.2.1
+expect "HIT not an address" 2 'hipconf: HIT "bob" is not an IPv6 address' -- daemon trigger bob
+expect "bad locator" 2 'hipconf: LOCATOR "192.0.2.300" is not an IPv4 or IPv6 address' -- \
+	daemon add map 2001:2a::1 192.0.2.300
+expect "HIT as locator" 2 'LOCATOR "2001:2a::9" is a HIT' -- daemon add map 2001:2a::1 2001:2a::9
+expect "unknown verb" 2 'hipconf: unknown command "daemon frob"' -- daemon frob
+expect "unknown group" 2 'hipconf: unknown command "hip"' -- hip
+expect "incomplete verb" 2 'hipconf: incomplete command "daemon get"' -- daemon get
+expect "missing argument" 2 'hipconf: missing LOCATOR (usage: hipconf daemon add map HIT LOCATOR)' -- \
+	daemon add map 2001:2a::1
+expect "extra argument" 2 'hipconf: unexpected argument "now"' -- daemon get status now
+expect "bad get hi" 2 'hipconf: WHICH "some" is not one of: default, all' -- daemon get hi some
+expect "bad level" 2 'hipconf: LEVEL "loud" is not one of: error, warning, info, debug' -- \
+	daemon set debug loud
+expect "puzzle out of range" 2 'hipconf: K "41" is out of range (0..40)' -- daemon set puzzle 41
+expect "puzzle not a number" 2 'hipconf: K "ten" is not a decimal number' -- daemon set puzzle ten
+expect "unknown option" 2 'hipconf: unknown option "--frob"' -- --frob daemon get status
+
+# no daemon: exit 3
+expect "no daemon" 3 "hipconf: hipd is not running (cannot connect to $SOCK: No such file or directory)" -- \
+	--socket "$SOCK" daemon get status
+HIPD_SOCKET=$TMP/nothing.sock
+export HIPD_SOCKET
+expect "no daemon, socket from HIPD_SOCKET" 3 "cannot connect to $TMP/nothing.sock" -- daemon get map
+HIPD_SOCKET=$SOCK
+
+# against the fake daemon
+start_fake
+expect "add map" 0 "" -- daemon add map 2001:2a::2 198.51.100.7
+expect "get map" 0 "198.51.100.7" -- daemon get map
+expect "del map error" 1 "hipconf: hipd: no mapping for 2001:2a::2" -- daemon del map 2001:2a::2
+expect "get ha block" 0 "  peer locator     198.51.100.7" -- daemon get ha all
+expect "get ha duration" 0 "established      1h 02m 05s ago" -- daemon get ha 2001:2a::2
+expect "get ha spi hex" 0 "spi in           0xdeadbeef" -- daemon get ha all
+expect "get ha extra field" 0 "nat mode         ice-stun-udp" -- daemon get ha all
+expect "get hi all" 0 "2001:2b::1" -- daemon get hi all
+expect "get hi default table" 0 "HIT " -- daemon get hi default
+expect "get status" 0 "uptime        1d 01h 01m" -- daemon get status
+expect "get status list" 0 "transports    udp, raw" -- daemon get status
+expect "set puzzle" 0 "" -- daemon set puzzle 17
+expect "get puzzle" 0 "puzzle difficulty K  17" -- daemon get puzzle
+expect "set debug" 0 "" -- daemon set debug info
+expect "trigger" 0 "" -- daemon trigger 2001:2a::2
+expect "trigger error" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- daemon trigger 2001:2a::dead
+expect "json" 0 '"k": 17' -- --json daemon get puzzle
+expect "json after verb" 0 '"ok": true' -- daemon get status --json
+expect "json error reply" 1 '"error": "no mapping for 2001:2a::2"' -- --json daemon del map 2001:2a::2
+stop_fake
+
+# a daemon whose replies lack "ok": exit 4
+start_fake broken
+expect "protocol error" 4 'hipconf: protocol error: reply has no boolean "ok"' -- daemon get status
+stop_fake
+
+echo "$count checks, $fails failed"
+[ "$fails" -eq 0 ]

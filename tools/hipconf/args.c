@@ -1,0 +1,97 @@
+/* hipconf argument checks: HITs, locators, numbers and keywords, with iproute2-style errors.
+ * Checks text only; it does not ask hipd whether a HIT is known. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hipconf.h"
+
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hipconf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ORCHIDv2 prefix 2001:20::/28 (RFC 7343). */
+static int is_orchid(const struct in6_addr *a)
+{
+	return a->s6_addr[0] == 0x20 && a->s6_addr[1] == 0x01 && a->s6_addr[2] == 0x00 &&
+	       (a->s6_addr[3] & 0xf0) == 0x20;
+}
+
+int arg_hit(const char *name, const char *s, char out[ADDR_TEXT])
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, s, &a) != 1) {
+		usage_error("%s \"%s\" is not an IPv6 address", name, s);
+		return -1;
+	}
+	if (!is_orchid(&a)) {
+		usage_error("%s \"%s\" is not an ORCHIDv2 address (2001:20::/28)", name, s);
+		return -1;
+	}
+	inet_ntop(AF_INET6, &a, out, ADDR_TEXT);
+	return 0;
+}
+
+int arg_locator(const char *name, const char *s, char out[ADDR_TEXT])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		inet_ntop(AF_INET, &a4, out, ADDR_TEXT);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6) != 1) {
+		usage_error("%s \"%s\" is not an IPv4 or IPv6 address", name, s);
+		return -1;
+	}
+	if (is_orchid(&a6)) {
+		usage_error("%s \"%s\" is a HIT (ORCHIDv2), not a routable address", name, s);
+		return -1;
+	}
+	inet_ntop(AF_INET6, &a6, out, ADDR_TEXT);
+	return 0;
+}
+
+int arg_uint(const char *name, const char *s, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno == ERANGE || (*s < '0' || *s > '9')) {
+		usage_error("%s \"%s\" is not a decimal number", name, s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		usage_error("%s \"%s\" is out of range (%ld..%ld)", name, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int arg_one_of(const char *name, const char *s, const char *const *choices)
+{
+	char list[256] = "";
+
+	for (int i = 0; choices[i]; i++) {
+		if (strcmp(s, choices[i]) == 0)
+			return i;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 choices[i]);
+	}
+	usage_error("%s \"%s\" is not one of: %s", name, s, list);
+	return -1;
+}

@@ -1,0 +1,83 @@
+/* hipconf verbs about hipd itself: get status, set debug, get puzzle, set puzzle.
+ * Not the daemon's configuration file; these change the running daemon only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hipconf.h"
+
+#define MAX_STATUS_ROWS 32
+
+int verb_get_status(struct hipconf *hc, int argc, char **argv)
+{
+	static struct kv rows[MAX_STATUS_ROWS];
+	char labels[MAX_STATUS_ROWS][64];
+	const char *key;
+	json_t *reply, *v;
+	int n = 0;
+
+	(void)argc;
+	(void)argv;
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-status"), &reply);
+	if (rc || !reply)
+		return rc;
+	json_object_foreach(reply, key, v)
+	{
+		if (strcmp(key, "ok") == 0 || n >= MAX_STATUS_ROWS)
+			continue;
+		if (strcmp(key, "uptime_s") == 0 && json_is_integer(v)) {
+			rows[n].key = "uptime";
+			print_duration(rows[n].value, sizeof(rows[n].value), json_integer_value(v));
+			n++;
+			continue;
+		}
+		snprintf(labels[n], sizeof(labels[n]), "%s", key);
+		for (char *p = labels[n]; *p; p++)
+			*p = *p == '_' ? ' ' : *p;
+		rows[n].key = labels[n];
+		value_text(v, rows[n].value, sizeof(rows[n].value));
+		n++;
+	}
+	print_kv_block(rows, n, "");
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+int verb_set_debug(struct hipconf *hc, int argc, char **argv)
+{
+	static const char *const levels[] = {"error", "warning", "info", "debug", NULL};
+
+	(void)argc;
+	if (arg_one_of("LEVEL", argv[0], levels) < 0)
+		return EXIT_USAGE;
+	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-debug", "level", argv[0]));
+}
+
+int verb_get_puzzle(struct hipconf *hc, int argc, char **argv)
+{
+	json_t *reply;
+
+	(void)argc;
+	(void)argv;
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-puzzle"), &reply);
+	if (rc || !reply)
+		return rc;
+	json_t *k = json_object_get(reply, "k");
+	if (!json_is_integer(k)) {
+		fprintf(stderr, "hipconf: protocol error: get-puzzle reply has no integer \"k\"\n");
+		json_decref(reply);
+		return EXIT_PROTO;
+	}
+	printf("puzzle difficulty K  %lld\n", (long long)json_integer_value(k));
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+int verb_set_puzzle(struct hipconf *hc, int argc, char **argv)
+{
+	long k;
+
+	(void)argc;
+	if (arg_uint("K", argv[0], 0, 40, &k) < 0)
+		return EXIT_USAGE;
+	return hipconf_act(hc, json_pack("{s:s,s:I}", "cmd", "set-puzzle", "k", (json_int_t)k));
+}

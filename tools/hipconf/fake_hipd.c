@@ -1,0 +1,163 @@
+/* A stand-in hipd for hipconf's tests: ctl_server on a given socket answering canned replies.
+ * Not the real daemon; it holds no state beyond the puzzle K and the map list. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "hipd/ctl_server.h"
+
+static long long puzzle_k = 10;
+static json_t *maps;
+
+static json_t *do_add_map(json_t *req, void *arg)
+{
+	(void)arg;
+	json_t *m = json_pack("{s:O,s:[O]}", "hit", json_object_get(req, "hit"), "locators",
+			      json_object_get(req, "locator"));
+	json_array_append_new(maps, m);
+	return ctl_reply_ok();
+}
+
+static json_t *do_del_map(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return ctl_reply_error("no mapping for %s", json_string_value(json_object_get(req, "hit")));
+}
+
+static json_t *do_get_map(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:O}", "ok", 1, "maps", maps);
+}
+
+static json_t *do_get_ha(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack(
+	    "{s:b,s:[{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:I,s:I,s:s,s:I,s:i,s:s},"
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:i}]}",
+	    "ok", 1, "associations", "state", "ESTABLISHED", "local_hit", "2001:2a::1", "peer_hit",
+	    "2001:2a::2", "local_locator", "192.0.2.1", "peer_locator", "198.51.100.7", "transport",
+	    "udp", "hit_suite", "RSA/SHA-256", "dh_group", 7, "hip_cipher", "AES-128-CBC",
+	    "esp_transform", "AES-128-CBC with HMAC-SHA-256", "spi_in", (json_int_t)0xdeadbeef,
+	    "spi_out", (json_int_t)0x1234, "peer_lsi", "1.0.0.2", "established_s", (json_int_t)3725,
+	    "retransmissions", 0, "nat_mode", "ice-stun-udp", "state", "I1-SENT", "local_hit",
+	    "2001:2a::1", "peer_hit", "2001:2a::3", "local_locator", "192.0.2.1", "peer_locator",
+	    "203.0.113.9", "transport", "raw", "retransmissions", 2);
+}
+
+static json_t *do_get_hi(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:[{s:s,s:s,s:s,s:i,s:b},{s:s,s:s,s:s,s:i,s:b}]}", "ok", 1,
+			 "identities", "hit", "2001:2a::1", "algorithm", "RSA", "kind", "rsa",
+			 "bits", 3072, "default", 1, "hit", "2001:2b::1", "algorithm", "ECDSA",
+			 "kind", "ecdsa-p256", "bits", 256, "default", 0);
+}
+
+static json_t *do_trigger(json_t *req, void *arg)
+{
+	(void)arg;
+	const char *hit = json_string_value(json_object_get(req, "hit"));
+	if (hit && strcmp(hit, "2001:2a::dead") == 0)
+		return ctl_reply_error("no locator known for %s", hit);
+	return ctl_reply_ok();
+}
+
+static json_t *do_get_status(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:s,s:i,s:I,s:i,s:i,s:[ss]}", "ok", 1, "version", "0.1.0", "pid",
+			 4242, "uptime_s", (json_int_t)90061, "hits", 2, "associations", 1,
+			 "transports", "udp", "raw");
+}
+
+static json_t *do_set_debug(json_t *req, void *arg)
+{
+	enum log_level l;
+
+	(void)arg;
+	if (log_level_parse(json_string_value(json_object_get(req, "level")) ?: "", &l) < 0)
+		return ctl_reply_error("bad level");
+	return ctl_reply_ok();
+}
+
+static json_t *do_get_puzzle(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:I}", "ok", 1, "k", (json_int_t)puzzle_k);
+}
+
+static json_t *do_set_puzzle(json_t *req, void *arg)
+{
+	(void)arg;
+	puzzle_k = json_integer_value(json_object_get(req, "k"));
+	return ctl_reply_ok();
+}
+
+static json_t *do_broken(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:s}", "hello", "world");
+}
+
+static const struct ctl_command commands[] = {
+    {"add-map", do_add_map},	   {"del-map", do_del_map},	  {"get-map", do_get_map},
+    {"get-ha", do_get_ha},	   {"get-hi", do_get_hi},	  {"trigger", do_trigger},
+    {"close", do_trigger},	   {"get-status", do_get_status}, {"set-debug", do_set_debug},
+    {"get-puzzle", do_get_puzzle}, {"set-puzzle", do_set_puzzle}, {NULL, NULL},
+};
+
+static json_t *handle(json_t *req, void *arg)
+{
+	if (arg)
+		return do_broken(req, arg);
+	return ctl_dispatch(commands, req, arg);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+	(void)signum;
+	ctl_server_close(sig->data);
+	uv_close((uv_handle_t *)sig, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	static int broken = 1;
+	uv_loop_t loop;
+	uv_signal_t sig;
+	struct ctl_server *srv;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: fake_hipd SOCKET [broken]\n");
+		return 2;
+	}
+	log_init("fake_hipd", HLOG_WARN, false);
+	maps = json_array();
+	uv_loop_init(&loop);
+	int err = ctl_server_start(&loop, argv[1], handle, argc > 2 ? &broken : NULL, &srv);
+	if (err) {
+		fprintf(stderr, "fake_hipd: %s\n", ctl_strerror(err));
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		json_decref(maps);
+		return 1;
+	}
+	uv_signal_init(&loop, &sig);
+	sig.data = srv;
+	uv_signal_start(&sig, on_signal, SIGTERM);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	json_decref(maps);
+	return 0;
+}

@@ -1,0 +1,131 @@
+/* hipconf verbs for host associations: daemon get ha, trigger, close.
+ * Not the HIP state machine: these only ask hipd and print what it says. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hipconf.h"
+
+/* Fields shown first, in this order, with these labels; others follow as they come. */
+static const struct {
+	const char *field;
+	const char *label;
+} ha_fields[] = {
+    {"state", "state"},
+    {"local_hit", "local hit"},
+    {"peer_hit", "peer hit"},
+    {"local_locator", "local locator"},
+    {"peer_locator", "peer locator"},
+    {"transport", "transport"},
+    {"hit_suite", "hit suite"},
+    {"dh_group", "dh group"},
+    {"hip_cipher", "hip cipher"},
+    {"esp_transform", "esp transform"},
+    {"spi_in", "spi in"},
+    {"spi_out", "spi out"},
+    {"peer_lsi", "peer lsi"},
+    {"established_s", "established"},
+    {"retransmissions", "retransmissions"},
+};
+#define N_HA_FIELDS (sizeof(ha_fields) / sizeof(ha_fields[0]))
+#define MAX_HA_ROWS 64
+
+static void ha_value(const char *field, const json_t *v, char *buf, size_t len)
+{
+	if (strncmp(field, "spi_", 4) == 0 && json_is_integer(v)) {
+		snprintf(buf, len, "0x%08llx", (unsigned long long)json_integer_value(v));
+	} else if (strcmp(field, "established_s") == 0 && json_is_integer(v)) {
+		char d[64];
+		print_duration(d, sizeof(d), json_integer_value(v));
+		snprintf(buf, len, "%s ago", d);
+	} else if (strcmp(field, "established_s") == 0 && !v) {
+		snprintf(buf, len, "no");
+	} else {
+		value_text(v, buf, len);
+	}
+}
+
+static int is_known_field(const char *key)
+{
+	for (size_t i = 0; i < N_HA_FIELDS; i++)
+		if (strcmp(key, ha_fields[i].field) == 0)
+			return 1;
+	return 0;
+}
+
+static void print_ha(const json_t *ha, size_t idx)
+{
+	static struct kv rows[MAX_HA_ROWS];
+	char labels[MAX_HA_ROWS][64];
+	const char *key;
+	json_t *v;
+	int n = 0;
+
+	for (size_t i = 0; i < N_HA_FIELDS; i++) {
+		v = json_object_get(ha, ha_fields[i].field);
+		if (!v && strcmp(ha_fields[i].field, "established_s") != 0)
+			continue;
+		rows[n].key = ha_fields[i].label;
+		ha_value(ha_fields[i].field, v, rows[n].value, sizeof(rows[n].value));
+		n++;
+	}
+	json_object_foreach((json_t *)ha, key, v)
+	{
+		if (is_known_field(key) || n >= MAX_HA_ROWS)
+			continue;
+		snprintf(labels[n], sizeof(labels[n]), "%s", key);
+		for (char *p = labels[n]; *p; p++)
+			*p = *p == '_' ? ' ' : *p;
+		rows[n].key = labels[n];
+		value_text(v, rows[n].value, sizeof(rows[n].value));
+		n++;
+	}
+	printf("%sassociation %zu\n", idx ? "\n" : "", idx + 1);
+	print_kv_block(rows, n, "  ");
+}
+
+int verb_get_ha(struct hipconf *hc, int argc, char **argv)
+{
+	char hit[ADDR_TEXT];
+	json_t *reply, *ha;
+	size_t i;
+
+	(void)argc;
+	json_t *req = json_pack("{s:s}", "cmd", "get-ha");
+	if (strcmp(argv[0], "all") != 0) {
+		if (arg_hit("HIT", argv[0], hit) < 0) {
+			json_decref(req);
+			return EXIT_USAGE;
+		}
+		json_object_set_new(req, "hit", json_string(hit));
+	}
+	int rc = hipconf_call(hc, req, &reply);
+	if (rc || !reply)
+		return rc;
+	json_t *list = json_object_get(reply, "associations");
+	if (json_array_size(list) == 0)
+		printf("no associations\n");
+	json_array_foreach(list, i, ha) print_ha(ha, i);
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+static int hit_verb(struct hipconf *hc, const char *cmd, const char *arg)
+{
+	char hit[ADDR_TEXT];
+
+	if (arg_hit("HIT", arg, hit) < 0)
+		return EXIT_USAGE;
+	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", cmd, "hit", hit));
+}
+
+int verb_trigger(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	return hit_verb(hc, "trigger", argv[0]);
+}
+
+int verb_close(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	return hit_verb(hc, "close", argv[0]);
+}

@@ -1,0 +1,59 @@
+/* hipconf verb for local host identities: daemon get hi default|all, printed as a table.
+ * Not key generation or loading; hipd owns the identities. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hipconf.h"
+
+static void print_hi_row(const json_t *hi)
+{
+	char hit[128], alg[32], kind[32], bits[16], def[8];
+
+	value_text(json_object_get(hi, "hit"), hit, sizeof(hit));
+	value_text(json_object_get(hi, "algorithm"), alg, sizeof(alg));
+	value_text(json_object_get(hi, "kind"), kind, sizeof(kind));
+	value_text(json_object_get(hi, "bits"), bits, sizeof(bits));
+	value_text(json_object_get(hi, "default"), def, sizeof(def));
+	printf("%-39s  %-9s  %-12s  %5s  %s\n", hit, alg, kind, bits, def);
+}
+
+static int print_identities(const json_t *list, int only_default)
+{
+	size_t i, shown = 0;
+	json_t *hi;
+
+	json_array_foreach(list, i, hi)
+	{
+		if (only_default && !json_is_true(json_object_get(hi, "default")))
+			continue;
+		if (shown++ == 0)
+			printf("%-39s  %-9s  %-12s  %5s  %s\n", "HIT", "ALGORITHM", "KIND", "BITS",
+			       "DEFAULT");
+		print_hi_row(hi);
+	}
+	if (shown > 0)
+		return EXIT_OK;
+	if (only_default) {
+		fprintf(stderr, "hipconf: hipd has no default host identity\n");
+		return EXIT_DAEMON;
+	}
+	printf("no host identities\n");
+	return EXIT_OK;
+}
+
+int verb_get_hi(struct hipconf *hc, int argc, char **argv)
+{
+	static const char *const which[] = {"default", "all", NULL};
+	json_t *reply;
+
+	(void)argc;
+	int w = arg_one_of("WHICH", argv[0], which);
+	if (w < 0)
+		return EXIT_USAGE;
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-hi"), &reply);
+	if (rc || !reply)
+		return rc;
+	rc = print_identities(json_object_get(reply, "identities"), w == 0);
+	json_decref(reply);
+	return rc;
+}

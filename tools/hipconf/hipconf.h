@@ -1,0 +1,71 @@
+/* hipconf internals: the verb table row, exit codes, argument checks, daemon calls, output.
+ * Not a library for other programs: hipd's protocol is in common/ctl.h. */
+#ifndef HIPCONF_H
+#define HIPCONF_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum hipconf_exit {
+	EXIT_OK = 0,
+	EXIT_DAEMON = 1,   /* hipd answered with an error */
+	EXIT_USAGE = 2,	   /* bad command line */
+	EXIT_NODAEMON = 3, /* cannot connect to hipd */
+	EXIT_PROTO = 4,	   /* hipd's answer is not what the protocol says */
+};
+
+struct hipconf {
+	const char *socket;
+	bool json;
+	int timeout_ms;
+};
+
+/* One verb: the words that name it, its argument synopsis, one help line and
+ * the handler, which gets only the arguments after the words (their count is
+ * already checked against min_args..max_args). */
+struct verb {
+	const char *words[4];
+	const char *synopsis;
+	int min_args, max_args;
+	int (*run)(struct hipconf *hc, int argc, char **argv);
+	const char *help;
+};
+
+/* args.c: each check prints `hipconf: NAME "value" ...why` and returns -1 when
+ * the value is bad, or writes the canonical text form and returns 0. */
+#define ADDR_TEXT 46
+int arg_hit(const char *name, const char *s, char out[ADDR_TEXT]);
+int arg_locator(const char *name, const char *s, char out[ADDR_TEXT]);
+int arg_uint(const char *name, const char *s, long min, long max, long *out);
+int arg_one_of(const char *name, const char *s, const char *const *choices);
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* rpc.c: sends req (stealing it) and returns an exit code. On EXIT_OK *reply is
+ * the daemon's {"ok": true, ...} object, or NULL if --json already printed it. */
+int hipconf_call(struct hipconf *hc, json_t *req, json_t **reply);
+/* Sends req and prints nothing on success (for verbs that only act). */
+int hipconf_act(struct hipconf *hc, json_t *req);
+
+/* output.c */
+void print_duration(char *buf, size_t len, long long seconds);
+void value_text(const json_t *v, char *buf, size_t len);
+struct kv {
+	const char *key;
+	char value[256];
+};
+void print_kv_block(const struct kv *rows, int n, const char *indent);
+
+/* Verb handlers, one file per group. */
+int verb_add_map(struct hipconf *hc, int argc, char **argv);
+int verb_del_map(struct hipconf *hc, int argc, char **argv);
+int verb_get_map(struct hipconf *hc, int argc, char **argv);
+int verb_get_ha(struct hipconf *hc, int argc, char **argv);
+int verb_trigger(struct hipconf *hc, int argc, char **argv);
+int verb_close(struct hipconf *hc, int argc, char **argv);
+int verb_get_hi(struct hipconf *hc, int argc, char **argv);
+int verb_get_status(struct hipconf *hc, int argc, char **argv);
+int verb_set_debug(struct hipconf *hc, int argc, char **argv);
+int verb_get_puzzle(struct hipconf *hc, int argc, char **argv);
+int verb_set_puzzle(struct hipconf *hc, int argc, char **argv);
+
+#endif
