@@ -1,0 +1,144 @@
+/* The host association database: one struct hip_ha per (local HIT, peer HIT),
+ * the peer locator map, and LSI allocation. Storage only; bex.c decides. */
+#ifndef HIPSIP_HADB_H
+#define HIPSIP_HADB_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "common/hostid.h"
+#include "hipd/crypto/hipcrypto.h"
+#include "hipd/wire/wire.h"
+
+/* RFC 7401 section 4.4 */
+enum hip_state {
+	HIP_STATE_UNASSOCIATED,
+	HIP_STATE_I1_SENT,
+	HIP_STATE_I2_SENT,
+	HIP_STATE_R2_SENT,
+	HIP_STATE_ESTABLISHED,
+	HIP_STATE_CLOSING,
+	HIP_STATE_CLOSED,
+	HIP_STATE_E_FAILED,
+};
+
+const char *hip_state_name(enum hip_state s);
+
+enum hip_transport {
+	HIP_TRANSPORT_RAW, /* IP protocol 139 */
+	HIP_TRANSPORT_UDP, /* UDP port 10500, RFC 5770 framing */
+};
+
+const char *hip_transport_name(enum hip_transport t);
+
+#define HIP_KEY_MAX	 64
+#define HIP_MAX_PACKET	 2048
+#define HIP_MAP_MAX_LOCS 4
+
+struct hip_keys {
+	uint8_t enc_out[HIP_KEY_MAX]; /* our ENCRYPTED key */
+	uint8_t enc_in[HIP_KEY_MAX];
+	uint8_t mac_out[HIP_KEY_MAX]; /* our HIP_MAC key */
+	uint8_t mac_in[HIP_KEY_MAX];
+	size_t enc_len;
+	size_t mac_len;
+	/* ESP keys for the data plane (RFC 7402 section 7) */
+	uint8_t esp_enc_out[HIP_KEY_MAX];
+	uint8_t esp_auth_out[HIP_KEY_MAX];
+	uint8_t esp_enc_in[HIP_KEY_MAX];
+	uint8_t esp_auth_in[HIP_KEY_MAX];
+	size_t esp_enc_len;
+	size_t esp_auth_len;
+	uint16_t keymat_index; /* where ESP keys were drawn from */
+};
+
+struct hip_ha {
+	struct hip_ha *next;
+	struct hipd *hipd;
+	enum hip_state state;
+	struct in6_addr hit_local;
+	struct in6_addr hit_peer;
+	const struct hostid *local_id; /* one of the daemon's identities */
+	struct hostid *peer_id;	       /* peer's public HI, once verified */
+	uint8_t peer_host_id_tlv[HIP_MAX_PACKET]; /* HOST_ID as received in R1 (HIP_MAC_2) */
+	size_t peer_host_id_tlv_len;
+
+	struct sockaddr_storage local_addr;
+	struct sockaddr_storage peer_addr;
+	enum hip_transport transport;
+	bool initiator;
+	int fault; /* enum hipd_fault: test-only corruption of our own packets */
+
+	/* negotiated */
+	uint8_t rhash_suite; /* the Responder's HIT suite */
+	uint8_t dh_group;
+	uint16_t hip_cipher;
+	uint16_t esp_suite;
+	uint64_t r1_generation;
+	uint8_t puzzle_i[HIP_RHASH_MAX];
+	uint8_t puzzle_j[HIP_RHASH_MAX];
+	size_t puzzle_len;
+	struct hip_dh *dh; /* our ephemeral DH key (initiator side) */
+	struct hip_keys keys;
+	uint32_t spi_in;
+	uint32_t spi_out;
+	uint32_t update_id_out;
+
+	/* retransmission */
+	uint8_t last_sent[HIP_MAX_PACKET];
+	size_t last_sent_len;
+	unsigned retries;
+	uint64_t rto_ms;
+	uv_timer_t timer;
+	bool timer_open;
+
+	/* CLOSE */
+	uint8_t close_echo[16];
+
+	/* bookkeeping */
+	uint64_t started_ns;
+	uint64_t established_ns;
+	time_t established_wall;
+	struct in_addr lsi_peer;
+	const char *fail_reason;
+	uint16_t last_notify; /* type of the last authenticated NOTIFY from the peer */
+	uint64_t bex_count; /* completed base exchanges with this peer */
+};
+
+struct hip_map {
+	struct hip_map *next;
+	struct in6_addr hit;
+	struct sockaddr_storage locs[HIP_MAP_MAX_LOCS];
+	size_t nlocs;
+};
+
+struct hadb {
+	struct hip_ha *has;
+	struct hip_map *maps;
+	uint32_t next_lsi; /* host part of the next LSI to hand out */
+	size_t count;
+};
+
+void hadb_init(struct hadb *db);
+/* Frees every association (closing their timers through close_cb) and map. */
+void hadb_clear(struct hadb *db);
+struct hip_ha *hadb_find(struct hadb *db, const struct in6_addr *local, const struct in6_addr *peer);
+/* Any association with this peer HIT (whatever local HIT). */
+struct hip_ha *hadb_find_peer(struct hadb *db, const struct in6_addr *peer);
+/* Creates a new association in state UNASSOCIATED, with its timer initialised on loop. */
+int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
+	     const struct in6_addr *peer, struct hip_ha **out);
+/* Removes and frees (timer close is asynchronous; the memory goes with it). */
+void hadb_del(struct hadb *db, struct hip_ha *ha);
+/* Drops session state (DH, keys, peer identity) but keeps the entry. */
+void hadb_reset_session(struct hip_ha *ha);
+
+int hadb_map_add(struct hadb *db, const struct in6_addr *hit, const struct sockaddr *loc);
+/* loc NULL removes every locator of hit; -ENOENT if there was nothing. */
+int hadb_map_del(struct hadb *db, const struct in6_addr *hit, const struct sockaddr *loc);
+const struct hip_map *hadb_map_find(const struct hadb *db, const struct in6_addr *hit);
+
+#endif

@@ -1,0 +1,77 @@
+/* The daemon context shared by hipd's modules: configuration, identities, the
+ * association table, R1 cache, transports, control socket. No logic here. */
+#ifndef HIPSIP_HIPD_H
+#define HIPSIP_HIPD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/hostid.h"
+#include "hipd/hadb.h"
+#include "hipd/wire/wire.h"
+
+#define HIPD_MAX_IDS 4
+
+struct hipd_config {
+	const char *state_dir;	 /* host identities live here */
+	const char *socket_path; /* control socket */
+	const char *stamps_path; /* event stamps (JSON lines), or NULL */
+	const char *node;	 /* name in event stamps */
+	enum hostid_kind hi_kinds[HIPD_MAX_IDS]; /* first = default identity */
+	size_t n_hi_kinds;
+	int rsa_bits;
+	enum hip_transport transport; /* for associations we initiate */
+	bool raw_enabled;
+	bool udp_enabled;
+	uint16_t udp_port;
+	uint8_t puzzle_k;
+	uint8_t puzzle_lifetime; /* exponent: 2^(x-32) seconds, RFC 7401 5.2.4 */
+	struct hip_p_list8 dh_groups;
+	struct hip_p_list16 hip_ciphers;
+	struct hip_p_list16 esp_suites;
+	uint32_t rto_initial_ms;
+	unsigned i1_retries_max;
+	unsigned i2_retries_max;
+	uint32_t r2_sent_ms;	  /* Exchange Complete timer */
+	uint32_t closed_ms;	  /* how long CLOSED/CLOSING state is kept */
+	uint32_t e_failed_ms;	  /* how long E-FAILED is kept before UNASSOCIATED */
+	uint32_t r1_rotate_ms;	  /* Delta T: R1 generation lifetime */
+	bool allow_fault_injection; /* test-only: lets the control socket corrupt packets */
+};
+
+/* Deliberate corruption of our own packets, for negative tests (test-only). */
+enum hipd_fault {
+	HIPD_FAULT_NONE,
+	HIPD_FAULT_I2_SIGNATURE,
+	HIPD_FAULT_I2_SOLUTION,
+	HIPD_FAULT_I2_MAC,
+	HIPD_FAULT_I2_CRITICAL,
+	HIPD_FAULT_I1_CRITICAL,
+};
+
+struct r1cache;
+struct hip_transport_set;
+struct ctl_server;
+
+struct hipd {
+	uv_loop_t *loop;
+	struct hipd_config cfg;
+	struct hostid *ids[HIPD_MAX_IDS];
+	size_t nids;
+	struct hadb db;
+	struct r1cache *r1;
+	struct hip_transport_set *tr;
+	struct ctl_server *ctl;
+	uv_signal_t sigint, sigterm;
+	uint64_t start_ns;
+	enum hipd_fault fault; /* applied to the next base exchange we initiate */
+	bool stopping;
+};
+
+void hipd_config_defaults(struct hipd_config *cfg);
+/* The identity whose HIT is hit, or NULL. */
+const struct hostid *hipd_identity(const struct hipd *h, const struct in6_addr *hit);
+const struct hostid *hipd_default_identity(const struct hipd *h);
+
+#endif

@@ -1,0 +1,363 @@
+/* Control-socket command table for hipd: validates arguments, calls into the
+ * association code, and renders daemon state as JSON. No socket handling here. */
+#include "hipd/hipd_ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/hit.h"
+#include "common/log.h"
+#include "common/stamp.h"
+#include "hipd/bex.h"
+#include "hipd/hipd.h"
+#include "hipd/keys.h"
+#include "hipd/r1cache.h"
+#include "hipd/transport.h"
+
+static json_t *reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *reply_err(const char *fmt, const char *arg)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
+	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+}
+
+static int arg_hit(json_t *req, const char *key, struct in6_addr *hit, json_t **err)
+{
+	const char *s = json_string_value(json_object_get(req, key));
+
+	if (!s) {
+		*err = reply_err("missing argument \"%s\"", key);
+		return -EINVAL;
+	}
+	if (hit_parse(s, hit) < 0) {
+		*err = reply_err("\"%s\" is not an ORCHIDv2 HIT (2001:20::/28)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_locator(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (ss->ss_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf,
+				 (socklen_t)len);
+	if (ss->ss_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
+				 (socklen_t)len);
+	return "";
+}
+
+static json_t *cmd_add_map(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	struct sockaddr_storage loc;
+	json_t *err = NULL;
+	const char *ls = json_string_value(json_object_get(req, "locator"));
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	if (!ls || parse_locator(ls, &loc))
+		return reply_err("locator \"%s\" is not an IPv4 or IPv6 address", ls ? ls : "");
+	int e = hadb_map_add(&h->db, &hit, (struct sockaddr *)&loc);
+	if (e == -EEXIST)
+		return reply_err("locator %s is already mapped to this HIT", ls);
+	if (e == -ENOSPC)
+		return reply_err("this HIT already has the maximum number of locators%s", NULL);
+	if (e)
+		return reply_err("cannot add map: %s", strerror(-e));
+	return reply_ok();
+}
+
+static json_t *cmd_del_map(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	struct sockaddr_storage loc;
+	json_t *err = NULL;
+	const char *ls = json_string_value(json_object_get(req, "locator"));
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	if (ls && parse_locator(ls, &loc))
+		return reply_err("locator \"%s\" is not an IPv4 or IPv6 address", ls);
+	if (hadb_map_del(&h->db, &hit, ls ? (struct sockaddr *)&loc : NULL))
+		return reply_err("no such mapping%s", NULL);
+	return reply_ok();
+}
+
+static json_t *cmd_get_map(struct hipd *h, json_t *req)
+{
+	json_t *maps = json_array();
+	char buf[INET6_ADDRSTRLEN];
+	(void)req;
+
+	for (const struct hip_map *m = h->db.maps; m; m = m->next) {
+		json_t *locs = json_array();
+		for (size_t i = 0; i < m->nlocs; i++)
+			json_array_append_new(locs, json_string(addr_str(&m->locs[i], buf,
+									   sizeof(buf))));
+		json_array_append_new(maps, json_pack("{s:s,s:o}", "hit", hit_to_str(&m->hit, buf),
+						      "locators", locs));
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "maps", maps);
+}
+
+static json_t *ha_json(const struct hip_ha *ha)
+{
+	char lh[HIT_STRLEN], ph[HIT_STRLEN], la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN];
+	char lsi[INET_ADDRSTRLEN];
+	json_t *o = json_pack(
+		"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "state", hip_state_name(ha->state),
+		"local_hit", hit_to_str(&ha->hit_local, lh), "peer_hit",
+		hit_to_str(&ha->hit_peer, ph), "local_locator",
+		addr_str(&ha->local_addr, la, sizeof(la)), "peer_locator",
+		addr_str(&ha->peer_addr, pa, sizeof(pa)), "transport",
+		hip_transport_name(ha->transport), "role", ha->initiator ? "initiator" : "responder",
+		"peer_lsi", inet_ntop(AF_INET, &ha->lsi_peer, lsi, sizeof(lsi)));
+
+	if (ha->keys.mac_len) {
+		json_object_set_new(o, "hit_suite", json_integer(ha->rhash_suite));
+		json_object_set_new(o, "dh_group", json_string(keys_dh_group_name(ha->dh_group)));
+		json_object_set_new(o, "hip_cipher", json_string(keys_hip_cipher_name(ha->hip_cipher)));
+		json_object_set_new(o, "esp_transform",
+				    json_string(keys_esp_suite_name(ha->esp_suite)));
+		json_object_set_new(o, "spi_in", json_integer(ha->spi_in));
+		json_object_set_new(o, "spi_out", json_integer(ha->spi_out));
+	}
+	if (ha->state == HIP_STATE_ESTABLISHED || ha->state == HIP_STATE_R2_SENT) {
+		json_object_set_new(o, "established_s",
+				    json_real((double)(stamp_now_ns() - ha->established_ns) / 1e9));
+		json_object_set_new(o, "bex_ms",
+				    json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
+	}
+	if (ha->state == HIP_STATE_R2_SENT)
+		json_object_del(o, "established_s");
+	json_object_set_new(o, "retransmissions", json_integer(ha->retries));
+	if (ha->fail_reason)
+		json_object_set_new(o, "failure", json_string(ha->fail_reason));
+	if (ha->last_notify)
+		json_object_set_new(o, "last_notify", json_string(notify_type_name(ha->last_notify)));
+	return o;
+}
+
+static json_t *cmd_get_ha(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	json_t *err = NULL;
+	json_t *has = json_array();
+	bool all = !json_object_get(req, "hit");
+
+	if (!all && arg_hit(req, "hit", &hit, &err)) {
+		json_decref(has);
+		return err;
+	}
+	for (const struct hip_ha *ha = h->db.has; ha; ha = ha->next)
+		if (all || memcmp(&ha->hit_peer, &hit, sizeof(hit)) == 0)
+			json_array_append_new(has, ha_json(ha));
+	return json_pack("{s:b,s:o}", "ok", 1, "associations", has);
+}
+
+static json_t *cmd_get_hi(struct hipd *h, json_t *req)
+{
+	json_t *ids = json_array();
+	char buf[HIT_STRLEN];
+	(void)req;
+
+	for (size_t i = 0; i < h->nids; i++) {
+		const struct hostid *id = h->ids[i];
+		json_array_append_new(
+			ids, json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "hit", hit_to_str(&id->hit, buf),
+				       "algorithm", id->algorithm == HIP_HI_RSA ? "RSA" : "ECDSA",
+				       "kind", hostid_kind_name(id->kind), "bits",
+				       EVP_PKEY_get_bits(id->pkey), "hit_suite", id->suite, "default",
+				       i == 0));
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "identities", ids);
+}
+
+static int fault_parse(const char *s, enum hipd_fault *f)
+{
+	static const struct {
+		const char *name;
+		enum hipd_fault f;
+	} faults[] = {
+		{"i2-signature", HIPD_FAULT_I2_SIGNATURE}, {"i2-solution", HIPD_FAULT_I2_SOLUTION},
+		{"i2-mac", HIPD_FAULT_I2_MAC},		   {"i2-critical", HIPD_FAULT_I2_CRITICAL},
+		{"i1-critical", HIPD_FAULT_I1_CRITICAL},
+	};
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		if (strcmp(s, faults[i].name) == 0) {
+			*f = faults[i].f;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static json_t *cmd_trigger(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	json_t *err = NULL;
+	enum hipd_fault fault = HIPD_FAULT_NONE;
+	const char *fs = json_string_value(json_object_get(req, "fault"));
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	if (fs && !h->cfg.allow_fault_injection)
+		return reply_err("fault injection is disabled (start hipd with --test-faults)%s",
+				 NULL);
+	if (fs && fault_parse(fs, &fault))
+		return reply_err("unknown fault \"%s\"", fs);
+	int e = bex_trigger(h, &hit, fault);
+	if (e == -EHOSTUNREACH)
+		return reply_err("no locator for %s (add one with: hipconf daemon add map HIT "
+				 "LOCATOR)",
+				 json_string_value(json_object_get(req, "hit")));
+	if (e == -EALREADY)
+		return reply_err("an association with %s is already established",
+				 json_string_value(json_object_get(req, "hit")));
+	if (e == -EINPROGRESS)
+		return reply_err("a base exchange with %s is already running",
+				 json_string_value(json_object_get(req, "hit")));
+	if (e)
+		return reply_err("cannot start base exchange: %s", strerror(-e));
+	return reply_ok();
+}
+
+static json_t *cmd_close(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	json_t *err = NULL;
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	int e = close_start(h, &hit);
+	if (e == -ENOENT)
+		return reply_err("no association with %s",
+				 json_string_value(json_object_get(req, "hit")));
+	if (e)
+		return reply_err("cannot close: %s", strerror(-e));
+	return reply_ok();
+}
+
+/* Forgets the association without CLOSE (HIPL's "rst"): the peer keeps its
+ * state until it times out or a new base exchange replaces it. */
+static json_t *cmd_reset(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	json_t *err = NULL;
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
+	if (!ha)
+		return reply_err("no association with %s",
+				 json_string_value(json_object_get(req, "hit")));
+	hadb_del(&h->db, ha);
+	return reply_ok();
+}
+
+static double timeval_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static json_t *cmd_get_status(struct hipd *h, json_t *req)
+{
+	json_t *hits = json_array();
+	char buf[HIT_STRLEN];
+	struct rusage ru;
+	(void)req;
+
+	getrusage(RUSAGE_SELF, &ru);
+
+	for (size_t i = 0; i < h->nids; i++)
+		json_array_append_new(hits, json_string(hit_to_str(&h->ids[i]->hit, buf)));
+	json_t *st = json_pack("{s:b,s:s,s:i,s:f,s:o,s:i,s:s,s:s}", "ok", 1, "version", HIPSIP_VERSION,
+			 "pid", (int)getpid(), "uptime_s",
+			 (double)(stamp_now_ns() - h->start_ns) / 1e9, "hits", hits,
+			 "associations", (int)h->db.count, "transports",
+			 transport_describe(h->tr), "dataplane", "none");
+	json_object_set_new(st, "cpu_user_s", json_real(timeval_s(ru.ru_utime)));
+	json_object_set_new(st, "cpu_sys_s", json_real(timeval_s(ru.ru_stime)));
+	json_object_set_new(st, "r1_generation", json_integer((json_int_t)r1cache_generation(h->r1)));
+	return st;
+}
+
+static json_t *cmd_set_debug(struct hipd *h, json_t *req)
+{
+	const char *s = json_string_value(json_object_get(req, "level"));
+	enum log_level level;
+	(void)h;
+
+	if (!s || log_level_parse(s, &level))
+		return reply_err("level \"%s\" is not one of error, warning, info, debug",
+				 s ? s : "");
+	log_set_level(level);
+	return reply_ok();
+}
+
+static json_t *cmd_get_puzzle(struct hipd *h, json_t *req)
+{
+	(void)req;
+	return json_pack("{s:b,s:i}", "ok", 1, "k", h->cfg.puzzle_k);
+}
+
+static json_t *cmd_set_puzzle(struct hipd *h, json_t *req)
+{
+	json_t *k = json_object_get(req, "k");
+
+	if (!json_is_integer(k) || json_integer_value(k) < 0 || json_integer_value(k) > 40)
+		return reply_err("k must be an integer from 0 to 40%s", NULL);
+	h->cfg.puzzle_k = (uint8_t)json_integer_value(k);
+	log_info("puzzle difficulty set to %u", h->cfg.puzzle_k);
+	return reply_ok();
+}
+
+static const struct {
+	const char *name;
+	json_t *(*fn)(struct hipd *h, json_t *req);
+} commands[] = {
+	{"add-map", cmd_add_map},     {"del-map", cmd_del_map},
+	{"get-map", cmd_get_map},     {"get-ha", cmd_get_ha},
+	{"get-hi", cmd_get_hi},	      {"trigger", cmd_trigger},
+	{"close", cmd_close},	      {"reset", cmd_reset},
+	{"get-status", cmd_get_status},
+	{"set-debug", cmd_set_debug}, {"get-puzzle", cmd_get_puzzle},
+	{"set-puzzle", cmd_set_puzzle},
+};
+
+json_t *hipd_ctl_handle(json_t *req, void *arg)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	for (size_t i = 0; cmd && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(arg, req);
+	return reply_err("unknown command \"%s\"", cmd ? cmd : "");
+}

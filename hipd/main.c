@@ -1,0 +1,297 @@
+/* hipd command line: parses options into struct hipd_config, then runs the
+ * daemon on one libuv loop until SIGINT/SIGTERM. Nothing protocol-related here. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/stamp.h"
+#include "hipd/daemon.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hipd [OPTIONS]\n"
+		"Host Identity Protocol (HIPv2, RFC 7401) daemon. Runs in the foreground.\n\n"
+		"  --state-dir DIR     host identities live here (default /var/lib/hipd)\n"
+		"  --socket PATH       control socket (default /run/hipd/hipd.sock)\n"
+		"  --hi KINDS          identities, comma-separated, first is the default:\n"
+		"                      ecdsa-p256, ecdsa-p384, rsa (default ecdsa-p256,rsa)\n"
+		"  --rsa-bits N        RSA key size for new identities (default 3072)\n"
+		"  --transport T       raw (IP protocol 139) or udp (port 10500) for exchanges\n"
+		"                      this host starts (default raw)\n"
+		"  --no-raw, --no-udp  do not open the raw or the UDP sockets\n"
+		"  --udp-port N        HIP UDP port (default 10500)\n"
+		"  --puzzle-k N        puzzle difficulty offered in R1 (default 10)\n"
+		"  --dh-groups LIST    DH group IDs by preference (default 7,8,4,11)\n"
+		"  --hip-ciphers LIST  HIP_CIPHER IDs by preference (default 2,4; 1 = NULL)\n"
+		"  --rto-ms N          first retransmission timeout (default 500)\n"
+		"  --state-timeout-ms N  how long CLOSED and E-FAILED states are kept (default 10000)\n"
+		"  --stamps FILE       append event stamps (JSON lines) to FILE\n"
+		"  --node NAME         node name in event stamps (default hipd)\n"
+		"  --log-level L       error, warning, info (default) or debug\n"
+		"  --syslog            log to syslog/the journal instead of stderr\n"
+		"  --test-faults       allow fault injection through the control socket (tests only)\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n");
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > max) {
+		fprintf(stderr, "hipd: %s value \"%s\" is not a number from 0 to %lu\n", opt, s,
+			max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_hi_kinds(const char *s, struct hipd_config *cfg)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	cfg->n_hi_kinds = 0;
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (cfg->n_hi_kinds == HIPD_MAX_IDS) {
+			fprintf(stderr, "hipd: --hi lists more than %d identities\n", HIPD_MAX_IDS);
+			return -EINVAL;
+		}
+		if (hostid_kind_parse(tok, &cfg->hi_kinds[cfg->n_hi_kinds]) < 0) {
+			fprintf(stderr,
+				"hipd: --hi value \"%s\" is not one of ecdsa-p256, ecdsa-p384, rsa\n",
+				tok);
+			return -EINVAL;
+		}
+		cfg->n_hi_kinds++;
+	}
+	return cfg->n_hi_kinds ? 0 : -EINVAL;
+}
+
+/* Comma-separated numbers into a list, each <= max. */
+static int parse_list(const char *opt, const char *s, unsigned long max, uint16_t *ids,
+		      size_t *n, size_t cap)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	*n = 0;
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long v;
+		if (*n == cap || parse_uint(opt, tok, max, &v))
+			return -EINVAL;
+		ids[(*n)++] = (uint16_t)v;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+enum {
+	OPT_STATE_DIR = 256,
+	OPT_SOCKET,
+	OPT_HI,
+	OPT_RSA_BITS,
+	OPT_TRANSPORT,
+	OPT_NO_RAW,
+	OPT_NO_UDP,
+	OPT_UDP_PORT,
+	OPT_PUZZLE_K,
+	OPT_DH_GROUPS,
+	OPT_HIP_CIPHERS,
+	OPT_RTO,
+	OPT_STATE_TIMEOUT,
+	OPT_STAMPS,
+	OPT_NODE,
+	OPT_LOG_LEVEL,
+	OPT_SYSLOG,
+	OPT_TEST_FAULTS,
+};
+
+static const struct option options[] = {
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"socket", required_argument, NULL, OPT_SOCKET},
+	{"hi", required_argument, NULL, OPT_HI},
+	{"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
+	{"transport", required_argument, NULL, OPT_TRANSPORT},
+	{"no-raw", no_argument, NULL, OPT_NO_RAW},
+	{"no-udp", no_argument, NULL, OPT_NO_UDP},
+	{"udp-port", required_argument, NULL, OPT_UDP_PORT},
+	{"puzzle-k", required_argument, NULL, OPT_PUZZLE_K},
+	{"dh-groups", required_argument, NULL, OPT_DH_GROUPS},
+	{"hip-ciphers", required_argument, NULL, OPT_HIP_CIPHERS},
+	{"rto-ms", required_argument, NULL, OPT_RTO},
+	{"state-timeout-ms", required_argument, NULL, OPT_STATE_TIMEOUT},
+	{"stamps", required_argument, NULL, OPT_STAMPS},
+	{"node", required_argument, NULL, OPT_NODE},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"syslog", no_argument, NULL, OPT_SYSLOG},
+	{"test-faults", no_argument, NULL, OPT_TEST_FAULTS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_level *level,
+		     bool *use_syslog)
+{
+	unsigned long v;
+	uint16_t ids[HIP_MAX_LIST];
+	size_t n;
+
+	switch (c) {
+	case OPT_STATE_DIR:
+		cfg->state_dir = arg;
+		return 0;
+	case OPT_SOCKET:
+		cfg->socket_path = arg;
+		return 0;
+	case OPT_HI:
+		return parse_hi_kinds(arg, cfg);
+	case OPT_RSA_BITS:
+		if (parse_uint("--rsa-bits", arg, 16384, &v))
+			return -EINVAL;
+		if (v < 2048) {
+			fprintf(stderr, "hipd: --rsa-bits %lu is below 2048 (too weak)\n", v);
+			return -EINVAL;
+		}
+		cfg->rsa_bits = (int)v;
+		return 0;
+	case OPT_TRANSPORT:
+		if (strcmp(arg, "raw") && strcmp(arg, "udp")) {
+			fprintf(stderr, "hipd: --transport value \"%s\" is not raw or udp\n", arg);
+			return -EINVAL;
+		}
+		cfg->transport = strcmp(arg, "udp") ? HIP_TRANSPORT_RAW : HIP_TRANSPORT_UDP;
+		return 0;
+	case OPT_NO_RAW:
+		cfg->raw_enabled = false;
+		return 0;
+	case OPT_NO_UDP:
+		cfg->udp_enabled = false;
+		return 0;
+	case OPT_UDP_PORT:
+		if (parse_uint("--udp-port", arg, 65535, &v) || v == 0)
+			return -EINVAL;
+		cfg->udp_port = (uint16_t)v;
+		return 0;
+	case OPT_PUZZLE_K:
+		if (parse_uint("--puzzle-k", arg, 40, &v))
+			return -EINVAL;
+		cfg->puzzle_k = (uint8_t)v;
+		return 0;
+	case OPT_DH_GROUPS:
+		if (parse_list("--dh-groups", arg, 255, ids, &n, HIP_MAX_LIST))
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++) {
+			if (!hip_dh_supported((uint8_t)ids[i])) {
+				fprintf(stderr, "hipd: --dh-groups: group %u is not supported\n",
+					ids[i]);
+				return -EINVAL;
+			}
+			cfg->dh_groups.ids[i] = (uint8_t)ids[i];
+		}
+		cfg->dh_groups.n = n;
+		return 0;
+	case OPT_HIP_CIPHERS:
+		if (parse_list("--hip-ciphers", arg, 65535, ids, &n, HIP_MAX_LIST))
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++) {
+			if (!hip_cipher_supported(ids[i])) {
+				fprintf(stderr, "hipd: --hip-ciphers: cipher %u is not supported\n",
+					ids[i]);
+				return -EINVAL;
+			}
+			cfg->hip_ciphers.ids[i] = ids[i];
+		}
+		cfg->hip_ciphers.n = n;
+		return 0;
+	case OPT_RTO:
+		if (parse_uint("--rto-ms", arg, 60000, &v) || v == 0)
+			return -EINVAL;
+		cfg->rto_initial_ms = (uint32_t)v;
+		return 0;
+	case OPT_STATE_TIMEOUT:
+		if (parse_uint("--state-timeout-ms", arg, 3600000, &v))
+			return -EINVAL;
+		cfg->closed_ms = cfg->e_failed_ms = (uint32_t)v;
+		return 0;
+	case OPT_STAMPS:
+		cfg->stamps_path = arg;
+		return 0;
+	case OPT_NODE:
+		cfg->node = arg;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, level)) {
+			fprintf(stderr,
+				"hipd: --log-level value \"%s\" is not error, warning, info or debug\n",
+				arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_SYSLOG:
+		*use_syslog = true;
+		return 0;
+	case OPT_TEST_FAULTS:
+		cfg->allow_fault_injection = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct hipd h = {0};
+	enum log_level level = HLOG_INFO;
+	bool use_syslog = false;
+	int c;
+
+	hipd_config_defaults(&h.cfg);
+	while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == 'V') {
+			printf("hipd %s\n", HIPSIP_VERSION);
+			return 0;
+		}
+		if (c == '?' || parse_one(c, optarg, &h.cfg, &level, &use_syslog)) {
+			fprintf(stderr, "Try 'hipd --help' for more information.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hipd: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	log_init("hipd", level, use_syslog);
+	if (stamp_open(h.cfg.stamps_path, h.cfg.node) < 0) {
+		log_err("cannot open stamps file %s: %s", h.cfg.stamps_path, strerror(errno));
+		return 1;
+	}
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	int err = hipd_start(&h, &loop);
+	if (err)
+		hipd_stop(&h);
+	else
+		uv_run(&loop, UV_RUN_DEFAULT);
+	hipd_stop(&h);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	hipd_free(&h);
+	if (uv_loop_close(&loop) != 0)
+		log_warn("event loop closed with handles still open");
+	stamp_close();
+	if (!err)
+		log_info("stopped");
+	return err ? 1 : 0;
+}

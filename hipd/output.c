@@ -1,0 +1,69 @@
+/* Packet output and timers for associations. What to send and what a timeout
+ * means are decided in bex.c and close.c through ha_timeout(). */
+#include "hipd/output.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "hipd/bex.h"
+#include "hipd/transport.h"
+#include "hipd/wire/wire.h"
+
+int out_send(struct hipd *h, enum hip_transport tr, const struct sockaddr *src,
+	     const struct sockaddr *dst, uint8_t *pkt, size_t len)
+{
+	struct sockaddr_storage route_src;
+
+	if (tr == HIP_TRANSPORT_UDP) {
+		hip_build_checksum(pkt, len, NULL, NULL);
+	} else {
+		if (!src || src->sa_family != dst->sa_family) {
+			int err = transport_source_for(dst, &route_src);
+			if (err)
+				return err;
+			src = (const struct sockaddr *)&route_src;
+		}
+		hip_build_checksum(pkt, len, src, dst);
+	}
+	return transport_send(h->tr, tr, src, dst, pkt, len);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	ha_timeout(t->data);
+}
+
+void out_arm_timer(struct hip_ha *ha, uint64_t ms)
+{
+	uv_timer_stop(&ha->timer);
+	uv_timer_start(&ha->timer, on_timer, ms, 0);
+}
+
+void out_stop_timer(struct hip_ha *ha)
+{
+	uv_timer_stop(&ha->timer);
+}
+
+int out_send_ha(struct hip_ha *ha, const uint8_t *pkt, size_t len, bool retransmit)
+{
+	struct hipd *h = ha->hipd;
+	int err;
+
+	if (len > sizeof(ha->last_sent))
+		return -EMSGSIZE;
+	if (pkt != ha->last_sent)
+		memcpy(ha->last_sent, pkt, len);
+	ha->last_sent_len = len;
+	err = out_send(h, ha->transport, (struct sockaddr *)&ha->local_addr,
+		       (struct sockaddr *)&ha->peer_addr, ha->last_sent, len);
+	if (err)
+		log_warn("ha: cannot send %s: %s", hip_packet_type_name(pkt[2] & 0x7f),
+			 strerror(-err));
+	if (!retransmit)
+		return err;
+	if (ha->rto_ms == 0)
+		ha->rto_ms = h->cfg.rto_initial_ms;
+	out_arm_timer(ha, ha->rto_ms);
+	return err;
+}

@@ -1,0 +1,324 @@
+/* R1 pre-creation: each generation holds a secret for binding puzzles to HITs
+ * and, per identity and DH group, a DH key and an R1 signed with HIP_SIGNATURE_2. */
+#include "hipd/r1cache.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/stamp.h"
+#include "hipd/auth.h"
+#include "hipd/hipd.h"
+
+#define GEN_KEEP   2 /* current and previous generation */
+#define MAX_GROUPS 8
+#define MIN_AGE_NS 1000000000ull /* a used generation is replaced after >= 1 s */
+
+struct r1_tmpl {
+	struct hip_dh *dh;
+	uint8_t pkt[HIP_MAX_PACKET_LEN];
+	size_t len;
+	size_t puzzle_off; /* offset of the PUZZLE TLV */
+	uint8_t k;
+};
+
+struct r1_gen {
+	uint64_t counter;
+	uint64_t created_ns;
+	bool used;
+	uint8_t secret[32];
+	struct r1_tmpl t[HIPD_MAX_IDS][MAX_GROUPS];
+};
+
+struct r1cache {
+	struct hipd *h;
+	struct r1_gen *gens[GEN_KEEP]; /* [0] current */
+	uint64_t next_counter;
+};
+
+static void gen_free(struct r1_gen *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < HIPD_MAX_IDS; i++)
+		for (size_t j = 0; j < MAX_GROUPS; j++)
+			hip_dh_free(g->t[i][j].dh);
+	OPENSSL_cleanse(g->secret, sizeof(g->secret));
+	free(g);
+}
+
+static int gen_new(struct r1cache *c, struct r1_gen **out)
+{
+	struct r1_gen *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	if (RAND_bytes(g->secret, sizeof(g->secret)) != 1) {
+		free(g);
+		return -EIO;
+	}
+	g->counter = c->next_counter++;
+	g->created_ns = stamp_now_ns();
+	*out = g;
+	return 0;
+}
+
+void r1cache_rotate(struct r1cache *c)
+{
+	struct r1_gen *g;
+
+	if (gen_new(c, &g) < 0) {
+		log_err("r1: cannot start a new R1 generation; keeping the current one");
+		return;
+	}
+	gen_free(c->gens[GEN_KEEP - 1]);
+	memmove(&c->gens[1], &c->gens[0], sizeof(c->gens[0]) * (GEN_KEEP - 1));
+	c->gens[0] = g;
+	log_debug("r1: generation %llu", (unsigned long long)g->counter);
+}
+
+int r1cache_new(struct hipd *h, struct r1cache **out)
+{
+	struct r1cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->h = h;
+	c->next_counter = 1;
+	r1cache_rotate(c);
+	if (!c->gens[0]) {
+		free(c);
+		return -EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+void r1cache_free(struct r1cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < GEN_KEEP; i++)
+		gen_free(c->gens[i]);
+	free(c);
+}
+
+uint64_t r1cache_generation(const struct r1cache *c)
+{
+	return c->gens[0]->counter;
+}
+
+static int id_index(const struct hipd *h, const struct hostid *id)
+{
+	for (size_t i = 0; i < h->nids; i++)
+		if (h->ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+static int group_index(const struct hipd *h, uint8_t group)
+{
+	for (size_t i = 0; i < h->cfg.dh_groups.n && i < MAX_GROUPS; i++)
+		if (h->cfg.dh_groups.ids[i] == group)
+			return (int)i;
+	return -1;
+}
+
+/* Our most preferred group that the Initiator listed; else our first (6.7 step 4). */
+static uint8_t choose_group(const struct hipd *h, const struct hip_p_list8 *i1)
+{
+	for (size_t i = 0; i < h->cfg.dh_groups.n; i++)
+		for (size_t j = 0; i1 && j < i1->n; j++)
+			if (h->cfg.dh_groups.ids[i] == i1->ids[j])
+				return h->cfg.dh_groups.ids[i];
+	return h->cfg.dh_groups.ids[0];
+}
+
+static int build_host_id(struct wbuf *w, const struct hostid *id)
+{
+	struct hip_p_host_id hi = {
+		.algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
+
+	return hip_p_host_id_encode(w, &hi);
+}
+
+static int build_suite_list(struct wbuf *w, const struct hipd *h)
+{
+	struct hip_p_list8 l = {0};
+
+	/* our identities' suites, default first, without duplicates (5.2.10) */
+	for (size_t i = 0; i < h->nids; i++) {
+		uint8_t s = (uint8_t)(h->ids[i]->suite << 4);
+		bool dup = false;
+		for (size_t j = 0; j < l.n; j++)
+			dup = dup || l.ids[j] == s;
+		if (!dup)
+			l.ids[l.n++] = s;
+	}
+	return hip_p_list8_encode(w, HIP_PARAM_HIT_SUITE_LIST, &l);
+}
+
+/* R1 (RFC 7401 5.3.2 with RFC 7402 5.2.1.1), receiver HIT, Opaque and #I zero. */
+static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *id, uint8_t group,
+		      struct r1_tmpl *t)
+{
+	struct hipd *h = c->h;
+	static const struct in6_addr zero;
+	uint8_t pub[HIP_DH_PUB_MAX];
+	size_t pub_len;
+	struct wbuf w;
+	int err;
+
+	err = hip_dh_generate(group, &t->dh);
+	if (err)
+		return err;
+	err = hip_dh_public(t->dh, pub, sizeof(pub), &pub_len);
+	if (err)
+		return err;
+	wbuf_init(&w, t->pkt, sizeof(t->pkt));
+	hip_build_start(&w, HIP_R1, 0, &id->hit, &zero);
+	struct hip_p_r1_counter rc = {.generation = g->counter};
+	hip_p_r1_counter_encode(&w, &rc);
+	t->puzzle_off = w.len;
+	t->k = h->cfg.puzzle_k;
+	struct hip_p_puzzle pz = {.k = t->k, .lifetime = h->cfg.puzzle_lifetime,
+				  .i_len = hip_rhash_len(id->suite)};
+	hip_p_puzzle_encode(&w, &pz);
+	hip_p_list8_encode(&w, HIP_PARAM_DH_GROUP_LIST, &h->cfg.dh_groups);
+	struct hip_p_dh dh = {.group = group, .pub = pub, .pub_len = (uint16_t)pub_len};
+	hip_p_dh_encode(&w, &dh);
+	hip_p_list16_encode(&w, HIP_PARAM_HIP_CIPHER, &h->cfg.hip_ciphers);
+	build_host_id(&w, id);
+	build_suite_list(&w, h);
+	struct hip_p_list16 tf = {.ids = {HIP_PARAM_ESP_TRANSFORM}, .n = 1};
+	hip_p_list16_encode(&w, HIP_PARAM_TRANSPORT_FORMAT_LIST, &tf);
+	hip_p_esp_transform_encode(&w, &h->cfg.esp_suites);
+	err = wbuf_error(&w);
+	if (err)
+		return err;
+	err = auth_sign_append(id, &w, HIP_PARAM_HIP_SIGNATURE_2);
+	if (err)
+		return err;
+	t->len = w.len;
+	return 0;
+}
+
+/* #I = HMAC(generation secret, HIT-I | HIT-R | K), truncated to RHASH length. */
+static int puzzle_i(const struct r1_gen *g, const struct hostid *id, const struct in6_addr *hit_i,
+		    uint8_t k, uint8_t *i, size_t *i_len)
+{
+	uint8_t in[33];
+
+	memcpy(in, hit_i, 16);
+	memcpy(in + 16, &id->hit, 16);
+	in[32] = k;
+	*i_len = HIP_RHASH_MAX;
+	return hip_hmac(id->suite, g->secret, sizeof(g->secret), in, sizeof(in), i, i_len);
+}
+
+static bool gen_stale(const struct r1cache *c)
+{
+	const struct r1_gen *g = c->gens[0];
+	uint64_t age = stamp_now_ns() - g->created_ns;
+
+	if (g->used && age >= MIN_AGE_NS)
+		return true;
+	return age >= (uint64_t)c->h->cfg.r1_rotate_ms * 1000000ull;
+}
+
+int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
+		 const struct hip_p_list8 *i1_groups, uint8_t *out, size_t cap, size_t *len)
+{
+	int ii = id_index(c->h, id);
+	uint8_t group = choose_group(c->h, i1_groups);
+	int gi = group_index(c->h, group);
+	int err;
+
+	if (ii < 0 || gi < 0)
+		return -EINVAL;
+	if (gen_stale(c))
+		r1cache_rotate(c);
+	struct r1_gen *g = c->gens[0];
+	struct r1_tmpl *t = &g->t[ii][gi];
+	if (t->len && t->k != c->h->cfg.puzzle_k) {
+		r1cache_rotate(c); /* difficulty changed: new templates */
+		g = c->gens[0];
+		t = &g->t[ii][gi];
+	}
+	if (!t->len) {
+		err = tmpl_build(c, g, id, group, t);
+		if (err) {
+			hip_dh_free(t->dh);
+			memset(t, 0, sizeof(*t));
+			return err;
+		}
+	}
+	if (t->len > cap)
+		return -ENOBUFS;
+	memcpy(out, t->pkt, t->len);
+	memcpy(out + 24, hit_i, 16); /* receiver HIT */
+	uint8_t i[HIP_RHASH_MAX];
+	size_t i_len;
+	err = puzzle_i(g, id, hit_i, t->k, i, &i_len);
+	if (err)
+		return err;
+	/* PUZZLE contents: K, lifetime, opaque (2), #I; opaque carries the generation */
+	size_t opaque = t->puzzle_off + 4 + 2;
+	out[opaque] = (uint8_t)(g->counter >> 8);
+	out[opaque + 1] = (uint8_t)g->counter;
+	memcpy(out + opaque + 2, i, i_len);
+	*len = t->len;
+	return 0;
+}
+
+static struct r1_gen *gen_find(struct r1cache *c, bool has_counter, uint64_t counter,
+			       uint16_t opaque)
+{
+	for (size_t i = 0; i < GEN_KEEP; i++) {
+		struct r1_gen *g = c->gens[i];
+		if (!g)
+			continue;
+		if (has_counter ? g->counter == counter : (uint16_t)g->counter == opaque)
+			return g;
+	}
+	return NULL;
+}
+
+int r1cache_check_solution(struct r1cache *c, const struct hostid *id,
+			   const struct in6_addr *hit_i, bool has_counter, uint64_t counter,
+			   const struct hip_p_solution *sol, uint8_t dh_group,
+			   const struct hip_dh **dh)
+{
+	int ii = id_index(c->h, id);
+	int gi = group_index(c->h, dh_group);
+	struct r1_gen *g = gen_find(c, has_counter, counter, sol->opaque);
+	uint8_t i[HIP_RHASH_MAX];
+	size_t i_len;
+
+	if (ii < 0)
+		return -EINVAL;
+	if (!g)
+		return -ESTALE;
+	if (gi < 0 || !g->t[ii][gi].len)
+		return -ENOENT;
+	if (puzzle_i(g, id, hit_i, sol->k, i, &i_len) < 0)
+		return -EIO;
+	if (sol->ij_len != i_len || CRYPTO_memcmp(i, sol->i, i_len) != 0)
+		return -EBADMSG;
+	if (sol->k != g->t[ii][gi].k)
+		return -EBADMSG;
+	if (hip_puzzle_verify(id->suite, sol->k, sol->i, sol->j, hit_i, &id->hit) < 0)
+		return -EBADMSG;
+	*dh = g->t[ii][gi].dh;
+	return 0;
+}
+
+void r1cache_mark_used(struct r1cache *c, uint64_t counter)
+{
+	for (size_t i = 0; i < GEN_KEEP; i++)
+		if (c->gens[i] && c->gens[i]->counter == counter)
+			c->gens[i]->used = true;
+}

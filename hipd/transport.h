@@ -1,0 +1,44 @@
+/* HIP control-packet transports: raw IP protocol 139 (IPv4, IPv6) and UDP port
+ * 10500 with the RFC 5770 zero marker. Moves bytes; does not parse HIP. */
+#ifndef HIPSIP_TRANSPORT_H
+#define HIPSIP_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "hipd/hadb.h"
+
+struct hip_rx {
+	const uint8_t *pkt; /* the HIP packet (IP header / zero marker removed) */
+	size_t len;
+	struct sockaddr_storage src; /* with port for UDP */
+	struct sockaddr_storage dst;
+	enum hip_transport transport;
+};
+
+typedef void (*hip_rx_fn)(void *arg, const struct hip_rx *rx);
+
+struct hip_transport_set;
+
+struct transport_opts {
+	bool raw;
+	bool udp;
+	uint16_t udp_port;
+};
+
+int transport_open(uv_loop_t *loop, const struct transport_opts *opts, hip_rx_fn fn, void *arg,
+		   struct hip_transport_set **out);
+/* Closes the sockets; the memory is released once the loop has run their close. */
+void transport_close(struct hip_transport_set *t);
+/* Sends pkt (checksum already set) from src (address only; NULL lets the kernel
+ * choose) to dst; for UDP dst carries the port (0 means the HIP port). */
+int transport_send(struct hip_transport_set *t, enum hip_transport tr, const struct sockaddr *src,
+		   const struct sockaddr *dst, const uint8_t *pkt, size_t len);
+/* The local address the kernel would use to reach dst. */
+int transport_source_for(const struct sockaddr *dst, struct sockaddr_storage *src);
+/* Human-readable list of open transports, e.g. "raw4 raw6 udp4:10500 udp6:10500". */
+const char *transport_describe(const struct hip_transport_set *t);
+
+#endif

@@ -1,0 +1,122 @@
+# Shell helpers for hipd tests and the demo: two namespaces on a veth pair,
+# hipd in each, hipconf wrappers, waiting, and cleanup that always runs.
+# Not a lab: tools/hiplab (a later issue) replaces the topology part.
+
+: "${BUILD_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
+HIPD=${HIPD:-$BUILD_DIR/hipd/hipd}
+HIPCONF=${HIPCONF:-$BUILD_DIR/tools/hipconf/hipconf}
+
+LAB_ID=${LAB_ID:-hs$$}
+NS_A=$LAB_ID-a
+NS_B=$LAB_ID-b
+V4_A=192.0.2.1
+V4_B=192.0.2.2
+V6_A=2001:db8::1
+V6_B=2001:db8::2
+LAB_DIR=
+LAB_PIDS=()
+
+lab_need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: needs root (network namespaces)"
+		exit 77
+	fi
+	for t in ip jq; do
+		command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+	done
+}
+
+lab_cleanup() {
+	local pid
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	if [ -n "$LAB_DIR" ] && [ -z "${KEEP_LAB_DIR:-}" ]; then
+		rm -rf "$LAB_DIR"
+	fi
+}
+
+lab_up() {
+	LAB_DIR=$(mktemp -d /tmp/hipsip-lab.XXXXXX)
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	ip link add veth-a netns "$NS_A" type veth peer name veth-b netns "$NS_B"
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" addr add $V4_A/24 dev veth-a
+	ip -n "$NS_B" addr add $V4_B/24 dev veth-b
+	ip -n "$NS_A" addr add $V6_A/64 dev veth-a nodad
+	ip -n "$NS_B" addr add $V6_B/64 dev veth-b nodad
+	ip -n "$NS_A" link set veth-a up
+	ip -n "$NS_B" link set veth-b up
+}
+
+# lab_hipd NAME NS [hipd options...]: starts hipd NAME in namespace NS.
+lab_hipd() {
+	local name=$1 ns=$2
+	shift 2
+	mkdir -p "$LAB_DIR/$name"
+	ip netns exec "$ns" "$HIPD" --state-dir "$LAB_DIR/$name/state" \
+		--socket "$LAB_DIR/$name/hipd.sock" --stamps "$LAB_DIR/$name/stamps.jsonl" \
+		--node "$name" "$@" >>"$LAB_DIR/$name/hipd.log" 2>&1 &
+	LAB_PIDS+=($!)
+	eval "PID_$name=$!"
+	lab_wait 30 test -S "$LAB_DIR/$name/hipd.sock" || {
+		echo "hipd $name did not start:"; cat "$LAB_DIR/$name/hipd.log"; return 1; }
+}
+
+# lab_stop_hipd NAME: SIGTERM and wait; returns hipd's exit status.
+lab_stop_hipd() {
+	local name=$1 pid
+	eval "pid=\$PID_$name"
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+}
+
+hc() { # hc NAME args...: hipconf against NAME's hipd
+	local name=$1
+	shift
+	"$HIPCONF" --socket "$LAB_DIR/$name/hipd.sock" "$@"
+}
+
+hit_of() {
+	hc "$1" --json daemon get hi default | jq -r '.identities[] | select(.default) | .hit'
+}
+
+# ha_state NAME PEER_HIT: the state of NAME's association with PEER_HIT, or "none".
+ha_state() {
+	local s
+	s=$(hc "$1" --json daemon get ha all | jq -r --arg p "$2" \
+		'[.associations[] | select(.peer_hit == $p) | .state][0] // "none"')
+	echo "${s:-none}"
+}
+
+# lab_wait SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
+lab_wait() {
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+state_is() { [ "$(ha_state "$1" "$2")" = "$3" ]; }
+state_in() { # state_in NAME PEER STATE...
+	local s
+	s=$(ha_state "$1" "$2")
+	shift 2
+	local w
+	for w in "$@"; do [ "$s" = "$w" ] && return 0; done
+	return 1
+}
