@@ -51,7 +51,9 @@ static int open_fd(int family, enum hip_transport kind, uint16_t port)
 
 	if (fd < 0)
 		return -errno;
-	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+	/* Raw IPv6 sockets never see IPv4 (and the kernel refuses V6ONLY on them). */
+	if (family == AF_INET6 && kind != HIP_TRANSPORT_RAW &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto fail;
 	if (set_pktinfo(fd, family) < 0)
 		goto fail;

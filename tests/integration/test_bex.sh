@@ -89,7 +89,11 @@ bex_case "udp/IPv6" a b "$HIT_B" $V6_B "$HIT_A"
 restart_pair raw
 hc a daemon add map "$HIT_B" $V4_B >/dev/null
 hc b daemon add map "$HIT_A" $V4_A >/dev/null
-hc a daemon trigger "$HIT_B" >/dev/null & hc b daemon trigger "$HIT_A" >/dev/null & wait
+hc a daemon trigger "$HIT_B" >/dev/null &
+t1=$!
+hc b daemon trigger "$HIT_A" >/dev/null &
+t2=$!
+wait $t1 $t2 # not a bare wait: tcpdump runs in the background too
 both_done() {
 	state_in a "$HIT_B" ESTABLISHED R2-SENT && state_in b "$HIT_A" ESTABLISHED R2-SENT
 }

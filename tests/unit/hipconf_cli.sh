@@ -56,7 +56,7 @@ expect() {
 # help is generated from the verb table: every verb is listed
 help=$("$HIPCONF" --help)
 for verb in "daemon add map HIT LOCATOR" "daemon del map HIT [LOCATOR]" "daemon get map" \
-	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" \
+	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" "daemon rst HIT" \
 	"daemon get status" "daemon set debug LEVEL" "daemon get puzzle" "daemon set puzzle K"; do
 	count=$((count + 1))
 	if printf '%s\n' "$help" | grep -qF -- "  $verb  "; then echo "ok: help lists $verb"
@@ -84,6 +84,10 @@ expect "bad level" 2 'hipconf: LEVEL "loud" is not one of: error, warning, info,
 expect "puzzle out of range" 2 'hipconf: K "41" is out of range (0..40)' -- daemon set puzzle 41
 expect "puzzle not a number" 2 'hipconf: K "ten" is not a decimal number' -- daemon set puzzle ten
 expect "unknown option" 2 'hipconf: unknown option "--frob"' -- --frob daemon get status
+expect "fault on other verb" 2 'hipconf: option --fault only goes with "daemon trigger"' -- \
+	--fault i2-mac daemon get status
+expect "unknown fault" 2 'hipconf: fault "i3-mac" is not one of: i2-signature' -- \
+	daemon trigger 2001:2a::2 --fault i3-mac
 
 # no daemon: exit 3
 expect "no daemon" 3 "hipconf: hipd is not running (cannot connect to $SOCK: No such file or directory)" -- \
@@ -110,6 +114,8 @@ expect "set puzzle" 0 "" -- daemon set puzzle 17
 expect "get puzzle" 0 "puzzle difficulty K  17" -- daemon get puzzle
 expect "set debug" 0 "" -- daemon set debug info
 expect "trigger" 0 "" -- daemon trigger 2001:2a::2
+expect "trigger fault" 1 "hipconf: hipd: fault i2-mac injected" -- daemon trigger 2001:2a::2 --fault i2-mac
+expect "rst" 0 "" -- daemon rst 2001:2a::2
 expect "trigger error" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- daemon trigger 2001:2a::dead
 expect "json" 0 '"k": 17' -- --json daemon get puzzle
 expect "json after verb" 0 '"ok": true' -- daemon get status --json

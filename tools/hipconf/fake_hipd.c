@@ -65,8 +65,11 @@ static json_t *do_trigger(json_t *req, void *arg)
 {
 	(void)arg;
 	const char *hit = json_string_value(json_object_get(req, "hit"));
+	const char *fault = json_string_value(json_object_get(req, "fault"));
 	if (hit && strcmp(hit, "2001:2a::dead") == 0)
 		return ctl_reply_error("no locator known for %s", hit);
+	if (fault)
+		return ctl_reply_error("fault %s injected", fault);
 	return ctl_reply_ok();
 }
 
@@ -113,7 +116,7 @@ static json_t *do_broken(json_t *req, void *arg)
 static const struct ctl_command commands[] = {
     {"add-map", do_add_map},	   {"del-map", do_del_map},	  {"get-map", do_get_map},
     {"get-ha", do_get_ha},	   {"get-hi", do_get_hi},	  {"trigger", do_trigger},
-    {"close", do_trigger},	   {"get-status", do_get_status}, {"set-debug", do_set_debug},
+    {"close", do_trigger},	   {"reset", do_trigger},	   {"get-status", do_get_status}, {"set-debug", do_set_debug},
     {"get-puzzle", do_get_puzzle}, {"set-puzzle", do_set_puzzle}, {NULL, NULL},
 };
 

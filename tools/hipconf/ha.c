@@ -1,4 +1,4 @@
-/* hipconf verbs for host associations: daemon get ha, trigger, close.
+/* hipconf verbs for host associations: daemon get ha, trigger, close, rst.
  * Not the HIP state machine: these only ask hipd and print what it says. */
 #include <stdio.h>
 #include <string.h>
@@ -118,14 +118,32 @@ static int hit_verb(struct hipconf *hc, const char *cmd, const char *arg)
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", cmd, "hit", hit));
 }
 
+static const char *const fault_names[] = {"i2-signature", "i2-solution", "i2-mac",
+					   "i2-critical", "i1-critical", NULL};
+
 int verb_trigger(struct hipconf *hc, int argc, char **argv)
 {
+	char hit[ADDR_TEXT];
+
 	(void)argc;
-	return hit_verb(hc, "trigger", argv[0]);
+	if (arg_hit("HIT", argv[0], hit) < 0)
+		return EXIT_USAGE;
+	if (hc->fault && arg_one_of("fault", hc->fault, fault_names) < 0)
+		return EXIT_USAGE;
+	json_t *req = json_pack("{s:s,s:s}", "cmd", "trigger", "hit", hit);
+	if (hc->fault)
+		json_object_set_new(req, "fault", json_string(hc->fault));
+	return hipconf_act(hc, req);
 }
 
 int verb_close(struct hipconf *hc, int argc, char **argv)
 {
 	(void)argc;
 	return hit_verb(hc, "close", argv[0]);
+}
+
+int verb_rst(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	return hit_verb(hc, "reset", argv[0]);
 }

@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
 	{{"daemon", "get", "hi"},     "default|all",   1, 1, verb_get_hi,     "show local host identities"},
 	{{"daemon", "trigger"},       "HIT",           1, 1, verb_trigger,    "start a base exchange with a peer HIT"},
 	{{"daemon", "close"},         "HIT",           1, 1, verb_close,      "close the association with a peer HIT"},
+	{{"daemon", "rst"},           "HIT",           1, 1, verb_rst,        "forget the association with HIT without CLOSE"},
 	{{"daemon", "get", "status"}, "",              0, 0, verb_get_status, "show hipd's version, uptime and counters"},
 	{{"daemon", "set", "debug"},  "LEVEL",         1, 1, verb_set_debug,  "set hipd's log level: error|warning|info|debug"},
 	{{"daemon", "get", "puzzle"}, "",              0, 0, verb_get_puzzle, "show the puzzle difficulty K sent in R1"},
@@ -31,6 +32,7 @@ static const struct verb verbs[] = {
 static const struct option options[] = {
     {"json", no_argument, NULL, 'j'},
     {"socket", required_argument, NULL, 's'},
+    {"fault", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -79,6 +81,9 @@ static void print_help(FILE *f)
 		   "  --json         print hipd's reply as JSON\n"
 		   "  --socket PATH  hipd's control socket (default $" CTL_SOCKET_ENV
 		   " or " CTL_DEFAULT_SOCKET ")\n"
+		   "  --fault NAME   with \"daemon trigger\": break one step of the exchange on\n"
+		   "                 purpose (hipd --test-faults only): i2-signature,\n"
+		   "                 i2-solution, i2-mac, i2-critical, i1-critical\n"
 		   "  -h, --help     show this help\n"
 		   "  --version      show the version\n"
 		   "\nExit status: 0 ok, 1 hipd answered with an error, 2 usage error,\n"
@@ -173,6 +178,9 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 		case 's':
 			hc->socket = optarg;
 			break;
+		case 'f':
+			hc->fault = optarg;
+			break;
 		case 'h':
 			print_help(stdout);
 			exit(EXIT_OK);
@@ -182,6 +190,8 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 		default:
 			if (optopt == 's')
 				usage_error("option --socket needs a PATH");
+			else if (optopt == 'f')
+				usage_error("option --fault needs a NAME");
 			else if (optopt)
 				usage_error("unknown option \"-%c\" (try \"hipconf --help\")",
 					    optopt);
@@ -211,6 +221,10 @@ int main(int argc, char **argv)
 	const struct verb *v = find_verb(argc, argv);
 	if (!v)
 		return EXIT_USAGE;
+	if (hc.fault && v->run != verb_trigger) {
+		usage_error("option --fault only goes with \"daemon trigger\"");
+		return EXIT_USAGE;
+	}
 	int n = nwords(v);
 	if (check_arg_count(v, argc - n, argv + n) < 0)
 		return EXIT_USAGE;

@@ -18,6 +18,7 @@ struct hipconf {
 	const char *socket;
 	bool json;
 	int timeout_ms;
+	const char *fault; /* --fault NAME, for daemon trigger */
 };
 
 /* One verb: the words that name it, its argument synopsis, one help line and
@@ -62,6 +63,7 @@ int verb_get_map(struct hipconf *hc, int argc, char **argv);
 int verb_get_ha(struct hipconf *hc, int argc, char **argv);
 int verb_trigger(struct hipconf *hc, int argc, char **argv);
 int verb_close(struct hipconf *hc, int argc, char **argv);
+int verb_rst(struct hipconf *hc, int argc, char **argv);
 int verb_get_hi(struct hipconf *hc, int argc, char **argv);
 int verb_get_status(struct hipconf *hc, int argc, char **argv);
 int verb_set_debug(struct hipconf *hc, int argc, char **argv);
