@@ -141,7 +141,7 @@ static json_t *ha_json(const struct hip_ha *ha)
 		"peer_lsi", inet_ntop(AF_INET, &ha->lsi_peer, lsi, sizeof(lsi)));
 
 	if (ha->keys.mac_len) {
-		json_object_set_new(o, "hit_suite", json_integer(ha->rhash_suite));
+		json_object_set_new(o, "hit_suite", json_string(keys_hit_suite_name(ha->rhash_suite)));
 		json_object_set_new(o, "dh_group", json_string(keys_dh_group_name(ha->dh_group)));
 		json_object_set_new(o, "hip_cipher", json_string(keys_hip_cipher_name(ha->hip_cipher)));
 		json_object_set_new(o, "esp_transform",
@@ -149,14 +149,15 @@ static json_t *ha_json(const struct hip_ha *ha)
 		json_object_set_new(o, "spi_in", json_integer(ha->spi_in));
 		json_object_set_new(o, "spi_out", json_integer(ha->spi_out));
 	}
-	if (ha->state == HIP_STATE_ESTABLISHED || ha->state == HIP_STATE_R2_SENT) {
+	if (ha->state == HIP_STATE_ESTABLISHED && ha->established_ns) {
 		json_object_set_new(o, "established_s",
-				    json_real((double)(stamp_now_ns() - ha->established_ns) / 1e9));
-		json_object_set_new(o, "bex_ms",
-				    json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
+				    json_integer((json_int_t)((stamp_now_ns() - ha->established_ns) /
+							      1000000000ull)));
+		if (ha->initiator) /* I1 sent to R2 received; a responder waits in R2-SENT */
+			json_object_set_new(
+				o, "bex_ms",
+				json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
 	}
-	if (ha->state == HIP_STATE_R2_SENT)
-		json_object_del(o, "established_s");
 	json_object_set_new(o, "retransmissions", json_integer(ha->retries));
 	if (ha->fail_reason)
 		json_object_set_new(o, "failure", json_string(ha->fail_reason));

@@ -66,6 +66,20 @@ const char *keys_hip_cipher_name(uint16_t id)
 	}
 }
 
+const char *keys_hit_suite_name(uint8_t suite)
+{
+	switch (suite) {
+	case HIP_SUITE_RSA_DSA_SHA256:
+		return "rsa-dsa-sha256";
+	case HIP_SUITE_ECDSA_SHA384:
+		return "ecdsa-sha384";
+	case HIP_SUITE_ECDSA_LOW_SHA1:
+		return "ecdsa-low-sha1";
+	default:
+		return "unknown";
+	}
+}
+
 const char *keys_dh_group_name(uint8_t group)
 {
 	switch (group) {

@@ -12,6 +12,7 @@
 int keys_esp_suite_lens(uint16_t suite, size_t *enc_len, size_t *auth_len);
 const char *keys_esp_suite_name(uint16_t suite);
 const char *keys_hip_cipher_name(uint16_t id);
+const char *keys_hit_suite_name(uint8_t suite);
 const char *keys_dh_group_name(uint8_t group);
 
 /* Fills ha->keys from Kij, using ha's HITs, roles, puzzle I/J, suites. */

@@ -26,8 +26,11 @@ lab_need_root() {
 	done
 }
 
+# Runs on every exit (also under set -e, where any failing command here would
+# otherwise end the cleanup early); the script keeps its own exit status.
 lab_cleanup() {
 	local pid
+	set +e
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -44,7 +47,7 @@ lab_cleanup() {
 
 lab_up() {
 	LAB_DIR=$(mktemp -d /tmp/hipsip-lab.XXXXXX)
-	trap lab_cleanup EXIT
+	trap 'rc=$?; lab_cleanup; exit $rc' EXIT
 	trap 'exit 130' INT TERM
 	ip netns add "$NS_A"
 	ip netns add "$NS_B"

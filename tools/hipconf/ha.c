@@ -24,6 +24,7 @@ static const struct {
     {"spi_out", "spi out"},
     {"peer_lsi", "peer lsi"},
     {"established_s", "established"},
+    {"bex_ms", "base exchange"},
     {"retransmissions", "retransmissions"},
 };
 #define N_HA_FIELDS (sizeof(ha_fields) / sizeof(ha_fields[0]))
@@ -37,6 +38,8 @@ static void ha_value(const char *field, const json_t *v, char *buf, size_t len)
 		char d[64];
 		print_duration(d, sizeof(d), json_integer_value(v));
 		snprintf(buf, len, "%s ago", d);
+	} else if (strcmp(field, "bex_ms") == 0 && json_is_number(v)) {
+		snprintf(buf, len, "%.1f ms", json_number_value(v));
 	} else if (strcmp(field, "established_s") == 0 && !v) {
 		snprintf(buf, len, "no");
 	} else {

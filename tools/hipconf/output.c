@@ -46,6 +46,8 @@ void value_text(const json_t *v, char *buf, size_t len)
 		snprintf(buf, len, "%s", json_string_value(v));
 	} else if (json_is_integer(v)) {
 		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		snprintf(buf, len, "%.3f", json_real_value(v));
 	} else if (json_is_boolean(v)) {
 		snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
 	} else if (json_is_array(v)) {
