@@ -44,6 +44,12 @@ uint64_t stamp_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void stamp_flush(void)
+{
+	if (stamp_file)
+		fflush(stamp_file);
+}
+
 void stamp_emit(const char *ev, json_t *extra)
 {
 	if (!stamp_file) {
@@ -60,7 +66,6 @@ void stamp_emit(const char *ev, json_t *extra)
 	char *line = json_dumps(o, JSON_COMPACT);
 	if (line) {
 		fprintf(stamp_file, "%s\n", line);
-		fflush(stamp_file);
 		free(line);
 	}
 	json_decref(o);

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "common/ctl.h"
 #include "common/hit.h"
 #include "common/log.h"
 #include "common/stamp.h"
@@ -64,6 +65,18 @@ void ha_set_state(struct hip_ha *ha, enum hip_state s)
 			 (double)(ha->established_ns - ha->started_ns) / 1e6);
 		stamp_ha("bex.established", ha, "role", ha->initiator ? "initiator" : "responder");
 	}
+	if (s == HIP_STATE_ESTABLISHED || s == HIP_STATE_R2_SENT)
+		hadb_answer_waiter(ha, json_pack("{s:b,s:s,s:f}", "ok", 1, "state",
+						 hip_state_name(s), "bex_ms",
+						 (double)(stamp_now_ns() - ha->started_ns) / 1e6));
+	if (s == HIP_STATE_E_FAILED)
+		hadb_answer_waiter(ha, ctl_reply_error("base exchange failed: %s%s%s",
+						       ha->fail_reason ? ha->fail_reason
+								       : "unknown reason",
+						       ha->last_notify ? "; the peer notified " : "",
+						       ha->last_notify
+							   ? notify_type_name(ha->last_notify)
+							   : ""));
 }
 
 static void ha_fail(struct hip_ha *ha, const char *reason)
@@ -174,6 +187,7 @@ int bex_trigger(struct hipd *h, const struct in6_addr *peer, enum hipd_fault fau
 	ha->r1_generation = 0;
 	ha->started_ns = stamp_now_ns();
 	ha->fault = fault;
+	ha->last_notify = 0; /* a NOTIFY of an earlier attempt says nothing about this one */
 	err = ha_peer_locator(h, ha);
 	if (err) {
 		hadb_del(&h->db, ha);
@@ -185,6 +199,10 @@ int bex_trigger(struct hipd *h, const struct in6_addr *peer, enum hipd_fault fau
 		return err;
 	}
 	ha_set_state(ha, HIP_STATE_I1_SENT);
+	/* While the I1 travels: our DH key for the group the Responder most likely
+	 * picks (our first; it must choose from our list). R1 replaces it if not. */
+	if (hip_dh_generate(h->cfg.dh_groups.ids[0], &ha->dh) < 0)
+		ha->dh = NULL;
 	return 0;
 }
 
@@ -211,6 +229,33 @@ static bool r1_rate_ok(const struct hip_rx *rx, uint32_t per_s)
 		slots[s].count = 0;
 	}
 	return ++slots[s].count <= per_s;
+}
+
+/* The puzzle difficulty for the next R1 (RFC 7401 4.1.1: the Responder raises
+ * #K when it detects a denial-of-service attack). The heuristic: more I1s in
+ * this or the previous second, from all sources, than puzzle_attack_rate. */
+static uint8_t puzzle_k_now(struct hipd *h)
+{
+	uint64_t sec = stamp_now_ns() / 1000000000ull;
+
+	if (sec != h->i1_rate.second) {
+		h->i1_rate.prev_count = sec == h->i1_rate.second + 1 ? h->i1_rate.count : 0;
+		h->i1_rate.second = sec;
+		h->i1_rate.count = 0;
+	}
+	h->i1_rate.count++;
+	uint32_t limit = h->cfg.puzzle_attack_rate;
+	bool raise = h->i1_rate.count > limit || h->i1_rate.prev_count > limit;
+	if (raise != h->i1_rate.raised) {
+		log_warn("puzzle: I1 rate %s %u/s, difficulty now K=%u", raise ? "above" : "back below",
+			 limit, raise ? h->cfg.puzzle_k_attack : h->cfg.puzzle_k);
+		stamp_emit("bex.puzzle_k", json_pack("{s:i}", "k",
+						     raise ? h->cfg.puzzle_k_attack : h->cfg.puzzle_k));
+		h->i1_rate.raised = raise;
+	}
+	if (raise && h->cfg.puzzle_k_attack > h->cfg.puzzle_k)
+		return h->cfg.puzzle_k_attack;
+	return h->cfg.puzzle_k;
 }
 
 /* The identity that answers for receiver HIT hit_r, or for opportunistic mode
@@ -254,7 +299,8 @@ void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		log_warn("i1 from %s: R1 rate limit reached for this address", peer_str(&m->hit_s));
 		return;
 	}
-	int err = r1cache_make(h->r1, id, &m->hit_s, &groups, pkt, sizeof(pkt), &len);
+	int err = r1cache_make(h->r1, id, &m->hit_s, &groups, puzzle_k_now(h), pkt, sizeof(pkt),
+			       &len);
 	if (err) {
 		log_err("i1 from %s: cannot build R1: %s", peer_str(&m->hit_s), strerror(-err));
 		return;
@@ -521,7 +567,11 @@ static int r1_negotiate(struct hipd *h, struct hip_ha *ha, const struct r1_view 
 	if (ha->fault == HIPD_FAULT_I2_SOLUTION)
 		unsolve(ha, v->puzzle.k);
 	ha->dh_group = v->dh.group;
-	err = hip_dh_generate(ha->dh_group, &ha->dh);
+	if (ha->dh && hip_dh_group(ha->dh) != ha->dh_group) { /* not the group we guessed */
+		hip_dh_free(ha->dh);
+		ha->dh = NULL;
+	}
+	err = ha->dh ? 0 : hip_dh_generate(ha->dh_group, &ha->dh);
 	if (!err)
 		err = hip_dh_derive(ha->dh, v->dh.pub, v->dh.pub_len, kij, sizeof(kij), &kij_len);
 	if (err)

@@ -22,6 +22,7 @@ struct ctl_conn {
 	struct ctl_server *srv;
 	struct ctl_decoder dec;
 	struct ctl_conn *prev, *next;
+	struct ctl_deferred *deferred; /* a reply owed before the next request */
 	bool closing;
 	char rbuf[CTL_READ_BUF];
 };
@@ -35,7 +36,12 @@ struct ctl_server {
 	struct ctl_conn *conns;
 	unsigned nconns;
 	unsigned handles; /* open uv handles: the listener and every client */
+	struct ctl_conn *current; /* the client whose request the handler runs for */
 	bool closing;
+};
+
+struct ctl_deferred {
+	struct ctl_conn *conn; /* NULL once the client has gone */
 };
 
 struct ctl_write {
@@ -77,6 +83,9 @@ static void conn_close(struct ctl_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (c->deferred)
+		c->deferred->conn = NULL;
+	c->deferred = NULL;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
 }
@@ -142,11 +151,19 @@ static void conn_reply(struct ctl_conn *c, json_t *reply, bool close_after)
 
 /* ---- requests ---- */
 
-static json_t *call_handler(struct ctl_server *s, json_t *req)
+static json_t *call_handler(struct ctl_conn *c, json_t *req)
 {
+	struct ctl_server *s = c->srv;
+
 	if (!json_is_string(json_object_get(req, "cmd")))
 		return ctl_reply_error("request has no string \"cmd\"");
+	s->current = c;
 	json_t *reply = s->fn(req, s->arg);
+	s->current = NULL;
+	if (c->deferred) {
+		json_decref(reply);
+		return NULL;
+	}
 	if (!reply)
 		return ctl_reply_error("internal error");
 	if (!json_is_object(reply)) {
@@ -168,9 +185,11 @@ static void conn_process(struct ctl_conn *c)
 	json_t *req;
 	int r = 0;
 
-	while (!c->closing && (r = ctl_decoder_next(&c->dec, &req)) > 0) {
-		conn_reply(c, call_handler(c->srv, req), false);
+	while (!c->closing && !c->deferred && (r = ctl_decoder_next(&c->dec, &req)) > 0) {
+		json_t *reply = call_handler(c, req);
 		json_decref(req);
+		if (reply)
+			conn_reply(c, reply, false);
 	}
 	if (!c->closing && r < 0)
 		conn_bad_frame(c, r);
@@ -209,6 +228,37 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		log_warn("ctl: dropping a client that does not read its replies");
 		conn_close(c);
 	}
+}
+
+struct ctl_deferred *ctl_server_defer(struct ctl_server *s)
+{
+	struct ctl_conn *c = s ? s->current : NULL;
+
+	if (!c || c->deferred)
+		return NULL;
+	struct ctl_deferred *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->conn = c;
+	c->deferred = d;
+	return d;
+}
+
+void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply)
+{
+	if (!d) {
+		json_decref(reply);
+		return;
+	}
+	struct ctl_conn *c = d->conn;
+	free(d);
+	if (!c) {
+		json_decref(reply);
+		return;
+	}
+	c->deferred = NULL;
+	conn_reply(c, reply ? reply : ctl_reply_error("internal error"), false);
+	conn_process(c); /* requests that arrived meanwhile */
 }
 
 /* ---- accepting ---- */

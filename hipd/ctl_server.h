@@ -27,6 +27,15 @@ void ctl_server_close(struct ctl_server *s);
 /* Clients connected now. */
 unsigned ctl_server_clients(const struct ctl_server *s);
 
+/* Deferred replies, for commands that finish later (hipconf daemon trigger --wait).
+ * Inside a handler, ctl_server_defer() takes the request's reply slot; the handler
+ * then returns NULL and nothing is sent yet. The client's later requests wait
+ * (replies stay in order) until ctl_deferred_reply() sends the reply, which
+ * steals it and frees d. If the client has gone meanwhile, the reply is dropped. */
+struct ctl_deferred;
+struct ctl_deferred *ctl_server_defer(struct ctl_server *s);
+void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply);
+
 /* A table of commands for a handler that dispatches on "cmd"; ends with {NULL}. */
 struct ctl_command {
 	const char *name;

@@ -31,7 +31,9 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->raw_enabled = true;
 	cfg->udp_enabled = true;
 	cfg->udp_port = HIP_UDP_PORT;
-	cfg->puzzle_k = 10;
+	cfg->puzzle_k = 4; /* low while calm (RFC 7401 4.1.1); raised under an I1 flood */
+	cfg->puzzle_k_attack = 16;
+	cfg->puzzle_attack_rate = 1000;
 	cfg->puzzle_lifetime = 37; /* 2^(37-32) = 32 seconds */
 	cfg->dh_groups = (struct hip_p_list8){
 		.ids = {HIP_DH_NIST_P256, HIP_DH_NIST_P384, HIP_DH_MODP_3072, HIP_DH_MODP_2048},
@@ -122,6 +124,12 @@ static void on_signal(uv_signal_t *s, int signum)
 	hipd_stop(h);
 }
 
+static void on_prepare(uv_prepare_t *p)
+{
+	(void)p;
+	stamp_flush(); /* before the loop waits: stamps of this turn reach the file */
+}
+
 int hipd_start(struct hipd *h, uv_loop_t *loop)
 {
 	int err;
@@ -150,6 +158,8 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	h->sigint.data = h->sigterm.data = h;
 	uv_signal_start(&h->sigint, on_signal, SIGINT);
 	uv_signal_start(&h->sigterm, on_signal, SIGTERM);
+	uv_prepare_init(loop, &h->flush);
+	uv_prepare_start(&h->flush, on_prepare);
 	log_info("hipd %s ready: transports %s, control %s", HIPSIP_VERSION,
 		 transport_describe(h->tr), h->cfg.socket_path);
 	stamp_emit("hipd.ready", NULL);
@@ -170,7 +180,9 @@ void hipd_stop(struct hipd *h)
 	if (uv_is_active((uv_handle_t *)&h->sigint) || h->sigint.loop) {
 		uv_close((uv_handle_t *)&h->sigint, NULL);
 		uv_close((uv_handle_t *)&h->sigterm, NULL);
+		uv_close((uv_handle_t *)&h->flush, NULL);
 	}
+	stamp_flush();
 }
 
 void hipd_free(struct hipd *h)

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ctl.h"
 #include "common/stamp.h"
+#include "hipd/ctl_server.h"
 
 static const char *const state_names[] = {
 	[HIP_STATE_UNASSOCIATED] = "UNASSOCIATED", [HIP_STATE_I1_SENT] = "I1-SENT",
@@ -110,8 +112,20 @@ static void ha_free_cb(uv_handle_t *h)
 	free(h->data);
 }
 
+void hadb_answer_waiter(struct hip_ha *ha, json_t *reply)
+{
+	if (!ha->waiter) {
+		json_decref(reply);
+		return;
+	}
+	ctl_deferred_reply(ha->waiter, reply);
+	ha->waiter = NULL;
+}
+
 static void ha_free(struct hip_ha *ha)
 {
+	hadb_answer_waiter(ha, ctl_reply_error("the association was removed before it was "
+					       "established"));
 	hadb_reset_session(ha);
 	if (ha->timer_open) {
 		uv_timer_stop(&ha->timer);

@@ -3,6 +3,7 @@
 #ifndef HIPSIP_HADB_H
 #define HIPSIP_HADB_H
 
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +13,8 @@
 #include "common/hostid.h"
 #include "hipd/crypto/hipcrypto.h"
 #include "hipd/wire/wire.h"
+
+struct ctl_deferred;
 
 /* RFC 7401 section 4.4 */
 enum hip_state {
@@ -104,6 +107,7 @@ struct hip_ha {
 	time_t established_wall;
 	struct in_addr lsi_peer;
 	const char *fail_reason;
+	struct ctl_deferred *waiter; /* a "trigger --wait" client to answer */
 	uint16_t last_notify; /* type of the last authenticated NOTIFY from the peer */
 	uint64_t bex_count; /* completed base exchanges with this peer */
 };
@@ -131,6 +135,8 @@ struct hip_ha *hadb_find_peer(struct hadb *db, const struct in6_addr *peer);
 /* Creates a new association in state UNASSOCIATED, with its timer initialised on loop. */
 int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
 	     const struct in6_addr *peer, struct hip_ha **out);
+/* Answers the waiting "trigger --wait" client, if any (steals reply). */
+void hadb_answer_waiter(struct hip_ha *ha, json_t *reply);
 /* Removes and frees (timer close is asynchronous; the memory goes with it). */
 void hadb_del(struct hadb *db, struct hip_ha *ha);
 /* Drops session state (DH, keys, peer identity) but keeps the entry. */

@@ -25,7 +25,9 @@ struct hipd_config {
 	bool raw_enabled;
 	bool udp_enabled;
 	uint16_t udp_port;
-	uint8_t puzzle_k;
+	uint8_t puzzle_k;	      /* #K while the I1 rate is normal */
+	uint8_t puzzle_k_attack;      /* #K while it is above puzzle_attack_rate */
+	uint32_t puzzle_attack_rate; /* I1s per second, all sources together */
 	uint8_t puzzle_lifetime; /* exponent: 2^(x-32) seconds, RFC 7401 5.2.4 */
 	struct hip_p_list8 dh_groups;
 	struct hip_p_list16 hip_ciphers;
@@ -64,8 +66,14 @@ struct hipd {
 	struct hip_transport_set *tr;
 	struct ctl_server *ctl;
 	uv_signal_t sigint, sigterm;
+	uv_prepare_t flush; /* flushes event stamps once per loop turn */
 	uint64_t start_ns;
 	enum hipd_fault fault; /* applied to the next base exchange we initiate */
+	struct {
+		uint64_t second; /* CLOCK_MONOTONIC second being counted */
+		uint32_t count, prev_count;
+		bool raised; /* puzzle_k_attack in force */
+	} i1_rate;
 	bool stopping;
 };
 

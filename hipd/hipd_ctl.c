@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "hipd/bex.h"
+#include "hipd/ctl_server.h"
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
 #include "hipd/r1cache.h"
@@ -247,7 +248,13 @@ static json_t *cmd_trigger(struct hipd *h, json_t *req)
 				 json_string_value(json_object_get(req, "hit")));
 	if (e)
 		return reply_err("cannot start base exchange: %s", strerror(-e));
-	return reply_ok();
+	if (!json_is_true(json_object_get(req, "wait")))
+		return reply_ok();
+	/* answered from ha_set_state when it is established or has failed */
+	struct hip_ha *ha = hadb_find(&h->db, &hipd_default_identity(h)->hit, &hit);
+	if (ha)
+		ha->waiter = ctl_server_defer(h->ctl);
+	return ha && ha->waiter ? NULL : reply_ok();
 }
 
 static json_t *cmd_close(struct hipd *h, json_t *req)

@@ -25,7 +25,10 @@ static void usage(FILE *f)
 		"                      this host starts (default raw)\n"
 		"  --no-raw, --no-udp  do not open the raw or the UDP sockets\n"
 		"  --udp-port N        HIP UDP port (default 10500)\n"
-		"  --puzzle-k N        puzzle difficulty offered in R1 (default 10)\n"
+		"  --puzzle-k N        puzzle difficulty offered in R1 (default 4)\n"
+		"  --puzzle-k-attack N difficulty while I1s arrive faster than\n"
+		"                      --puzzle-attack-rate per second (default 16, 1000)\n"
+		"  --puzzle-attack-rate N\n"
 		"  --dh-groups LIST    DH group IDs by preference (default 7,8,4,11)\n"
 		"  --hip-ciphers LIST  HIP_CIPHER IDs by preference (default 2,4; 1 = NULL)\n"
 		"  --rto-ms N          first retransmission timeout (default 500)\n"
@@ -108,6 +111,8 @@ enum {
 	OPT_RTO,
 	OPT_STATE_TIMEOUT,
 	OPT_STAMPS,
+	OPT_PUZZLE_K_ATTACK,
+	OPT_PUZZLE_ATTACK_RATE,
 	OPT_NODE,
 	OPT_LOG_LEVEL,
 	OPT_SYSLOG,
@@ -124,6 +129,8 @@ static const struct option options[] = {
 	{"no-udp", no_argument, NULL, OPT_NO_UDP},
 	{"udp-port", required_argument, NULL, OPT_UDP_PORT},
 	{"puzzle-k", required_argument, NULL, OPT_PUZZLE_K},
+	{"puzzle-k-attack", required_argument, NULL, OPT_PUZZLE_K_ATTACK},
+	{"puzzle-attack-rate", required_argument, NULL, OPT_PUZZLE_ATTACK_RATE},
 	{"dh-groups", required_argument, NULL, OPT_DH_GROUPS},
 	{"hip-ciphers", required_argument, NULL, OPT_HIP_CIPHERS},
 	{"rto-ms", required_argument, NULL, OPT_RTO},
@@ -177,14 +184,32 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 		cfg->udp_enabled = false;
 		return 0;
 	case OPT_UDP_PORT:
-		if (parse_uint("--udp-port", arg, 65535, &v) || v == 0)
+		if (parse_uint("--udp-port", arg, 65535, &v))
 			return -EINVAL;
+		if (v == 0) {
+			fprintf(stderr, "hipd: --udp-port must be from 1 to 65535\n");
+			return -EINVAL;
+		}
 		cfg->udp_port = (uint16_t)v;
 		return 0;
 	case OPT_PUZZLE_K:
 		if (parse_uint("--puzzle-k", arg, 40, &v))
 			return -EINVAL;
 		cfg->puzzle_k = (uint8_t)v;
+		return 0;
+	case OPT_PUZZLE_K_ATTACK:
+		if (parse_uint("--puzzle-k-attack", arg, 40, &v))
+			return -EINVAL;
+		cfg->puzzle_k_attack = (uint8_t)v;
+		return 0;
+	case OPT_PUZZLE_ATTACK_RATE:
+		if (parse_uint("--puzzle-attack-rate", arg, 1000000, &v))
+			return -EINVAL;
+		if (v == 0) {
+			fprintf(stderr, "hipd: --puzzle-attack-rate must be at least 1\n");
+			return -EINVAL;
+		}
+		cfg->puzzle_attack_rate = (uint32_t)v;
 		return 0;
 	case OPT_DH_GROUPS:
 		if (parse_list("--dh-groups", arg, 255, ids, &n, HIP_MAX_LIST))

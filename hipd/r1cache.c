@@ -17,12 +17,20 @@
 #define MAX_GROUPS 8
 #define MIN_AGE_NS 1000000000ull /* a used generation is replaced after >= 1 s */
 
+/* #K is under HIP_SIGNATURE_2 (only #I and Opaque are zeroed for it), so each
+ * difficulty in use has its own signed packet; all share the generation's DH key. */
+enum { K_CALM, K_RAISED, K_SLOTS };
+
 struct r1_tmpl {
-	struct hip_dh *dh;
 	uint8_t pkt[HIP_MAX_PACKET_LEN];
 	size_t len;
-	size_t puzzle_off; /* offset of the PUZZLE TLV */
+	size_t puzzle_off; /* offset of the PUZZLE TLV; Opaque and #I are set per R1 */
 	uint8_t k;
+};
+
+struct r1_group {
+	struct hip_dh *dh;
+	struct r1_tmpl t[K_SLOTS];
 };
 
 struct r1_gen {
@@ -30,7 +38,7 @@ struct r1_gen {
 	uint64_t created_ns;
 	bool used;
 	uint8_t secret[32];
-	struct r1_tmpl t[HIPD_MAX_IDS][MAX_GROUPS];
+	struct r1_group t[HIPD_MAX_IDS][MAX_GROUPS];
 };
 
 struct r1cache {
@@ -161,9 +169,10 @@ static int build_suite_list(struct wbuf *w, const struct hipd *h)
 	return hip_p_list8_encode(w, HIP_PARAM_HIT_SUITE_LIST, &l);
 }
 
-/* R1 (RFC 7401 5.3.2 with RFC 7402 5.2.1.1), receiver HIT, Opaque and #I zero. */
+/* R1 (RFC 7401 5.3.2 with RFC 7402 5.2.1.1) with difficulty k, signed with
+ * receiver HIT, Opaque and #I zero; the DH key is the generation's for group. */
 static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *id, uint8_t group,
-		      struct r1_tmpl *t)
+		      const struct hip_dh *key, uint8_t k, struct r1_tmpl *t)
 {
 	struct hipd *h = c->h;
 	static const struct in6_addr zero;
@@ -172,10 +181,8 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	struct wbuf w;
 	int err;
 
-	err = hip_dh_generate(group, &t->dh);
-	if (err)
-		return err;
-	err = hip_dh_public(t->dh, pub, sizeof(pub), &pub_len);
+	t->len = 0;
+	err = hip_dh_public(key, pub, sizeof(pub), &pub_len);
 	if (err)
 		return err;
 	wbuf_init(&w, t->pkt, sizeof(t->pkt));
@@ -183,8 +190,7 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	struct hip_p_r1_counter rc = {.generation = g->counter};
 	hip_p_r1_counter_encode(&w, &rc);
 	t->puzzle_off = w.len;
-	t->k = h->cfg.puzzle_k;
-	struct hip_p_puzzle pz = {.k = t->k, .lifetime = h->cfg.puzzle_lifetime,
+	struct hip_p_puzzle pz = {.k = k, .lifetime = h->cfg.puzzle_lifetime,
 				  .i_len = hip_rhash_len(id->suite)};
 	hip_p_puzzle_encode(&w, &pz);
 	hip_p_list8_encode(&w, HIP_PARAM_DH_GROUP_LIST, &h->cfg.dh_groups);
@@ -203,6 +209,31 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	if (err)
 		return err;
 	t->len = w.len;
+	t->k = k;
+	return 0;
+}
+
+/* The signed R1 of this generation for identity ii, group gi and difficulty k,
+ * built on first use (and again when the difficulty of its slot changed). */
+static int tmpl_get(struct r1cache *c, struct r1_gen *g, const struct hostid *id, int ii, int gi,
+		    uint8_t k, const struct r1_tmpl **out)
+{
+	struct r1_group *rg = &g->t[ii][gi];
+	uint8_t group = c->h->cfg.dh_groups.ids[gi];
+	struct r1_tmpl *t = &rg->t[k == c->h->cfg.puzzle_k ? K_CALM : K_RAISED];
+	int err;
+
+	if (!rg->dh) {
+		err = hip_dh_generate(group, &rg->dh);
+		if (err)
+			return err;
+	}
+	if (!t->len || t->k != k) {
+		err = tmpl_build(c, g, id, group, rg->dh, k, t);
+		if (err)
+			return err;
+	}
+	*out = t;
 	return 0;
 }
 
@@ -230,7 +261,8 @@ static bool gen_stale(const struct r1cache *c)
 }
 
 int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
-		 const struct hip_p_list8 *i1_groups, uint8_t *out, size_t cap, size_t *len)
+		 const struct hip_p_list8 *i1_groups, uint8_t k, uint8_t *out, size_t cap,
+		 size_t *len)
 {
 	int ii = id_index(c->h, id);
 	uint8_t group = choose_group(c->h, i1_groups);
@@ -242,30 +274,21 @@ int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_ad
 	if (gen_stale(c))
 		r1cache_rotate(c);
 	struct r1_gen *g = c->gens[0];
-	struct r1_tmpl *t = &g->t[ii][gi];
-	if (t->len && t->k != c->h->cfg.puzzle_k) {
-		r1cache_rotate(c); /* difficulty changed: new templates */
-		g = c->gens[0];
-		t = &g->t[ii][gi];
-	}
-	if (!t->len) {
-		err = tmpl_build(c, g, id, group, t);
-		if (err) {
-			hip_dh_free(t->dh);
-			memset(t, 0, sizeof(*t));
-			return err;
-		}
-	}
+	const struct r1_tmpl *t;
+	err = tmpl_get(c, g, id, ii, gi, k, &t);
+	if (err)
+		return err;
 	if (t->len > cap)
 		return -ENOBUFS;
 	memcpy(out, t->pkt, t->len);
 	memcpy(out + 24, hit_i, 16); /* receiver HIT */
 	uint8_t i[HIP_RHASH_MAX];
 	size_t i_len;
-	err = puzzle_i(g, id, hit_i, t->k, i, &i_len);
+	err = puzzle_i(g, id, hit_i, k, i, &i_len);
 	if (err)
 		return err;
-	/* PUZZLE contents: K, lifetime, opaque (2), #I; opaque carries the generation */
+	/* PUZZLE contents: K, lifetime, opaque (2), #I; opaque carries the generation.
+	 * Opaque and #I are outside the signature (RFC 7401 5.2.15), so they are set here. */
 	size_t opaque = t->puzzle_off + 4 + 2;
 	out[opaque] = (uint8_t)(g->counter >> 8);
 	out[opaque + 1] = (uint8_t)g->counter;
@@ -302,13 +325,12 @@ int r1cache_check_solution(struct r1cache *c, const struct hostid *id,
 		return -EINVAL;
 	if (!g)
 		return -ESTALE;
-	if (gi < 0 || !g->t[ii][gi].len)
+	if (gi < 0 || !g->t[ii][gi].dh)
 		return -ENOENT;
 	if (puzzle_i(g, id, hit_i, sol->k, i, &i_len) < 0)
 		return -EIO;
+	/* #I was computed over K too, so a matching #I proves we issued this K */
 	if (sol->ij_len != i_len || CRYPTO_memcmp(i, sol->i, i_len) != 0)
-		return -EBADMSG;
-	if (sol->k != g->t[ii][gi].k)
 		return -EBADMSG;
 	if (hip_puzzle_verify(id->suite, sol->k, sol->i, sol->j, hit_i, &id->hit) < 0)
 		return -EBADMSG;

@@ -21,9 +21,11 @@ void r1cache_rotate(struct r1cache *c);
 uint64_t r1cache_generation(const struct r1cache *c);
 
 /* Writes into out a complete R1 (without checksum) from identity id to hit_i,
- * with the DH group chosen from the I1's list, and a puzzle #I bound to the HITs. */
+ * with the DH group chosen from the I1's list, and a puzzle of difficulty k
+ * whose #I = HMAC(generation secret, HIT-I | HIT-R | k). */
 int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
-		 const struct hip_p_list8 *i1_groups, uint8_t *out, size_t cap, size_t *len);
+		 const struct hip_p_list8 *i1_groups, uint8_t k, uint8_t *out, size_t cap,
+		 size_t *len);
 
 /* Checks an I2's SOLUTION against what we issued: the generation (from
  * R1_COUNTER if present), #I bound to the HITs, #K, and J. On success points

@@ -197,12 +197,14 @@ static EVP_PKEY *peer_modp(const struct dh_group *g, const uint8_t *peer)
 	return pkey;
 }
 
-/* The full public key check: ECDH point on the curve (not infinity, right order); MODP
- * 2 <= y <= p-2 and y in the prime-order subgroup (rejects 0, 1, p-1 and values >= p). */
-static bool peer_valid(EVP_PKEY *peer)
+/* The public key check, done once here (derive_with does not repeat it). ECDH: the
+ * point is on the curve and not at infinity; the NIST curves have cofactor 1, so
+ * that is the whole check and the costly order check (n*Q = O) adds nothing.
+ * MODP: 2 <= y <= p-2 and y in the prime-order subgroup (rejects 0, 1, p-1, >= p). */
+static bool peer_valid(const struct dh_group *g, EVP_PKEY *peer)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
-	bool ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+	bool ok = ctx && (g->ec ? EVP_PKEY_public_check_quick(ctx) : EVP_PKEY_public_check(ctx)) == 1;
 
 	EVP_PKEY_CTX_free(ctx);
 	return ok;
@@ -223,7 +225,7 @@ static int derive_with(const struct hip_dh *dh, EVP_PKEY *peer, uint8_t *secret,
 		goto out;
 	if (!dh->g->ec && EVP_PKEY_CTX_set_params(ctx, params) <= 0)
 		goto out;
-	if (EVP_PKEY_derive_set_peer_ex(ctx, peer, 1) <= 0) {
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) <= 0) { /* peer_valid checked it */
 		err = -EBADMSG;
 		goto out;
 	}
@@ -249,7 +251,7 @@ int hip_dh_derive(const struct hip_dh *dh, const uint8_t *peer, size_t peer_len,
 	if (cap < secret_len(dh->g))
 		return -ENOBUFS;
 	pk = dh->g->ec ? peer_ec(dh->g, peer) : peer_modp(dh->g, peer);
-	if (!pk || !peer_valid(pk)) {
+	if (!pk || !peer_valid(dh->g, pk)) {
 		EVP_PKEY_free(pk);
 		ERR_clear_error();
 		return -EBADMSG;

@@ -116,6 +116,9 @@ expect "set debug" 0 "" -- daemon set debug info
 expect "trigger" 0 "" -- daemon trigger 2001:2a::2
 expect "trigger fault" 1 "hipconf: hipd: fault i2-mac injected" -- daemon trigger 2001:2a::2 --fault i2-mac
 expect "rst" 0 "" -- daemon rst 2001:2a::2
+expect "trigger --wait" 0 "ESTABLISHED after 1.2 ms" -- daemon trigger --wait 2001:2a::2
+expect "wait on other verb" 2 'hipconf: option --wait only goes with "daemon trigger"' -- \
+	--wait daemon get map
 expect "trigger error" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- daemon trigger 2001:2a::dead
 expect "json" 0 '"k": 17' -- --json daemon get puzzle
 expect "json after verb" 0 '"ok": true' -- daemon get status --json

@@ -70,6 +70,8 @@ static json_t *do_trigger(json_t *req, void *arg)
 		return ctl_reply_error("no locator known for %s", hit);
 	if (fault)
 		return ctl_reply_error("fault %s injected", fault);
+	if (json_is_true(json_object_get(req, "wait")))
+		return json_pack("{s:b,s:s,s:f}", "ok", 1, "state", "ESTABLISHED", "bex_ms", 1.25);
 	return ctl_reply_ok();
 }
 

@@ -136,7 +136,20 @@ int verb_trigger(struct hipconf *hc, int argc, char **argv)
 	json_t *req = json_pack("{s:s,s:s}", "cmd", "trigger", "hit", hit);
 	if (hc->fault)
 		json_object_set_new(req, "fault", json_string(hc->fault));
-	return hipconf_act(hc, req);
+	if (!hc->wait)
+		return hipconf_act(hc, req);
+	json_object_set_new(req, "wait", json_true());
+	json_t *reply;
+	int rc = hipconf_call(hc, req, &reply);
+	if (rc || !reply)
+		return rc;
+	json_t *ms = json_object_get(reply, "bex_ms");
+	printf("%s", json_string_value(json_object_get(reply, "state")) ?: "established");
+	if (json_is_number(ms))
+		printf(" after %.1f ms", json_number_value(ms));
+	printf("\n");
+	json_decref(reply);
+	return EXIT_OK;
 }
 
 int verb_close(struct hipconf *hc, int argc, char **argv)

@@ -8,7 +8,8 @@
 #include "common/ctl.h"
 #include "hipconf.h"
 
-#define TIMEOUT_MS 10000
+#define TIMEOUT_MS	10000
+#define WAIT_TIMEOUT_MS 120000 /* longer than hipd's I1 and I2 retransmissions */
 
 /* words, argument synopsis, min and max argument count, handler, help line */
 // clang-format off
@@ -33,6 +34,7 @@ static const struct option options[] = {
     {"json", no_argument, NULL, 'j'},
     {"socket", required_argument, NULL, 's'},
     {"fault", required_argument, NULL, 'f'},
+    {"wait", no_argument, NULL, 'w'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -81,6 +83,8 @@ static void print_help(FILE *f)
 		   "  --json         print hipd's reply as JSON\n"
 		   "  --socket PATH  hipd's control socket (default $" CTL_SOCKET_ENV
 		   " or " CTL_DEFAULT_SOCKET ")\n"
+		   "  --wait         with \"daemon trigger\": return when the association is\n"
+		   "                 established (exit 0) or the exchange failed (exit 1)\n"
 		   "  --fault NAME   with \"daemon trigger\": break one step of the exchange on\n"
 		   "                 purpose (hipd --test-faults only): i2-signature,\n"
 		   "                 i2-solution, i2-mac, i2-critical, i1-critical\n"
@@ -181,6 +185,10 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 		case 'f':
 			hc->fault = optarg;
 			break;
+		case 'w':
+			hc->wait = true;
+			hc->timeout_ms = WAIT_TIMEOUT_MS;
+			break;
 		case 'h':
 			print_help(stdout);
 			exit(EXIT_OK);
@@ -221,8 +229,9 @@ int main(int argc, char **argv)
 	const struct verb *v = find_verb(argc, argv);
 	if (!v)
 		return EXIT_USAGE;
-	if (hc.fault && v->run != verb_trigger) {
-		usage_error("option --fault only goes with \"daemon trigger\"");
+	if ((hc.fault || hc.wait) && v->run != verb_trigger) {
+		usage_error("option --%s only goes with \"daemon trigger\"",
+			    hc.fault ? "fault" : "wait");
 		return EXIT_USAGE;
 	}
 	int n = nwords(v);

@@ -19,6 +19,7 @@ struct hipconf {
 	bool json;
 	int timeout_ms;
 	const char *fault; /* --fault NAME, for daemon trigger */
+	bool wait;	   /* --wait, for daemon trigger */
 };
 
 /* One verb: the words that name it, its argument synopsis, one help line and
