@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 MESON      ?= meson
 
-.PHONY: all deps setup compile check check-asan check-fuzz demo bench fuzz format clean
+.PHONY: all deps setup compile check check-format check-asan check-fuzz demo bench fuzz format clean
 
 all: compile
 
@@ -29,6 +29,7 @@ compile: setup
 # Every suite in the normal build, then again with ASan/UBSan, then the fuzz targets
 # under libFuzzer over their corpora.
 check: compile
+	$(MAKE) check-format
 	$(MESON) test -C $(BUILD) --print-errorlogs
 	$(MAKE) check-asan
 	$(MAKE) check-fuzz
@@ -50,6 +51,11 @@ bench: compile
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The tree stays as clang-format (.clang-format) writes it; `make format` fixes it.
+check-format:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') || \
+		{ echo "check-format: run 'make format'" >&2; exit 1; }
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -13,9 +13,9 @@
 #define HOSTID_SIG_MAX 512
 
 enum hostid_kind {
-	HOSTID_RSA,	    /* bits from hostid_generate; HIT suite 1, algorithm 5 */
-	HOSTID_ECDSA_P256,  /* HIT suite 2, algorithm 7, curve 1 */
-	HOSTID_ECDSA_P384,  /* HIT suite 2, algorithm 7, curve 2 */
+	HOSTID_RSA,	   /* bits from hostid_generate; HIT suite 1, algorithm 5 */
+	HOSTID_ECDSA_P256, /* HIT suite 2, algorithm 7, curve 1 */
+	HOSTID_ECDSA_P384, /* HIT suite 2, algorithm 7, curve 2 */
 };
 
 struct hostid {
@@ -50,8 +50,8 @@ void hostid_free(struct hostid *id);
 uint16_t hostid_sig_algorithm(const struct hostid *id);
 /* RSA: RSASSA-PSS with SHA-256; ECDSA: the suite's hash, signature as r|s
  * fixed-width (RFC 7401 5.2.14/RFC 4754). */
-int hostid_sign(const struct hostid *id, const uint8_t *data, size_t len, uint8_t *sig,
-		size_t cap, size_t *sig_len);
+int hostid_sign(const struct hostid *id, const uint8_t *data, size_t len, uint8_t *sig, size_t cap,
+		size_t *sig_len);
 /* 0 if valid, -EBADMSG if the signature does not verify. */
 int hostid_verify(const struct hostid *id, const uint8_t *data, size_t len, const uint8_t *sig,
 		  size_t sig_len);

@@ -57,7 +57,7 @@ int auth_sign_append(const struct hostid *id, struct wbuf *w, uint16_t type)
 	if (err)
 		return err;
 	struct hip_p_signature s = {
-		.algorithm = hostid_sig_algorithm(id), .sig = sig, .sig_len = sig_len};
+	    .algorithm = hostid_sig_algorithm(id), .sig = sig, .sig_len = sig_len};
 	err = hip_p_signature_encode(w, type, &s);
 	if (err)
 		return err;

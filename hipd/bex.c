@@ -70,13 +70,11 @@ void ha_set_state(struct hip_ha *ha, enum hip_state s)
 						 hip_state_name(s), "bex_ms",
 						 (double)(stamp_now_ns() - ha->started_ns) / 1e6));
 	if (s == HIP_STATE_E_FAILED)
-		hadb_answer_waiter(ha, ctl_reply_error("base exchange failed: %s%s%s",
-						       ha->fail_reason ? ha->fail_reason
-								       : "unknown reason",
-						       ha->last_notify ? "; the peer notified " : "",
-						       ha->last_notify
-							   ? notify_type_name(ha->last_notify)
-							   : ""));
+		hadb_answer_waiter(
+		    ha, ctl_reply_error("base exchange failed: %s%s%s",
+					ha->fail_reason ? ha->fail_reason : "unknown reason",
+					ha->last_notify ? "; the peer notified " : "",
+					ha->last_notify ? notify_type_name(ha->last_notify) : ""));
 }
 
 static void ha_fail(struct hip_ha *ha, const char *reason)
@@ -92,15 +90,16 @@ static void ha_fail(struct hip_ha *ha, const char *reason)
 void ha_timeout(struct hip_ha *ha)
 {
 	struct hipd *h = ha->hipd;
-	unsigned max = ha->state == HIP_STATE_I1_SENT ? h->cfg.i1_retries_max
-						       : h->cfg.i2_retries_max;
+	unsigned max =
+	    ha->state == HIP_STATE_I1_SENT ? h->cfg.i1_retries_max : h->cfg.i2_retries_max;
 
 	switch (ha->state) {
 	case HIP_STATE_I1_SENT:
 	case HIP_STATE_I2_SENT:
 		if (ha->retries >= max) {
-			ha_fail(ha, ha->state == HIP_STATE_I1_SENT ? "no R1 (I1 retries exhausted)"
-								   : "no R2 (I2 retries exhausted)");
+			ha_fail(ha, ha->state == HIP_STATE_I1_SENT
+					? "no R1 (I1 retries exhausted)"
+					: "no R2 (I2 retries exhausted)");
 			return;
 		}
 		ha->retries++;
@@ -247,10 +246,12 @@ static uint8_t puzzle_k_now(struct hipd *h)
 	uint32_t limit = h->cfg.puzzle_attack_rate;
 	bool raise = h->i1_rate.count > limit || h->i1_rate.prev_count > limit;
 	if (raise != h->i1_rate.raised) {
-		log_warn("puzzle: I1 rate %s %u/s, difficulty now K=%u", raise ? "above" : "back below",
-			 limit, raise ? h->cfg.puzzle_k_attack : h->cfg.puzzle_k);
-		stamp_emit("bex.puzzle_k", json_pack("{s:i}", "k",
-						     raise ? h->cfg.puzzle_k_attack : h->cfg.puzzle_k));
+		log_warn("puzzle: I1 rate %s %u/s, difficulty now K=%u",
+			 raise ? "above" : "back below", limit,
+			 raise ? h->cfg.puzzle_k_attack : h->cfg.puzzle_k);
+		stamp_emit(
+		    "bex.puzzle_k",
+		    json_pack("{s:i}", "k", raise ? h->cfg.puzzle_k_attack : h->cfg.puzzle_k));
 		h->i1_rate.raised = raise;
 	}
 	if (raise && h->cfg.puzzle_k_attack > h->cfg.puzzle_k)
@@ -288,8 +289,9 @@ void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	stamp_peer("bex.i1_received", &m->hit_s, NULL);
 	if (ha && ha->state == HIP_STATE_I1_SENT && hit_cmp(&id->hit, &m->hit_s) < 0) {
 		/* simultaneous I1s: the greater HIT answers (RFC 7401 6.7 step 3) */
-		log_debug("i1 from %s: simultaneous exchange, peer HIT is greater; we stay initiator",
-			  peer_str(&m->hit_s));
+		log_debug(
+		    "i1 from %s: simultaneous exchange, peer HIT is greater; we stay initiator",
+		    peer_str(&m->hit_s));
 		return;
 	}
 	const struct hip_param *p = hip_msg_find(m, HIP_PARAM_DH_GROUP_LIST);
@@ -299,8 +301,8 @@ void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		log_warn("i1 from %s: R1 rate limit reached for this address", peer_str(&m->hit_s));
 		return;
 	}
-	int err = r1cache_make(h->r1, id, &m->hit_s, &groups, puzzle_k_now(h), pkt, sizeof(pkt),
-			       &len);
+	int err =
+	    r1cache_make(h->r1, id, &m->hit_s, &groups, puzzle_k_now(h), pkt, sizeof(pkt), &len);
 	if (err) {
 		log_err("i1 from %s: cannot build R1: %s", peer_str(&m->hit_s), strerror(-err));
 		return;
@@ -387,14 +389,14 @@ static int r1_decode(const struct hip_msg *m, struct r1_view *v)
 		int kind;
 		void *out;
 	} need[] = {
-		{HIP_PARAM_PUZZLE, 0, &v->puzzle},
-		{HIP_PARAM_DH_GROUP_LIST, 1, &v->groups},
-		{HIP_PARAM_DIFFIE_HELLMAN, 2, &v->dh},
-		{HIP_PARAM_HIP_CIPHER, 3, &v->ciphers},
-		{HIP_PARAM_HOST_ID, 4, &v->host_id},
-		{HIP_PARAM_HIT_SUITE_LIST, 1, &v->suites},
-		{HIP_PARAM_TRANSPORT_FORMAT_LIST, 3, &v->formats},
-		{HIP_PARAM_ESP_TRANSFORM, 5, &v->esp},
+	    {HIP_PARAM_PUZZLE, 0, &v->puzzle},
+	    {HIP_PARAM_DH_GROUP_LIST, 1, &v->groups},
+	    {HIP_PARAM_DIFFIE_HELLMAN, 2, &v->dh},
+	    {HIP_PARAM_HIP_CIPHER, 3, &v->ciphers},
+	    {HIP_PARAM_HOST_ID, 4, &v->host_id},
+	    {HIP_PARAM_HIT_SUITE_LIST, 1, &v->suites},
+	    {HIP_PARAM_TRANSPORT_FORMAT_LIST, 3, &v->formats},
+	    {HIP_PARAM_ESP_TRANSFORM, 5, &v->esp},
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]) && !err; i++) {
 		p = hip_msg_find(m, need[i].type);
@@ -456,7 +458,7 @@ static int build_encrypted_host_id(struct hip_ha *ha, struct wbuf *w)
 	struct wbuf pw;
 	size_t ct_len;
 	struct hip_p_host_id hi = {
-		.algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
+	    .algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
 
 	wbuf_init(&pw, plain, sizeof(plain));
 	int err = hip_p_host_id_encode(&pw, &hi);
@@ -492,8 +494,8 @@ static int build_i2(struct hip_ha *ha, const struct r1_view *v, struct wbuf *w)
 	hip_p_esp_info_encode(w, &ei);
 	if (v->has_counter)
 		hip_p_r1_counter_encode(w, &v->counter);
-	struct hip_p_solution sol = {.k = v->puzzle.k, .opaque = v->puzzle.opaque,
-				     .ij_len = ha->puzzle_len};
+	struct hip_p_solution sol = {
+	    .k = v->puzzle.k, .opaque = v->puzzle.opaque, .ij_len = ha->puzzle_len};
 	memcpy(sol.i, ha->puzzle_i, ha->puzzle_len);
 	memcpy(sol.j, ha->puzzle_j, ha->puzzle_len);
 	hip_p_solution_encode(w, &sol);
@@ -665,9 +667,9 @@ static int i2_decode(const struct hip_msg *m, struct i2_view *v)
 {
 	const struct hip_param *p[7];
 	static const uint16_t types[7] = {
-		HIP_PARAM_ESP_INFO,	 HIP_PARAM_SOLUTION,		 HIP_PARAM_DIFFIE_HELLMAN,
-		HIP_PARAM_HIP_CIPHER,	 HIP_PARAM_ENCRYPTED,		 HIP_PARAM_TRANSPORT_FORMAT_LIST,
-		HIP_PARAM_ESP_TRANSFORM,
+	    HIP_PARAM_ESP_INFO,	     HIP_PARAM_SOLUTION,  HIP_PARAM_DIFFIE_HELLMAN,
+	    HIP_PARAM_HIP_CIPHER,    HIP_PARAM_ENCRYPTED, HIP_PARAM_TRANSPORT_FORMAT_LIST,
+	    HIP_PARAM_ESP_TRANSFORM,
 	};
 	int err;
 
@@ -725,9 +727,11 @@ static int i2_verify(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m,
 	int err;
 
 	if (v->cipher.n != 1 || !list16_has(&h->cfg.hip_ciphers, v->cipher.ids[0]))
-		return *notify = HIP_NTF_INVALID_HIP_CIPHER_CHOSEN, *why = "bad HIP_CIPHER", -EPROTO;
+		return *notify = HIP_NTF_INVALID_HIP_CIPHER_CHOSEN, *why = "bad HIP_CIPHER",
+		       -EPROTO;
 	if (v->esp.n != 1 || !list16_has(&h->cfg.esp_suites, v->esp.ids[0]))
-		return *notify = HIP_NTF_NO_HIP_PROPOSAL_CHOSEN, *why = "bad ESP_TRANSFORM", -EPROTO;
+		return *notify = HIP_NTF_NO_HIP_PROPOSAL_CHOSEN, *why = "bad ESP_TRANSFORM",
+		       -EPROTO;
 	if (!list16_has(&v->formats, HIP_PARAM_ESP_TRANSFORM))
 		return *notify = HIP_NTF_NO_HIP_PROPOSAL_CHOSEN, *why = "no ESP transport format",
 		       -EPROTO;
@@ -745,10 +749,11 @@ static int i2_verify(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m,
 		return *notify = HIP_NTF_INVALID_SYNTAX, *why = "bad ESP_INFO", -EPROTO;
 	err = i2_peer_identity(ha, v, &ha->peer_id);
 	if (err)
-		return *notify = HIP_NTF_ENCRYPTION_FAILED, *why = "ENCRYPTED HOST_ID unreadable", err;
+		return *notify = HIP_NTF_ENCRYPTION_FAILED, *why = "ENCRYPTED HOST_ID unreadable",
+		       err;
 	if (memcmp(&ha->peer_id->hit, &m->hit_s, sizeof(m->hit_s)) != 0)
-		return *notify = HIP_NTF_INVALID_HIT, *why = "HOST_ID does not match the sender HIT",
-		       -EKEYREJECTED;
+		return *notify = HIP_NTF_INVALID_HIT,
+		       *why = "HOST_ID does not match the sender HIT", -EKEYREJECTED;
 	if (auth_mac_verify(ha->rhash_suite, ha->keys.mac_in, ha->keys.mac_len, m,
 			    HIP_PARAM_HIP_MAC, NULL, 0))
 		return *notify = HIP_NTF_HIP_MAC_FAILED, *why = "HIP_MAC does not verify", -EBADMSG;

@@ -35,7 +35,7 @@ struct ctl_server {
 	void *arg;
 	struct ctl_conn *conns;
 	unsigned nconns;
-	unsigned handles; /* open uv handles: the listener and every client */
+	unsigned handles;	  /* open uv handles: the listener and every client */
 	struct ctl_conn *current; /* the client whose request the handler runs for */
 	bool closing;
 };

@@ -36,13 +36,13 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->puzzle_attack_rate = 1000;
 	cfg->puzzle_lifetime = 37; /* 2^(37-32) = 32 seconds */
 	cfg->dh_groups = (struct hip_p_list8){
-		.ids = {HIP_DH_NIST_P256, HIP_DH_NIST_P384, HIP_DH_MODP_3072, HIP_DH_MODP_2048},
-		.n = 4};
-	cfg->hip_ciphers = (struct hip_p_list16){
-		.ids = {HIP_CIPHER_AES128_CBC, HIP_CIPHER_AES256_CBC}, .n = 2};
+	    .ids = {HIP_DH_NIST_P256, HIP_DH_NIST_P384, HIP_DH_MODP_3072, HIP_DH_MODP_2048},
+	    .n = 4};
+	cfg->hip_ciphers =
+	    (struct hip_p_list16){.ids = {HIP_CIPHER_AES128_CBC, HIP_CIPHER_AES256_CBC}, .n = 2};
 	cfg->esp_suites = (struct hip_p_list16){
-		.ids = {HIP_ESP_AES128_CBC_SHA256, HIP_ESP_AES256_CBC_SHA256, HIP_ESP_AES_GCM_16},
-		.n = 3};
+	    .ids = {HIP_ESP_AES128_CBC_SHA256, HIP_ESP_AES256_CBC_SHA256, HIP_ESP_AES_GCM_16},
+	    .n = 3};
 	cfg->rto_initial_ms = 500;
 	cfg->i1_retries_max = 4;
 	cfg->i2_retries_max = 4;
@@ -143,8 +143,8 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	err = r1cache_new(h, &h->r1);
 	if (err)
 		return err;
-	struct transport_opts to = {.raw = h->cfg.raw_enabled, .udp = h->cfg.udp_enabled,
-				    .udp_port = h->cfg.udp_port};
+	struct transport_opts to = {
+	    .raw = h->cfg.raw_enabled, .udp = h->cfg.udp_enabled, .udp_port = h->cfg.udp_port};
 	err = transport_open(loop, &to, input_packet, h, &h->tr);
 	if (err)
 		return err;

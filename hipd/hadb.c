@@ -11,10 +11,14 @@
 #include "hipd/ctl_server.h"
 
 static const char *const state_names[] = {
-	[HIP_STATE_UNASSOCIATED] = "UNASSOCIATED", [HIP_STATE_I1_SENT] = "I1-SENT",
-	[HIP_STATE_I2_SENT] = "I2-SENT",	   [HIP_STATE_R2_SENT] = "R2-SENT",
-	[HIP_STATE_ESTABLISHED] = "ESTABLISHED",   [HIP_STATE_CLOSING] = "CLOSING",
-	[HIP_STATE_CLOSED] = "CLOSED",		   [HIP_STATE_E_FAILED] = "E-FAILED",
+    [HIP_STATE_UNASSOCIATED] = "UNASSOCIATED",
+    [HIP_STATE_I1_SENT] = "I1-SENT",
+    [HIP_STATE_I2_SENT] = "I2-SENT",
+    [HIP_STATE_R2_SENT] = "R2-SENT",
+    [HIP_STATE_ESTABLISHED] = "ESTABLISHED",
+    [HIP_STATE_CLOSING] = "CLOSING",
+    [HIP_STATE_CLOSED] = "CLOSED",
+    [HIP_STATE_E_FAILED] = "E-FAILED",
 };
 
 const char *hip_state_name(enum hip_state s)

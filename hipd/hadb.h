@@ -64,8 +64,8 @@ struct hip_ha {
 	enum hip_state state;
 	struct in6_addr hit_local;
 	struct in6_addr hit_peer;
-	const struct hostid *local_id; /* one of the daemon's identities */
-	struct hostid *peer_id;	       /* peer's public HI, once verified */
+	const struct hostid *local_id;		  /* one of the daemon's identities */
+	struct hostid *peer_id;			  /* peer's public HI, once verified */
 	uint8_t peer_host_id_tlv[HIP_MAX_PACKET]; /* HOST_ID as received in R1 (HIP_MAC_2) */
 	size_t peer_host_id_tlv_len;
 
@@ -108,8 +108,8 @@ struct hip_ha {
 	struct in_addr lsi_peer;
 	const char *fail_reason;
 	struct ctl_deferred *waiter; /* a "trigger --wait" client to answer */
-	uint16_t last_notify; /* type of the last authenticated NOTIFY from the peer */
-	uint64_t bex_count; /* completed base exchanges with this peer */
+	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer */
+	uint64_t bex_count;	     /* completed base exchanges with this peer */
 };
 
 struct hip_map {
@@ -129,7 +129,8 @@ struct hadb {
 void hadb_init(struct hadb *db);
 /* Frees every association (closing their timers through close_cb) and map. */
 void hadb_clear(struct hadb *db);
-struct hip_ha *hadb_find(struct hadb *db, const struct in6_addr *local, const struct in6_addr *peer);
+struct hip_ha *hadb_find(struct hadb *db, const struct in6_addr *local,
+			 const struct in6_addr *peer);
 /* Any association with this peer HIT (whatever local HIT). */
 struct hip_ha *hadb_find_peer(struct hadb *db, const struct in6_addr *peer);
 /* Creates a new association in state UNASSOCIATED, with its timer initialised on loop. */

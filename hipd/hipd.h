@@ -14,10 +14,10 @@
 #define HIPD_MAX_IDS 4
 
 struct hipd_config {
-	const char *state_dir;	 /* host identities live here */
-	const char *socket_path; /* control socket */
-	const char *stamps_path; /* event stamps (JSON lines), or NULL */
-	const char *node;	 /* name in event stamps */
+	const char *state_dir;			 /* host identities live here */
+	const char *socket_path;		 /* control socket */
+	const char *stamps_path;		 /* event stamps (JSON lines), or NULL */
+	const char *node;			 /* name in event stamps */
 	enum hostid_kind hi_kinds[HIPD_MAX_IDS]; /* first = default identity */
 	size_t n_hi_kinds;
 	int rsa_bits;
@@ -25,20 +25,20 @@ struct hipd_config {
 	bool raw_enabled;
 	bool udp_enabled;
 	uint16_t udp_port;
-	uint8_t puzzle_k;	      /* #K while the I1 rate is normal */
-	uint8_t puzzle_k_attack;      /* #K while it is above puzzle_attack_rate */
+	uint8_t puzzle_k;	     /* #K while the I1 rate is normal */
+	uint8_t puzzle_k_attack;     /* #K while it is above puzzle_attack_rate */
 	uint32_t puzzle_attack_rate; /* I1s per second, all sources together */
-	uint8_t puzzle_lifetime; /* exponent: 2^(x-32) seconds, RFC 7401 5.2.4 */
+	uint8_t puzzle_lifetime;     /* exponent: 2^(x-32) seconds, RFC 7401 5.2.4 */
 	struct hip_p_list8 dh_groups;
 	struct hip_p_list16 hip_ciphers;
 	struct hip_p_list16 esp_suites;
 	uint32_t rto_initial_ms;
 	unsigned i1_retries_max;
 	unsigned i2_retries_max;
-	uint32_t r2_sent_ms;	  /* Exchange Complete timer */
-	uint32_t closed_ms;	  /* how long CLOSED/CLOSING state is kept */
-	uint32_t e_failed_ms;	  /* how long E-FAILED is kept before UNASSOCIATED */
-	uint32_t r1_rotate_ms;	  /* Delta T: R1 generation lifetime */
+	uint32_t r2_sent_ms;	    /* Exchange Complete timer */
+	uint32_t closed_ms;	    /* how long CLOSED/CLOSING state is kept */
+	uint32_t e_failed_ms;	    /* how long E-FAILED is kept before UNASSOCIATED */
+	uint32_t r1_rotate_ms;	    /* Delta T: R1 generation lifetime */
 	bool allow_fault_injection; /* test-only: lets the control socket corrupt packets */
 };
 

@@ -120,8 +120,8 @@ static json_t *cmd_get_map(struct hipd *h, json_t *req)
 	for (const struct hip_map *m = h->db.maps; m; m = m->next) {
 		json_t *locs = json_array();
 		for (size_t i = 0; i < m->nlocs; i++)
-			json_array_append_new(locs, json_string(addr_str(&m->locs[i], buf,
-									   sizeof(buf))));
+			json_array_append_new(locs,
+					      json_string(addr_str(&m->locs[i], buf, sizeof(buf))));
 		json_array_append_new(maps, json_pack("{s:s,s:o}", "hit", hit_to_str(&m->hit, buf),
 						      "locators", locs));
 	}
@@ -133,37 +133,40 @@ static json_t *ha_json(const struct hip_ha *ha)
 	char lh[HIT_STRLEN], ph[HIT_STRLEN], la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN];
 	char lsi[INET_ADDRSTRLEN];
 	json_t *o = json_pack(
-		"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "state", hip_state_name(ha->state),
-		"local_hit", hit_to_str(&ha->hit_local, lh), "peer_hit",
-		hit_to_str(&ha->hit_peer, ph), "local_locator",
-		addr_str(&ha->local_addr, la, sizeof(la)), "peer_locator",
-		addr_str(&ha->peer_addr, pa, sizeof(pa)), "transport",
-		hip_transport_name(ha->transport), "role", ha->initiator ? "initiator" : "responder",
-		"peer_lsi", inet_ntop(AF_INET, &ha->lsi_peer, lsi, sizeof(lsi)));
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "state", hip_state_name(ha->state), "local_hit",
+	    hit_to_str(&ha->hit_local, lh), "peer_hit", hit_to_str(&ha->hit_peer, ph),
+	    "local_locator", addr_str(&ha->local_addr, la, sizeof(la)), "peer_locator",
+	    addr_str(&ha->peer_addr, pa, sizeof(pa)), "transport",
+	    hip_transport_name(ha->transport), "role", ha->initiator ? "initiator" : "responder",
+	    "peer_lsi", inet_ntop(AF_INET, &ha->lsi_peer, lsi, sizeof(lsi)));
 
 	if (ha->keys.mac_len) {
-		json_object_set_new(o, "hit_suite", json_string(keys_hit_suite_name(ha->rhash_suite)));
+		json_object_set_new(o, "hit_suite",
+				    json_string(keys_hit_suite_name(ha->rhash_suite)));
 		json_object_set_new(o, "dh_group", json_string(keys_dh_group_name(ha->dh_group)));
-		json_object_set_new(o, "hip_cipher", json_string(keys_hip_cipher_name(ha->hip_cipher)));
+		json_object_set_new(o, "hip_cipher",
+				    json_string(keys_hip_cipher_name(ha->hip_cipher)));
 		json_object_set_new(o, "esp_transform",
 				    json_string(keys_esp_suite_name(ha->esp_suite)));
 		json_object_set_new(o, "spi_in", json_integer(ha->spi_in));
 		json_object_set_new(o, "spi_out", json_integer(ha->spi_out));
 	}
 	if (ha->state == HIP_STATE_ESTABLISHED && ha->established_ns) {
-		json_object_set_new(o, "established_s",
-				    json_integer((json_int_t)((stamp_now_ns() - ha->established_ns) /
-							      1000000000ull)));
+		json_object_set_new(
+		    o, "established_s",
+		    json_integer(
+			(json_int_t)((stamp_now_ns() - ha->established_ns) / 1000000000ull)));
 		if (ha->initiator) /* I1 sent to R2 received; a responder waits in R2-SENT */
 			json_object_set_new(
-				o, "bex_ms",
-				json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
+			    o, "bex_ms",
+			    json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
 	}
 	json_object_set_new(o, "retransmissions", json_integer(ha->retries));
 	if (ha->fail_reason)
 		json_object_set_new(o, "failure", json_string(ha->fail_reason));
 	if (ha->last_notify)
-		json_object_set_new(o, "last_notify", json_string(notify_type_name(ha->last_notify)));
+		json_object_set_new(o, "last_notify",
+				    json_string(notify_type_name(ha->last_notify)));
 	return o;
 }
 
@@ -192,12 +195,12 @@ static json_t *cmd_get_hi(struct hipd *h, json_t *req)
 
 	for (size_t i = 0; i < h->nids; i++) {
 		const struct hostid *id = h->ids[i];
-		json_array_append_new(
-			ids, json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "hit", hit_to_str(&id->hit, buf),
-				       "algorithm", id->algorithm == HIP_HI_RSA ? "RSA" : "ECDSA",
-				       "kind", hostid_kind_name(id->kind), "bits",
-				       EVP_PKEY_get_bits(id->pkey), "hit_suite", id->suite, "default",
-				       i == 0));
+		json_array_append_new(ids, json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "hit",
+						     hit_to_str(&id->hit, buf), "algorithm",
+						     id->algorithm == HIP_HI_RSA ? "RSA" : "ECDSA",
+						     "kind", hostid_kind_name(id->kind), "bits",
+						     EVP_PKEY_get_bits(id->pkey), "hit_suite",
+						     id->suite, "default", i == 0));
 	}
 	return json_pack("{s:b,s:o}", "ok", 1, "identities", ids);
 }
@@ -208,9 +211,11 @@ static int fault_parse(const char *s, enum hipd_fault *f)
 		const char *name;
 		enum hipd_fault f;
 	} faults[] = {
-		{"i2-signature", HIPD_FAULT_I2_SIGNATURE}, {"i2-solution", HIPD_FAULT_I2_SOLUTION},
-		{"i2-mac", HIPD_FAULT_I2_MAC},		   {"i2-critical", HIPD_FAULT_I2_CRITICAL},
-		{"i1-critical", HIPD_FAULT_I1_CRITICAL},
+	    {"i2-signature", HIPD_FAULT_I2_SIGNATURE},
+	    {"i2-solution", HIPD_FAULT_I2_SOLUTION},
+	    {"i2-mac", HIPD_FAULT_I2_MAC},
+	    {"i2-critical", HIPD_FAULT_I2_CRITICAL},
+	    {"i1-critical", HIPD_FAULT_I1_CRITICAL},
 	};
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
 		if (strcmp(s, faults[i].name) == 0) {
@@ -306,14 +311,15 @@ static json_t *cmd_get_status(struct hipd *h, json_t *req)
 
 	for (size_t i = 0; i < h->nids; i++)
 		json_array_append_new(hits, json_string(hit_to_str(&h->ids[i]->hit, buf)));
-	json_t *st = json_pack("{s:b,s:s,s:i,s:f,s:o,s:i,s:s,s:s}", "ok", 1, "version", HIPSIP_VERSION,
-			 "pid", (int)getpid(), "uptime_s",
-			 (double)(stamp_now_ns() - h->start_ns) / 1e9, "hits", hits,
-			 "associations", (int)h->db.count, "transports",
-			 transport_describe(h->tr), "dataplane", "none");
+	json_t *st = json_pack("{s:b,s:s,s:i,s:f,s:o,s:i,s:s,s:s}", "ok", 1, "version",
+			       HIPSIP_VERSION, "pid", (int)getpid(), "uptime_s",
+			       (double)(stamp_now_ns() - h->start_ns) / 1e9, "hits", hits,
+			       "associations", (int)h->db.count, "transports",
+			       transport_describe(h->tr), "dataplane", "none");
 	json_object_set_new(st, "cpu_user_s", json_real(timeval_s(ru.ru_utime)));
 	json_object_set_new(st, "cpu_sys_s", json_real(timeval_s(ru.ru_stime)));
-	json_object_set_new(st, "r1_generation", json_integer((json_int_t)r1cache_generation(h->r1)));
+	json_object_set_new(st, "r1_generation",
+			    json_integer((json_int_t)r1cache_generation(h->r1)));
 	return st;
 }
 
@@ -351,13 +357,10 @@ static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
 } commands[] = {
-	{"add-map", cmd_add_map},     {"del-map", cmd_del_map},
-	{"get-map", cmd_get_map},     {"get-ha", cmd_get_ha},
-	{"get-hi", cmd_get_hi},	      {"trigger", cmd_trigger},
-	{"close", cmd_close},	      {"reset", cmd_reset},
-	{"get-status", cmd_get_status},
-	{"set-debug", cmd_set_debug}, {"get-puzzle", cmd_get_puzzle},
-	{"set-puzzle", cmd_set_puzzle},
+    {"add-map", cmd_add_map},	  {"del-map", cmd_del_map},	  {"get-map", cmd_get_map},
+    {"get-ha", cmd_get_ha},	  {"get-hi", cmd_get_hi},	  {"trigger", cmd_trigger},
+    {"close", cmd_close},	  {"reset", cmd_reset},		  {"get-status", cmd_get_status},
+    {"set-debug", cmd_set_debug}, {"get-puzzle", cmd_get_puzzle}, {"set-puzzle", cmd_set_puzzle},
 };
 
 json_t *hipd_ctl_handle(json_t *req, void *arg)

@@ -11,8 +11,8 @@
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	const void *a = ss->ss_family == AF_INET6
-				? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-				: (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+			    ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+			    : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
 	if (!inet_ntop(ss->ss_family, a, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
@@ -37,8 +37,8 @@ static void reject_critical(struct hipd *h, const struct hip_rx *rx, const struc
 	const struct hostid *id = hipd_identity(h, &m->hit_r);
 	uint8_t data[2] = {(uint8_t)(m->bad_type >> 8), (uint8_t)m->bad_type};
 
-	log_warn("%s from %s: unknown critical parameter %u, dropped", hip_packet_type_name(m->type),
-		 hit_to_str(&m->hit_s, buf), m->bad_type);
+	log_warn("%s from %s: unknown critical parameter %u, dropped",
+		 hip_packet_type_name(m->type), hit_to_str(&m->hit_s, buf), m->bad_type);
 	if (m->type == HIP_I1 || m->type == HIP_R1 || m->type == HIP_NOTIFY || !id)
 		return;
 	notify_send(h, id, &m->hit_s, rx, HIP_NTF_UNSUPPORTED_CRITICAL_PARAMETER_TYPE, data,
@@ -54,8 +54,8 @@ void input_packet(void *arg, const struct hip_rx *rx)
 
 	err = hip_msg_parse(rx->pkt, rx->len, &m);
 	if (err && err != -HIPW_ECRITICAL) {
-		log_warn("input: malformed packet from %s: %s", addr_str(&rx->src, from, sizeof(from)),
-			 hip_wire_strerror(err));
+		log_warn("input: malformed packet from %s: %s",
+			 addr_str(&rx->src, from, sizeof(from)), hip_wire_strerror(err));
 		return;
 	}
 	if (!checksum_ok(rx, &m)) {
@@ -95,7 +95,7 @@ void input_packet(void *arg, const struct hip_rx *rx)
 		close_on_close_ack(h, rx, &m);
 		return;
 	default:
-		log_debug("input: %s from %s not handled yet, dropped", hip_packet_type_name(m.type),
-			  addr_str(&rx->src, from, sizeof(from)));
+		log_debug("input: %s from %s not handled yet, dropped",
+			  hip_packet_type_name(m.type), addr_str(&rx->src, from, sizeof(from)));
 	}
 }

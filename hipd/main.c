@@ -13,33 +13,34 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: hipd [OPTIONS]\n"
-		"Host Identity Protocol (HIPv2, RFC 7401) daemon. Runs in the foreground.\n\n"
-		"  --state-dir DIR     host identities live here (default /var/lib/hipd)\n"
-		"  --socket PATH       control socket (default /run/hipd/hipd.sock)\n"
-		"  --hi KINDS          identities, comma-separated, first is the default:\n"
-		"                      ecdsa-p256, ecdsa-p384, rsa (default ecdsa-p256,rsa)\n"
-		"  --rsa-bits N        RSA key size for new identities (default 3072)\n"
-		"  --transport T       raw (IP protocol 139) or udp (port 10500) for exchanges\n"
-		"                      this host starts (default raw)\n"
-		"  --no-raw, --no-udp  do not open the raw or the UDP sockets\n"
-		"  --udp-port N        HIP UDP port (default 10500)\n"
-		"  --puzzle-k N        puzzle difficulty offered in R1 (default 4)\n"
-		"  --puzzle-k-attack N difficulty while I1s arrive faster than\n"
-		"                      --puzzle-attack-rate per second (default 16, 1000)\n"
-		"  --puzzle-attack-rate N\n"
-		"  --dh-groups LIST    DH group IDs by preference (default 7,8,4,11)\n"
-		"  --hip-ciphers LIST  HIP_CIPHER IDs by preference (default 2,4; 1 = NULL)\n"
-		"  --rto-ms N          first retransmission timeout (default 500)\n"
-		"  --state-timeout-ms N  how long CLOSED and E-FAILED states are kept (default 10000)\n"
-		"  --stamps FILE       append event stamps (JSON lines) to FILE\n"
-		"  --node NAME         node name in event stamps (default hipd)\n"
-		"  --log-level L       error, warning, info (default) or debug\n"
-		"  --syslog            log to syslog/the journal instead of stderr\n"
-		"  --test-faults       allow fault injection through the control socket (tests only)\n"
-		"  -h, --help          this help\n"
-		"  -V, --version       print the version\n");
+	fprintf(
+	    f,
+	    "Usage: hipd [OPTIONS]\n"
+	    "Host Identity Protocol (HIPv2, RFC 7401) daemon. Runs in the foreground.\n\n"
+	    "  --state-dir DIR     host identities live here (default /var/lib/hipd)\n"
+	    "  --socket PATH       control socket (default /run/hipd/hipd.sock)\n"
+	    "  --hi KINDS          identities, comma-separated, first is the default:\n"
+	    "                      ecdsa-p256, ecdsa-p384, rsa (default ecdsa-p256,rsa)\n"
+	    "  --rsa-bits N        RSA key size for new identities (default 3072)\n"
+	    "  --transport T       raw (IP protocol 139) or udp (port 10500) for exchanges\n"
+	    "                      this host starts (default raw)\n"
+	    "  --no-raw, --no-udp  do not open the raw or the UDP sockets\n"
+	    "  --udp-port N        HIP UDP port (default 10500)\n"
+	    "  --puzzle-k N        puzzle difficulty offered in R1 (default 4)\n"
+	    "  --puzzle-k-attack N difficulty while I1s arrive faster than\n"
+	    "                      --puzzle-attack-rate per second (default 16, 1000)\n"
+	    "  --puzzle-attack-rate N\n"
+	    "  --dh-groups LIST    DH group IDs by preference (default 7,8,4,11)\n"
+	    "  --hip-ciphers LIST  HIP_CIPHER IDs by preference (default 2,4; 1 = NULL)\n"
+	    "  --rto-ms N          first retransmission timeout (default 500)\n"
+	    "  --state-timeout-ms N  how long CLOSED and E-FAILED states are kept (default 10000)\n"
+	    "  --stamps FILE       append event stamps (JSON lines) to FILE\n"
+	    "  --node NAME         node name in event stamps (default hipd)\n"
+	    "  --log-level L       error, warning, info (default) or debug\n"
+	    "  --syslog            log to syslog/the journal instead of stderr\n"
+	    "  --test-faults       allow fault injection through the control socket (tests only)\n"
+	    "  -h, --help          this help\n"
+	    "  -V, --version       print the version\n");
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *out)
@@ -69,9 +70,10 @@ static int parse_hi_kinds(const char *s, struct hipd_config *cfg)
 			return -EINVAL;
 		}
 		if (hostid_kind_parse(tok, &cfg->hi_kinds[cfg->n_hi_kinds]) < 0) {
-			fprintf(stderr,
-				"hipd: --hi value \"%s\" is not one of ecdsa-p256, ecdsa-p384, rsa\n",
-				tok);
+			fprintf(
+			    stderr,
+			    "hipd: --hi value \"%s\" is not one of ecdsa-p256, ecdsa-p384, rsa\n",
+			    tok);
 			return -EINVAL;
 		}
 		cfg->n_hi_kinds++;
@@ -80,8 +82,8 @@ static int parse_hi_kinds(const char *s, struct hipd_config *cfg)
 }
 
 /* Comma-separated numbers into a list, each <= max. */
-static int parse_list(const char *opt, const char *s, unsigned long max, uint16_t *ids,
-		      size_t *n, size_t cap)
+static int parse_list(const char *opt, const char *s, unsigned long max, uint16_t *ids, size_t *n,
+		      size_t cap)
 {
 	char buf[256];
 
@@ -120,29 +122,29 @@ enum {
 };
 
 static const struct option options[] = {
-	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-	{"socket", required_argument, NULL, OPT_SOCKET},
-	{"hi", required_argument, NULL, OPT_HI},
-	{"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
-	{"transport", required_argument, NULL, OPT_TRANSPORT},
-	{"no-raw", no_argument, NULL, OPT_NO_RAW},
-	{"no-udp", no_argument, NULL, OPT_NO_UDP},
-	{"udp-port", required_argument, NULL, OPT_UDP_PORT},
-	{"puzzle-k", required_argument, NULL, OPT_PUZZLE_K},
-	{"puzzle-k-attack", required_argument, NULL, OPT_PUZZLE_K_ATTACK},
-	{"puzzle-attack-rate", required_argument, NULL, OPT_PUZZLE_ATTACK_RATE},
-	{"dh-groups", required_argument, NULL, OPT_DH_GROUPS},
-	{"hip-ciphers", required_argument, NULL, OPT_HIP_CIPHERS},
-	{"rto-ms", required_argument, NULL, OPT_RTO},
-	{"state-timeout-ms", required_argument, NULL, OPT_STATE_TIMEOUT},
-	{"stamps", required_argument, NULL, OPT_STAMPS},
-	{"node", required_argument, NULL, OPT_NODE},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"syslog", no_argument, NULL, OPT_SYSLOG},
-	{"test-faults", no_argument, NULL, OPT_TEST_FAULTS},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"hi", required_argument, NULL, OPT_HI},
+    {"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
+    {"transport", required_argument, NULL, OPT_TRANSPORT},
+    {"no-raw", no_argument, NULL, OPT_NO_RAW},
+    {"no-udp", no_argument, NULL, OPT_NO_UDP},
+    {"udp-port", required_argument, NULL, OPT_UDP_PORT},
+    {"puzzle-k", required_argument, NULL, OPT_PUZZLE_K},
+    {"puzzle-k-attack", required_argument, NULL, OPT_PUZZLE_K_ATTACK},
+    {"puzzle-attack-rate", required_argument, NULL, OPT_PUZZLE_ATTACK_RATE},
+    {"dh-groups", required_argument, NULL, OPT_DH_GROUPS},
+    {"hip-ciphers", required_argument, NULL, OPT_HIP_CIPHERS},
+    {"rto-ms", required_argument, NULL, OPT_RTO},
+    {"state-timeout-ms", required_argument, NULL, OPT_STATE_TIMEOUT},
+    {"stamps", required_argument, NULL, OPT_STAMPS},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"test-faults", no_argument, NULL, OPT_TEST_FAULTS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_level *level,
@@ -255,9 +257,10 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, level)) {
-			fprintf(stderr,
-				"hipd: --log-level value \"%s\" is not error, warning, info or debug\n",
-				arg);
+			fprintf(
+			    stderr,
+			    "hipd: --log-level value \"%s\" is not error, warning, info or debug\n",
+			    arg);
 			return -EINVAL;
 		}
 		return 0;

@@ -54,8 +54,8 @@ void notify_send(struct hipd *h, const struct hostid *id, const struct in6_addr 
 	uint8_t pkt[HIP_MAX_PACKET_LEN];
 	char buf[HIT_STRLEN];
 	struct wbuf w;
-	struct hip_p_host_id hi = {.algorithm = id->algorithm, .hi = id->hi,
-				   .hi_len = (uint16_t)id->hi_len};
+	struct hip_p_host_id hi = {
+	    .algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
 	struct hip_p_notification n = {.msg_type = type, .data = data, .data_len = len};
 
 	/* parameters in ascending type order (5.2.1): HOST_ID (705) before
@@ -74,8 +74,8 @@ void notify_send(struct hipd *h, const struct hostid *id, const struct in6_addr 
 		log_warn("notify: cannot send to %s: %s", hit_to_str(peer, buf), strerror(-err));
 		return;
 	}
-	stamp_emit("bex.notify_sent", json_pack("{s:s,s:s}", "peer", hit_to_str(peer, buf),
-						"type", notify_type_name(type)));
+	stamp_emit("bex.notify_sent", json_pack("{s:s,s:s}", "peer", hit_to_str(peer, buf), "type",
+						notify_type_name(type)));
 }
 
 /* The sender's identity: from our association, else from the NOTIFY's HOST_ID
@@ -90,7 +90,8 @@ static struct hostid *notify_sender(struct hipd *h, const struct hip_msg *m, boo
 	*owned = false;
 	if (ha && ha->peer_id)
 		return ha->peer_id;
-	if (!p || hip_p_host_id_decode(p, &hi) || hostid_from_hi(hi.algorithm, hi.hi, hi.hi_len, &id))
+	if (!p || hip_p_host_id_decode(p, &hi) ||
+	    hostid_from_hi(hi.algorithm, hi.hi, hi.hi_len, &id))
 		return NULL;
 	if (memcmp(&id->hit, &m->hit_s, sizeof(id->hit)) != 0) {
 		hostid_free(id);
@@ -108,7 +109,8 @@ void notify_on_notify(struct hipd *h, const struct hip_rx *rx, const struct hip_
 	(void)rx;
 
 	if (!sender || auth_verify(sender, m, HIP_PARAM_HIP_SIGNATURE)) {
-		log_warn("notify from %s: cannot authenticate, ignored", hit_to_str(&m->hit_s, buf));
+		log_warn("notify from %s: cannot authenticate, ignored",
+			 hit_to_str(&m->hit_s, buf));
 		if (owned)
 			hostid_free(sender);
 		return;

@@ -148,7 +148,7 @@ static uint8_t choose_group(const struct hipd *h, const struct hip_p_list8 *i1)
 static int build_host_id(struct wbuf *w, const struct hostid *id)
 {
 	struct hip_p_host_id hi = {
-		.algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
+	    .algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
 
 	return hip_p_host_id_encode(w, &hi);
 }
@@ -190,8 +190,8 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	struct hip_p_r1_counter rc = {.generation = g->counter};
 	hip_p_r1_counter_encode(&w, &rc);
 	t->puzzle_off = w.len;
-	struct hip_p_puzzle pz = {.k = k, .lifetime = h->cfg.puzzle_lifetime,
-				  .i_len = hip_rhash_len(id->suite)};
+	struct hip_p_puzzle pz = {
+	    .k = k, .lifetime = h->cfg.puzzle_lifetime, .i_len = hip_rhash_len(id->suite)};
 	hip_p_puzzle_encode(&w, &pz);
 	hip_p_list8_encode(&w, HIP_PARAM_DH_GROUP_LIST, &h->cfg.dh_groups);
 	struct hip_p_dh dh = {.group = group, .pub = pub, .pub_len = (uint16_t)pub_len};
@@ -310,10 +310,9 @@ static struct r1_gen *gen_find(struct r1cache *c, bool has_counter, uint64_t cou
 	return NULL;
 }
 
-int r1cache_check_solution(struct r1cache *c, const struct hostid *id,
-			   const struct in6_addr *hit_i, bool has_counter, uint64_t counter,
-			   const struct hip_p_solution *sol, uint8_t dh_group,
-			   const struct hip_dh **dh)
+int r1cache_check_solution(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
+			   bool has_counter, uint64_t counter, const struct hip_p_solution *sol,
+			   uint8_t dh_group, const struct hip_dh **dh)
 {
 	int ii = id_index(c->h, id);
 	int gi = group_index(c->h, dh_group);

@@ -32,10 +32,9 @@ int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_ad
  * *dh at the DH key of that generation for the I2's group. Returns -ESTALE
  * for an unknown generation, -EBADMSG for a wrong #I or J, -ENOENT when the
  * group was never offered. */
-int r1cache_check_solution(struct r1cache *c, const struct hostid *id,
-			   const struct in6_addr *hit_i, bool has_counter, uint64_t counter,
-			   const struct hip_p_solution *sol, uint8_t dh_group,
-			   const struct hip_dh **dh);
+int r1cache_check_solution(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
+			   bool has_counter, uint64_t counter, const struct hip_p_solution *sol,
+			   uint8_t dh_group, const struct hip_dh **dh);
 /* An I2 completed with this generation: its DH values should not be offered
  * again (RFC 7401 5.3.2); a new generation starts at the next R1. */
 void r1cache_mark_used(struct r1cache *c, uint64_t counter);

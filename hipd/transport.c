@@ -86,7 +86,8 @@ static void read_pktinfo(struct msghdr *mh, int family, struct sockaddr_storage 
 {
 	memset(dst, 0, sizeof(*dst));
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (family == AF_INET && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+		if (family == AF_INET && c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			struct sockaddr_in *a = (struct sockaddr_in *)dst;
@@ -229,10 +230,10 @@ int transport_open(uv_loop_t *loop, const struct transport_opts *opts, hip_rx_fn
 		int idx, family;
 		enum hip_transport kind;
 	} plan[] = {
-		{SOCK_RAW4, AF_INET, HIP_TRANSPORT_RAW},
-		{SOCK_RAW6, AF_INET6, HIP_TRANSPORT_RAW},
-		{SOCK_UDP4, AF_INET, HIP_TRANSPORT_UDP},
-		{SOCK_UDP6, AF_INET6, HIP_TRANSPORT_UDP},
+	    {SOCK_RAW4, AF_INET, HIP_TRANSPORT_RAW},
+	    {SOCK_RAW6, AF_INET6, HIP_TRANSPORT_RAW},
+	    {SOCK_UDP4, AF_INET, HIP_TRANSPORT_UDP},
+	    {SOCK_UDP6, AF_INET6, HIP_TRANSPORT_UDP},
 	};
 	struct hip_transport_set *t = calloc(1, sizeof(*t));
 
@@ -297,7 +298,8 @@ void transport_close(struct hip_transport_set *t)
 	}
 }
 
-static void add_src_pktinfo(struct msghdr *mh, uint8_t *ctrl, size_t cap, const struct sockaddr *src)
+static void add_src_pktinfo(struct msghdr *mh, uint8_t *ctrl, size_t cap,
+			    const struct sockaddr *src)
 {
 	memset(ctrl, 0, cap);
 	mh->msg_control = ctrl;
@@ -336,8 +338,8 @@ int transport_send(struct hip_transport_set *t, enum hip_transport tr, const str
 	struct hip_sock *s = &t->socks[idx];
 	if (!s->open)
 		return -EAFNOSUPPORT;
-	size_t dlen = dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						 : sizeof(struct sockaddr_in);
+	size_t dlen =
+	    dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	memcpy(&to, dst, dlen);
 	if (tr == HIP_TRANSPORT_RAW) {
 		/* raw sockets: the port field must be zero (it is the protocol for IPv6) */
@@ -346,8 +348,9 @@ int transport_send(struct hip_transport_set *t, enum hip_transport tr, const str
 		else
 			((struct sockaddr_in6 *)&to)->sin6_port = 0;
 	} else {
-		in_port_t *port = to.ss_family == AF_INET ? &((struct sockaddr_in *)&to)->sin_port
-							  : &((struct sockaddr_in6 *)&to)->sin6_port;
+		in_port_t *port = to.ss_family == AF_INET
+				      ? &((struct sockaddr_in *)&to)->sin_port
+				      : &((struct sockaddr_in6 *)&to)->sin6_port;
 		if (*port == 0)
 			*port = htons(t->udp_port);
 		iov[niov].iov_base = (void *)marker;
@@ -355,7 +358,9 @@ int transport_send(struct hip_transport_set *t, enum hip_transport tr, const str
 	}
 	iov[niov].iov_base = (void *)pkt;
 	iov[niov++].iov_len = len;
-	struct msghdr mh = {.msg_name = &to, .msg_namelen = (socklen_t)dlen, .msg_iov = iov,
+	struct msghdr mh = {.msg_name = &to,
+			    .msg_namelen = (socklen_t)dlen,
+			    .msg_iov = iov,
 			    .msg_iovlen = (size_t)niov};
 	if (src && src->sa_family == dst->sa_family)
 		add_src_pktinfo(&mh, ctrl, sizeof(ctrl), src);
@@ -366,8 +371,8 @@ int transport_send(struct hip_transport_set *t, enum hip_transport tr, const str
 
 int transport_source_for(const struct sockaddr *dst, struct sockaddr_storage *src)
 {
-	size_t dlen = dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						 : sizeof(struct sockaddr_in);
+	size_t dlen =
+	    dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	struct sockaddr_storage to;
 	int fd = socket(dst->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int err = 0;

@@ -204,7 +204,8 @@ static EVP_PKEY *peer_modp(const struct dh_group *g, const uint8_t *peer)
 static bool peer_valid(const struct dh_group *g, EVP_PKEY *peer)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
-	bool ok = ctx && (g->ec ? EVP_PKEY_public_check_quick(ctx) : EVP_PKEY_public_check(ctx)) == 1;
+	bool ok =
+	    ctx && (g->ec ? EVP_PKEY_public_check_quick(ctx) : EVP_PKEY_public_check(ctx)) == 1;
 
 	EVP_PKEY_CTX_free(ctx);
 	return ok;

@@ -3,7 +3,7 @@
 #ifndef HIPSIP_HIP_PROTO_H
 #define HIPSIP_HIP_PROTO_H
 
-#define HIP_PROTO	   139 /* IP protocol number of HIP */
+#define HIP_PROTO	   139	 /* IP protocol number of HIP */
 #define HIP_UDP_PORT	   10500 /* RFC 5770 */
 #define HIP_VERSION	   2
 #define HIP_HDR_LEN	   40

@@ -14,19 +14,19 @@
 
 /* Errors of the codec, returned negated (like -errno); hip_wire_strerror names them. */
 enum hip_wire_err {
-	HIPW_ETRUNC = 2000,	 /* buffer shorter than the header or a TLV header */
-	HIPW_ELENGTH,		 /* a length field points past the end of the packet */
-	HIPW_EHDRLEN,		 /* header length disagrees with the buffer length */
-	HIPW_EZEROLEN,		 /* a parameter that needs contents has none, or a list is empty */
-	HIPW_EPADDING,		 /* a parameter's padded length runs past the packet */
-	HIPW_EORDER,		 /* parameters not in ascending type order */
-	HIPW_ECRITICAL,		 /* unknown critical parameter (type in hip_msg.bad_type) */
-	HIPW_ECHECKSUM,		 /* checksum mismatch */
-	HIPW_EVERSION,		 /* version is not 2 */
-	HIPW_EFIXED,		 /* fixed bits of the header or next-header wrong */
-	HIPW_ETOOMANY,		 /* more parameters than HIP_MSG_MAX_PARAMS */
-	HIPW_EPARAM,		 /* a parameter's contents are malformed */
-	HIPW_EMISSING,		 /* a parameter the caller asked for is absent */
+	HIPW_ETRUNC = 2000, /* buffer shorter than the header or a TLV header */
+	HIPW_ELENGTH,	    /* a length field points past the end of the packet */
+	HIPW_EHDRLEN,	    /* header length disagrees with the buffer length */
+	HIPW_EZEROLEN,	    /* a parameter that needs contents has none, or a list is empty */
+	HIPW_EPADDING,	    /* a parameter's padded length runs past the packet */
+	HIPW_EORDER,	    /* parameters not in ascending type order */
+	HIPW_ECRITICAL,	    /* unknown critical parameter (type in hip_msg.bad_type) */
+	HIPW_ECHECKSUM,	    /* checksum mismatch */
+	HIPW_EVERSION,	    /* version is not 2 */
+	HIPW_EFIXED,	    /* fixed bits of the header or next-header wrong */
+	HIPW_ETOOMANY,	    /* more parameters than HIP_MSG_MAX_PARAMS */
+	HIPW_EPARAM,	    /* a parameter's contents are malformed */
+	HIPW_EMISSING,	    /* a parameter the caller asked for is absent */
 	HIPW_ELAST,
 };
 
@@ -112,11 +112,11 @@ void hip_build_checksum(uint8_t *pkt, size_t len, const struct sockaddr *src,
 
 /* ---- typed parameters: decode from a view (validating lengths), encode into w ---- */
 
-#define HIP_RHASH_MAX	    64 /* SHA-384 digest is 48; room for future suites */
-#define HIP_MAX_LIST	    32
-#define HIP_HI_MAX	    1024
-#define HIP_DH_PUB_MAX	    512 /* 4096-bit MODP */
-#define HIP_SIG_MAX	    512
+#define HIP_RHASH_MAX  64 /* SHA-384 digest is 48; room for future suites */
+#define HIP_MAX_LIST   32
+#define HIP_HI_MAX     1024
+#define HIP_DH_PUB_MAX 512 /* 4096-bit MODP */
+#define HIP_SIG_MAX    512
 
 struct hip_p_r1_counter {
 	uint64_t generation;

@@ -116,10 +116,19 @@ static json_t *do_broken(json_t *req, void *arg)
 }
 
 static const struct ctl_command commands[] = {
-    {"add-map", do_add_map},	   {"del-map", do_del_map},	  {"get-map", do_get_map},
-    {"get-ha", do_get_ha},	   {"get-hi", do_get_hi},	  {"trigger", do_trigger},
-    {"close", do_trigger},	   {"reset", do_trigger},	   {"get-status", do_get_status}, {"set-debug", do_set_debug},
-    {"get-puzzle", do_get_puzzle}, {"set-puzzle", do_set_puzzle}, {NULL, NULL},
+    {"add-map", do_add_map},
+    {"del-map", do_del_map},
+    {"get-map", do_get_map},
+    {"get-ha", do_get_ha},
+    {"get-hi", do_get_hi},
+    {"trigger", do_trigger},
+    {"close", do_trigger},
+    {"reset", do_trigger},
+    {"get-status", do_get_status},
+    {"set-debug", do_set_debug},
+    {"get-puzzle", do_get_puzzle},
+    {"set-puzzle", do_set_puzzle},
+    {NULL, NULL},
 };
 
 static json_t *handle(json_t *req, void *arg)

@@ -122,7 +122,7 @@ static int hit_verb(struct hipconf *hc, const char *cmd, const char *arg)
 }
 
 static const char *const fault_names[] = {"i2-signature", "i2-solution", "i2-mac",
-					   "i2-critical", "i1-critical", NULL};
+					  "i2-critical",  "i1-critical", NULL};
 
 int verb_trigger(struct hipconf *hc, int argc, char **argv)
 {
