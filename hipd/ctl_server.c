@@ -241,6 +241,8 @@ struct ctl_deferred *ctl_server_defer(struct ctl_server *s)
 		return NULL;
 	d->conn = c;
 	c->deferred = d;
+	/* nothing more is read meanwhile, so a client cannot pile up requests */
+	uv_read_stop((uv_stream_t *)&c->pipe);
 	return d;
 }
 
@@ -258,7 +260,10 @@ void ctl_deferred_reply(struct ctl_deferred *d, json_t *reply)
 	}
 	c->deferred = NULL;
 	conn_reply(c, reply ? reply : ctl_reply_error("internal error"), false);
-	conn_process(c); /* requests that arrived meanwhile */
+	conn_process(c); /* requests that were already read */
+	if (!c->closing && !c->deferred &&
+	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+		conn_close(c);
 }
 
 /* ---- accepting ---- */

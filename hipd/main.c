@@ -2,6 +2,7 @@
  * daemon on one libuv loop until SIGINT/SIGTERM. Nothing protocol-related here. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,9 @@ int main(int argc, char **argv)
 	bool use_syslog = false;
 	int c;
 
+	/* a control client that leaves before its reply must not end the daemon:
+	 * the write then fails with EPIPE and only that client is dropped */
+	signal(SIGPIPE, SIG_IGN);
 	hipd_config_defaults(&h.cfg);
 	while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
 		if (c == 'h') {

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,9 +279,38 @@ static json_t *cmd_null(json_t *req, void *arg)
 	return NULL;
 }
 
+/* "later": a deferred reply, sent by a timer 50 ms after the request. */
+static struct fixture *later_fixture;
+static uv_timer_t later_timer;
+
+static void on_later_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void on_later(uv_timer_t *t)
+{
+	ctl_deferred_reply(t->data, json_pack("{s:b,s:b}", "ok", 1, "later", 1));
+	uv_close((uv_handle_t *)t, on_later_closed);
+}
+
+static json_t *cmd_later(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	struct ctl_deferred *d = ctl_server_defer(later_fixture->srv);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_null(ctl_server_defer(later_fixture->srv)); /* one per request */
+	uv_timer_init(&later_fixture->loop, &later_timer);
+	later_timer.data = d;
+	uv_timer_start(&later_timer, on_later, 50, 0);
+	return NULL;
+}
+
 static const struct ctl_command test_commands[] = {
     {"echo", cmd_echo},
     {"null", cmd_null},
+    {"later", cmd_later},
     {NULL, NULL},
 };
 
@@ -523,6 +553,67 @@ START_TEST(pipelined_frames_in_one_write_get_replies_in_order)
 	}
 	ctl_decoder_free(&d);
 	close(fd);
+	fixture_stop(&f);
+}
+END_TEST
+
+START_TEST(deferred_reply_comes_first_and_later_requests_wait_for_it)
+{
+	struct fixture f;
+	json_t *reply;
+
+	later_fixture = &f;
+	fixture_start(&f);
+	int fd = raw_connect(f.path);
+	const char *cmds[] = {"later", "echo"};
+	for (int i = 0; i < 2; i++) {
+		uint8_t *buf;
+		size_t len;
+		json_t *req = json_pack("{s:s}", "cmd", cmds[i]);
+		ctl_frame_encode(req, &buf, &len);
+		raw_send(fd, buf, len);
+		free(buf);
+		json_decref(req);
+	}
+	/* one decoder for both: the two replies may come in one read */
+	struct ctl_decoder d;
+	uint8_t b[4096];
+	ctl_decoder_init(&d);
+	for (int i = 0; i < 2; i++) {
+		while (ctl_decoder_next(&d, &reply) == 0) {
+			ssize_t n = read(fd, b, sizeof(b));
+			ck_assert_int_gt(n, 0);
+			ctl_decoder_feed(&d, b, (size_t)n);
+		}
+		ck_assert_ptr_nonnull(json_object_get(reply, i == 0 ? "later" : "echo"));
+		json_decref(reply);
+	}
+	ctl_decoder_free(&d);
+	close(fd);
+	fixture_stop(&f);
+}
+END_TEST
+
+START_TEST(deferred_reply_to_a_client_that_left_is_dropped)
+{
+	struct fixture f;
+
+	later_fixture = &f;
+	fixture_start(&f);
+	int fd = raw_connect(f.path);
+	uint8_t *buf;
+	size_t len;
+	json_t *req = json_pack("{s:s}", "cmd", "later");
+	ctl_frame_encode(req, &buf, &len);
+	raw_send(fd, buf, len);
+	free(buf);
+	json_decref(req);
+	usleep(10 * 1000);
+	close(fd);
+	usleep(150 * 1000); /* the timer answers the departed client */
+	json_t *reply = call(f.path, json_pack("{s:s}", "cmd", "echo"));
+	ck_assert(json_is_true(json_object_get(reply, "ok")));
+	json_decref(reply);
 	fixture_stop(&f);
 }
 END_TEST
@@ -809,6 +900,8 @@ static Suite *ctl_suite(void)
 	tcase_add_test(server, several_requests_in_sequence_on_one_connection);
 	tcase_add_test(server, frame_written_one_byte_at_a_time_is_answered);
 	tcase_add_test(server, pipelined_frames_in_one_write_get_replies_in_order);
+	tcase_add_test(server, deferred_reply_comes_first_and_later_requests_wait_for_it);
+	tcase_add_test(server, deferred_reply_to_a_client_that_left_is_dropped);
 	tcase_add_test(server, bad_frames_get_an_error_reply_and_the_client_is_closed);
 	tcase_add_test(server, client_leaving_mid_frame_does_not_disturb_the_server);
 	tcase_add_test(server, many_clients_at_once_are_each_answered);
@@ -826,6 +919,7 @@ static Suite *ctl_suite(void)
 int main(void)
 {
 	log_init("test_ctl", HLOG_ERR, false);
+	signal(SIGPIPE, SIG_IGN); /* as hipd does: a departed client gives EPIPE */
 	SRunner *sr = srunner_create(ctl_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

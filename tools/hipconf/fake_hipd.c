@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 	uv_signal_t sig;
 	struct ctl_server *srv;
 
+	signal(SIGPIPE, SIG_IGN); /* like hipd */
 	if (argc < 2) {
 		fprintf(stderr, "usage: fake_hipd SOCKET [broken]\n");
 		return 2;
