@@ -314,6 +314,7 @@ void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		return;
 	}
 	stamp_peer("bex.r1_sent", &m->hit_s, NULL);
+	r1cache_refresh(h->r1);
 }
 
 /* ---- R1 ---- */

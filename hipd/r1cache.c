@@ -47,6 +47,8 @@ struct r1cache {
 	uint64_t next_counter;
 };
 
+static void gen_prebuild(struct r1cache *c);
+
 static void gen_free(struct r1_gen *g)
 {
 	if (!g)
@@ -101,6 +103,7 @@ int r1cache_new(struct hipd *h, struct r1cache **out)
 		free(c);
 		return -EIO;
 	}
+	gen_prebuild(c);
 	*out = c;
 	return 0;
 }
@@ -271,8 +274,6 @@ int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_ad
 
 	if (ii < 0 || gi < 0)
 		return -EINVAL;
-	if (gen_stale(c))
-		r1cache_rotate(c);
 	struct r1_gen *g = c->gens[0];
 	const struct r1_tmpl *t;
 	err = tmpl_get(c, g, id, ii, gi, k, &t);
@@ -295,6 +296,25 @@ int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_ad
 	memcpy(out + opaque + 2, i, i_len);
 	*len = t->len;
 	return 0;
+}
+
+/* Signs, ahead of the I1s, the R1 of each identity for our first DH group at the
+ * calm difficulty; other groups and difficulties are built on first use. */
+static void gen_prebuild(struct r1cache *c)
+{
+	const struct r1_tmpl *t;
+
+	for (size_t i = 0; i < c->h->nids; i++)
+		if (tmpl_get(c, c->gens[0], c->h->ids[i], (int)i, 0, c->h->cfg.puzzle_k, &t) < 0)
+			log_warn("r1: cannot pre-create the R1 of identity %zu", i);
+}
+
+void r1cache_refresh(struct r1cache *c)
+{
+	if (!gen_stale(c))
+		return;
+	r1cache_rotate(c);
+	gen_prebuild(c);
 }
 
 static struct r1_gen *gen_find(struct r1cache *c, bool has_counter, uint64_t counter,

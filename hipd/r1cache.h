@@ -20,6 +20,11 @@ void r1cache_free(struct r1cache *c);
 void r1cache_rotate(struct r1cache *c);
 uint64_t r1cache_generation(const struct r1cache *c);
 
+/* Starts a new generation, with its R1s pre-created, when the current one has
+ * served an I2 and is at least 1 s old, or is older than r1_rotate_ms. hipd calls
+ * it after answering an I1, so that no I1 waits for a new generation. */
+void r1cache_refresh(struct r1cache *c);
+
 /* Writes into out a complete R1 (without checksum) from identity id to hit_i,
  * with the DH group chosen from the I1's list, and a puzzle of difficulty k
  * whose #I = HMAC(generation secret, HIT-I | HIT-R | k). */
