@@ -175,7 +175,7 @@ struct ctl_client {
 	struct ctl_decoder dec;
 };
 
-int ctl_client_open(const char *path, struct ctl_client **out)
+int ctl_connect(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
@@ -190,6 +190,15 @@ int ctl_client_open(const char *path, struct ctl_client **out)
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+int ctl_client_open(const char *path, struct ctl_client **out)
+{
+	int fd = ctl_connect(path);
+
+	if (fd < 0)
+		return fd;
 	struct ctl_client *c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);

@@ -52,6 +52,10 @@ void ctl_decoder_free(struct ctl_decoder *d);
  * -ECONNREFUSED, -EACCES), then any number of requests in sequence. */
 struct ctl_client;
 
+/* A connected stream socket to the Unix socket at path, or -errno
+ * (-ENAMETOOLONG when path does not fit in sun_path). */
+int ctl_connect(const char *path);
+
 int ctl_client_open(const char *path, struct ctl_client **out);
 /* Sends req and waits up to timeout_ms (< 0: forever) for the reply object. */
 int ctl_client_request(struct ctl_client *c, json_t *req, json_t **reply, int timeout_ms);

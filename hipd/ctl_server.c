@@ -6,9 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -341,17 +339,12 @@ static int mkdir_parents(const char *path)
 /* 0 if something answers on the socket at path, else -errno of the connect. */
 static int probe_socket(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = ctl_connect(path);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
-	int err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+		return fd;
 	close(fd);
-	return err;
+	return 0;
 }
 
 static int remove_stale(const char *path)

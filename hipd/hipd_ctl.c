@@ -18,29 +18,16 @@
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
 
-static json_t *reply_ok(void)
-{
-	return json_pack("{s:b}", "ok", 1);
-}
-
-static json_t *reply_err(const char *fmt, const char *arg)
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
-	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
-}
-
 static int arg_hit(json_t *req, const char *key, struct in6_addr *hit, json_t **err)
 {
 	const char *s = json_string_value(json_object_get(req, key));
 
 	if (!s) {
-		*err = reply_err("missing argument \"%s\"", key);
+		*err = ctl_reply_error("missing argument \"%s\"", key);
 		return -EINVAL;
 	}
 	if (hit_parse(s, hit) < 0) {
-		*err = reply_err("\"%s\" is not an ORCHIDv2 HIT (2001:20::/28)", s);
+		*err = ctl_reply_error("\"%s\" is not an ORCHIDv2 HIT (2001:20::/28)", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -84,15 +71,16 @@ static json_t *cmd_add_map(struct hipd *h, json_t *req)
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
 	if (!ls || parse_locator(ls, &loc))
-		return reply_err("locator \"%s\" is not an IPv4 or IPv6 address", ls ? ls : "");
+		return ctl_reply_error("locator \"%s\" is not an IPv4 or IPv6 address",
+				       ls ? ls : "");
 	int e = hadb_map_add(&h->db, &hit, (struct sockaddr *)&loc);
 	if (e == -EEXIST)
-		return reply_err("locator %s is already mapped to this HIT", ls);
+		return ctl_reply_error("locator %s is already mapped to this HIT", ls);
 	if (e == -ENOSPC)
-		return reply_err("this HIT already has the maximum number of locators%s", NULL);
+		return ctl_reply_error("this HIT already has the maximum number of locators");
 	if (e)
-		return reply_err("cannot add map: %s", strerror(-e));
-	return reply_ok();
+		return ctl_reply_error("cannot add map: %s", strerror(-e));
+	return ctl_reply_ok();
 }
 
 static json_t *cmd_del_map(struct hipd *h, json_t *req)
@@ -105,10 +93,10 @@ static json_t *cmd_del_map(struct hipd *h, json_t *req)
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
 	if (ls && parse_locator(ls, &loc))
-		return reply_err("locator \"%s\" is not an IPv4 or IPv6 address", ls);
+		return ctl_reply_error("locator \"%s\" is not an IPv4 or IPv6 address", ls);
 	if (hadb_map_del(&h->db, &hit, ls ? (struct sockaddr *)&loc : NULL))
-		return reply_err("no such mapping%s", NULL);
-	return reply_ok();
+		return ctl_reply_error("no such mapping");
+	return ctl_reply_ok();
 }
 
 static json_t *cmd_get_map(struct hipd *h, json_t *req)
@@ -236,30 +224,31 @@ static json_t *cmd_trigger(struct hipd *h, json_t *req)
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
 	if (fs && !h->cfg.allow_fault_injection)
-		return reply_err("fault injection is disabled (start hipd with --test-faults)%s",
-				 NULL);
+		return ctl_reply_error(
+		    "fault injection is disabled (start hipd with --test-faults)");
 	if (fs && fault_parse(fs, &fault))
-		return reply_err("unknown fault \"%s\"", fs);
+		return ctl_reply_error("unknown fault \"%s\"", fs);
 	int e = bex_trigger(h, &hit, fault);
 	if (e == -EHOSTUNREACH)
-		return reply_err("no locator for %s (add one with: hipconf daemon add map HIT "
-				 "LOCATOR)",
-				 json_string_value(json_object_get(req, "hit")));
+		return ctl_reply_error(
+		    "no locator for %s (add one with: hipconf daemon add map HIT "
+		    "LOCATOR)",
+		    json_string_value(json_object_get(req, "hit")));
 	if (e == -EALREADY)
-		return reply_err("an association with %s is already established",
-				 json_string_value(json_object_get(req, "hit")));
+		return ctl_reply_error("an association with %s is already established",
+				       json_string_value(json_object_get(req, "hit")));
 	if (e == -EINPROGRESS)
-		return reply_err("a base exchange with %s is already running",
-				 json_string_value(json_object_get(req, "hit")));
+		return ctl_reply_error("a base exchange with %s is already running",
+				       json_string_value(json_object_get(req, "hit")));
 	if (e)
-		return reply_err("cannot start base exchange: %s", strerror(-e));
+		return ctl_reply_error("cannot start base exchange: %s", strerror(-e));
 	if (!json_is_true(json_object_get(req, "wait")))
-		return reply_ok();
+		return ctl_reply_ok();
 	/* answered from ha_set_state when it is established or has failed */
 	struct hip_ha *ha = hadb_find(&h->db, &hipd_default_identity(h)->hit, &hit);
 	if (ha)
 		ha->waiter = ctl_server_defer(h->ctl);
-	return ha && ha->waiter ? NULL : reply_ok();
+	return ha && ha->waiter ? NULL : ctl_reply_ok();
 }
 
 static json_t *cmd_close(struct hipd *h, json_t *req)
@@ -271,11 +260,11 @@ static json_t *cmd_close(struct hipd *h, json_t *req)
 		return err;
 	int e = close_start(h, &hit);
 	if (e == -ENOENT)
-		return reply_err("no association with %s",
-				 json_string_value(json_object_get(req, "hit")));
+		return ctl_reply_error("no association with %s",
+				       json_string_value(json_object_get(req, "hit")));
 	if (e)
-		return reply_err("cannot close: %s", strerror(-e));
-	return reply_ok();
+		return ctl_reply_error("cannot close: %s", strerror(-e));
+	return ctl_reply_ok();
 }
 
 /* Forgets the association without CLOSE (HIPL's "rst"): the peer keeps its
@@ -289,10 +278,10 @@ static json_t *cmd_reset(struct hipd *h, json_t *req)
 		return err;
 	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
 	if (!ha)
-		return reply_err("no association with %s",
-				 json_string_value(json_object_get(req, "hit")));
+		return ctl_reply_error("no association with %s",
+				       json_string_value(json_object_get(req, "hit")));
 	hadb_del(&h->db, ha);
-	return reply_ok();
+	return ctl_reply_ok();
 }
 
 static double timeval_s(struct timeval tv)
@@ -330,10 +319,10 @@ static json_t *cmd_set_debug(struct hipd *h, json_t *req)
 	(void)h;
 
 	if (!s || log_level_parse(s, &level))
-		return reply_err("level \"%s\" is not one of error, warning, info, debug",
-				 s ? s : "");
+		return ctl_reply_error("level \"%s\" is not one of error, warning, info, debug",
+				       s ? s : "");
 	log_set_level(level);
-	return reply_ok();
+	return ctl_reply_ok();
 }
 
 static json_t *cmd_get_puzzle(struct hipd *h, json_t *req)
@@ -347,10 +336,10 @@ static json_t *cmd_set_puzzle(struct hipd *h, json_t *req)
 	json_t *k = json_object_get(req, "k");
 
 	if (!json_is_integer(k) || json_integer_value(k) < 0 || json_integer_value(k) > 40)
-		return reply_err("k must be an integer from 0 to 40%s", NULL);
+		return ctl_reply_error("k must be an integer from 0 to 40");
 	h->cfg.puzzle_k = (uint8_t)json_integer_value(k);
 	log_info("puzzle difficulty set to %u", h->cfg.puzzle_k);
-	return reply_ok();
+	return ctl_reply_ok();
 }
 
 static const struct {
@@ -370,5 +359,5 @@ json_t *hipd_ctl_handle(json_t *req, void *arg)
 	for (size_t i = 0; cmd && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(cmd, commands[i].name) == 0)
 			return commands[i].fn(arg, req);
-	return reply_err("unknown command \"%s\"", cmd ? cmd : "");
+	return ctl_reply_error("unknown command \"%s\"", cmd ? cmd : "");
 }

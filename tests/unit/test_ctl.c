@@ -403,6 +403,23 @@ static int raw_read_reply(int fd, json_t **out)
 	return r < 0 ? r : 0;
 }
 
+/* Reads n reply frames with one decoder (several may come in one read). */
+static void read_replies(int fd, json_t **replies, int n)
+{
+	struct ctl_decoder d;
+	uint8_t b[4096];
+
+	ctl_decoder_init(&d);
+	for (int i = 0; i < n; i++) {
+		while (ctl_decoder_next(&d, &replies[i]) == 0) {
+			ssize_t r = read(fd, b, sizeof(b));
+			ck_assert_int_gt(r, 0);
+			ctl_decoder_feed(&d, b, (size_t)r);
+		}
+	}
+	ctl_decoder_free(&d);
+}
+
 static const char *reply_error(json_t *reply)
 {
 	ck_assert(json_is_false(json_object_get(reply, "ok")));
@@ -523,7 +540,7 @@ START_TEST(pipelined_frames_in_one_write_get_replies_in_order)
 	struct fixture f;
 	uint8_t all[1024];
 	size_t total = 0;
-	json_t *reply;
+	json_t *replies[4];
 
 	fixture_start(&f);
 	for (int i = 0; i < 4; i++) {
@@ -538,20 +555,12 @@ START_TEST(pipelined_frames_in_one_write_get_replies_in_order)
 	}
 	int fd = raw_connect(f.path);
 	raw_send(fd, all, total);
-	struct ctl_decoder d;
-	uint8_t b[4096];
-	ctl_decoder_init(&d);
+	read_replies(fd, replies, 4);
 	for (int i = 0; i < 4; i++) {
-		while (ctl_decoder_next(&d, &reply) == 0) {
-			ssize_t n = read(fd, b, sizeof(b));
-			ck_assert_int_gt(n, 0);
-			ctl_decoder_feed(&d, b, (size_t)n);
-		}
-		json_t *echo = json_object_get(reply, "echo");
+		json_t *echo = json_object_get(replies[i], "echo");
 		ck_assert_int_eq(json_integer_value(json_object_get(echo, "i")), i);
-		json_decref(reply);
+		json_decref(replies[i]);
 	}
-	ctl_decoder_free(&d);
 	close(fd);
 	fixture_stop(&f);
 }
@@ -560,7 +569,7 @@ END_TEST
 START_TEST(deferred_reply_comes_first_and_later_requests_wait_for_it)
 {
 	struct fixture f;
-	json_t *reply;
+	json_t *replies[2];
 
 	later_fixture = &f;
 	fixture_start(&f);
@@ -575,20 +584,11 @@ START_TEST(deferred_reply_comes_first_and_later_requests_wait_for_it)
 		free(buf);
 		json_decref(req);
 	}
-	/* one decoder for both: the two replies may come in one read */
-	struct ctl_decoder d;
-	uint8_t b[4096];
-	ctl_decoder_init(&d);
-	for (int i = 0; i < 2; i++) {
-		while (ctl_decoder_next(&d, &reply) == 0) {
-			ssize_t n = read(fd, b, sizeof(b));
-			ck_assert_int_gt(n, 0);
-			ctl_decoder_feed(&d, b, (size_t)n);
-		}
-		ck_assert_ptr_nonnull(json_object_get(reply, i == 0 ? "later" : "echo"));
-		json_decref(reply);
-	}
-	ctl_decoder_free(&d);
+	read_replies(fd, replies, 2);
+	ck_assert(json_is_true(json_object_get(replies[0], "later")));
+	ck_assert_ptr_nonnull(json_object_get(replies[1], "echo"));
+	json_decref(replies[0]);
+	json_decref(replies[1]);
 	close(fd);
 	fixture_stop(&f);
 }
