@@ -1,27 +1,33 @@
-# Shell helpers for hipd tests and the demo: two namespaces on a veth pair,
-# hipd in each, hipconf wrappers, waiting, and cleanup that always runs.
-# Not a lab: tools/hiplab (a later issue) replaces the topology part.
+# Shell helpers for hipd tests, benchmarks and the demo: a hiplab lab
+# (default: two hosts on one link), hipd in its hosts, hipconf wrappers,
+# waiting, and cleanup that always runs. The network itself is tools/hiplab.
 
 : "${BUILD_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
+: "${SRC_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HIPD=${HIPD:-$BUILD_DIR/hipd/hipd}
 HIPCONF=${HIPCONF:-$BUILD_DIR/tools/hipconf/hipconf}
+HIPLAB=${HIPLAB:-$SRC_DIR/tools/hiplab/hiplab}
+export HIPLAB_LINKEMU=${HIPLAB_LINKEMU:-$BUILD_DIR/tools/hiplab/hiplab-linkemu}
 
 LAB_ID=${LAB_ID:-hs$$}
-NS_A=$LAB_ID-a
-NS_B=$LAB_ID-b
+LAB_TOPOLOGY=${LAB_TOPOLOGY:-$SRC_DIR/tools/hiplab/topologies/two-hosts.toml}
+NS_A=hl-$LAB_ID.a
+NS_B=hl-$LAB_ID.b
+IF_A=eth0
 V4_A=192.0.2.1
 V4_B=192.0.2.2
-V6_A=2001:db8::1
-V6_B=2001:db8::2
+V6_A=2001:db8:1::1
+V6_B=2001:db8:1::2
 LAB_DIR=
 LAB_PIDS=()
+LAB_IS_UP=
 
 lab_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIP: needs root (network namespaces)"
 		exit 77
 	fi
-	for t in ip jq; do
+	for t in ip jq nft; do
 		command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 	done
 }
@@ -38,8 +44,7 @@ lab_cleanup() {
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null
 	done
-	ip netns del "$NS_A" 2>/dev/null
-	ip netns del "$NS_B" 2>/dev/null
+	[ -n "$LAB_IS_UP" ] && "$HIPLAB" down --lab "$LAB_ID" >/dev/null
 	if [ -n "$LAB_DIR" ] && [ -z "${KEEP_LAB_DIR:-}" ]; then
 		rm -rf "$LAB_DIR"
 	fi
@@ -49,17 +54,9 @@ lab_up() {
 	LAB_DIR=$(mktemp -d /tmp/hipsip-lab.XXXXXX)
 	trap 'rc=$?; lab_cleanup; exit $rc' EXIT
 	trap 'exit 130' INT TERM
-	ip netns add "$NS_A"
-	ip netns add "$NS_B"
-	ip link add veth-a netns "$NS_A" type veth peer name veth-b netns "$NS_B"
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_B" link set lo up
-	ip -n "$NS_A" addr add $V4_A/24 dev veth-a
-	ip -n "$NS_B" addr add $V4_B/24 dev veth-b
-	ip -n "$NS_A" addr add $V6_A/64 dev veth-a nodad
-	ip -n "$NS_B" addr add $V6_B/64 dev veth-b nodad
-	ip -n "$NS_A" link set veth-a up
-	ip -n "$NS_B" link set veth-b up
+	LAB_IS_UP=1
+	"$HIPLAB" up "$LAB_TOPOLOGY" --name "$LAB_ID" >"$LAB_DIR/hiplab.log" ||
+		{ cat "$LAB_DIR/hiplab.log"; return 1; }
 }
 
 # lab_hipd NAME NS [hipd options...]: starts hipd NAME in namespace NS.

@@ -24,7 +24,7 @@ check() { # check DESCRIPTION CMD...
 lab_up
 HIPD_OPTS=(--hi ecdsa-p256 --rto-ms 150 --state-timeout-ms 60000 --test-faults --log-level debug)
 
-ip netns exec "$NS_A" tcpdump -i veth-a -U -s 0 -w "$LAB_DIR/cap.pcap" \
+ip netns exec "$NS_A" tcpdump -i "$IF_A" -U -s 0 -w "$LAB_DIR/cap.pcap" \
 	'ip proto 139 or ip6 proto 139 or udp port 10500' >"$LAB_DIR/tcpdump.log" 2>&1 &
 LAB_PIDS+=($!)
 TCPDUMP_PID=$!
