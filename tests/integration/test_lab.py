@@ -175,8 +175,10 @@ class Delay(unittest.TestCase):
     """Configured one-way delay gives twice that round-trip, +-2 ms at the median of 100 pings."""
 
     def median_rtt(self, delay_ms):
+        with open(os.path.join(TOPO, "delay.toml")) as t:
+            text = t.read().replace('"20ms"', f'"{delay_ms}ms"')
         with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
-            f.write(open(os.path.join(TOPO, "delay.toml")).read().replace('"20ms"', f'"{delay_ms}ms"'))
+            f.write(text)
             f.flush()
             with Lab(f.name) as lab:
                 p = lab.run("b", "ping", "-n", "-c", "100", "-i", "0.01", "192.0.2.1")
