@@ -79,6 +79,15 @@ class Lab:
     def probe(self, host, *args):
         return self.spawn(host, NATPROBE, *args)
 
+    def capture(self, link, pcap):
+        """hiplab capture in the background; returns once tcpdump listens."""
+        p = subprocess.Popen([HIPLAB, "capture", "--lab", self.name, link, "-w", pcap],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = p.stderr.readline()
+        if "listening" not in line:
+            raise AssertionError(f"capture did not start: {line}")
+        return p
+
     def run(self, host, *argv, timeout=60):
         return subprocess.run([HIPLAB, "exec", "--lab", self.name, host, "--", *argv],
                               capture_output=True, text=True, timeout=timeout)
@@ -103,8 +112,9 @@ def finish(proc, what, timeout=20):
 class NatBehaviour(unittest.TestCase):
     """Mapping and filtering of each NAT kind, measured from inside (RFC 4787 terms)."""
 
-    def mapping_and_filtering(self, topology, nat_addr):
+    def mapping_and_filtering(self, topology, nat_addr, pcap=None):
         with Lab(os.path.join(TOPO, topology)) as lab:
+            cap = lab.capture("public", pcap) if pcap else None
             a = lab.probe("a", "mapping", "--server", STUN1, "--server", STUN2,
                           "--port", "40000", "--listen", "2")
             m = read_json(a, "mapping")
@@ -117,11 +127,33 @@ class NatBehaviour(unittest.TestCase):
                 self.assertEqual(s.returncode, 0, s.stderr)
             rc, got = finish(a, "listen")
             self.assertEqual(got["received"], [], "unsolicited packets from a third host got through")
+            if cap:
+                cap.send_signal(signal.SIGINT)
+                cap.wait(10)
             return m
 
     def test_good_nat_maps_one_socket_to_one_public_port_and_drops_unsolicited(self):
-        m = self.mapping_and_filtering("good-good.toml", "203.0.113.1")
-        self.assertTrue(m["same"], f"good NAT gave two mappings to one socket: {m['mapped']}")
+        with tempfile.TemporaryDirectory() as d:
+            pcap = os.path.join(d, "public.pcap")
+            m = self.mapping_and_filtering("good-good.toml", "203.0.113.1", pcap)
+            self.assertTrue(m["same"], f"good NAT gave two mappings to one socket: {m['mapped']}")
+            self.check_capture(pcap, m)
+
+    def check_capture(self, pcap, m):
+        """hiplab capture saw the exchange on the public link; tshark finds no fault in it."""
+        if subprocess.run(["sh", "-c", "command -v tshark"], capture_output=True).returncode:
+            return
+        tshark = ["tshark", "-n", "-r", pcap]
+        stun = subprocess.run(tshark + ["-Y", "stun", "-T", "fields", "-e", "stun.type",
+                                        "-e", "stun.att.port"], capture_output=True, text=True)
+        rows = [l.split("\t") for l in stun.stdout.splitlines()]
+        self.assertGreaterEqual(len([r for r in rows if r[0] == "0x0001"]), 2, stun.stdout)
+        self.assertGreaterEqual(len([r for r in rows if r[0] == "0x0101"]), 2, stun.stdout)
+        port = m["mapped"][0].rsplit(":", 1)[1]
+        self.assertTrue(any(port in r[1].split(",") for r in rows if r[0] == "0x0101"), rows)
+        bad = subprocess.run(tshark + ["-Y", '_ws.malformed || _ws.expert.severity >= "Warning"'],
+                             capture_output=True, text=True)
+        self.assertEqual(bad.stdout.strip(), "", "tshark finds malformed or warned frames")
 
     def test_bad_nat_maps_each_destination_to_its_own_port_and_drops_unsolicited(self):
         m = self.mapping_and_filtering("bad-bad.toml", "203.0.113.1")
@@ -227,7 +259,7 @@ class Cleanup(unittest.TestCase):
         name = f"{PREFIX}-int"
         p = subprocess.Popen([HIPLAB, "run", os.path.join(TOPO, "paper.toml"), "--name", name,
                               "--", "sleep", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.wait_up(name)
+        self.wait_up(name, p)
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=30)
         self.assertEqual(p.returncode, 130)
@@ -237,7 +269,7 @@ class Cleanup(unittest.TestCase):
         name = f"{PREFIX}-kill"
         p = subprocess.Popen([HIPLAB, "run", os.path.join(TOPO, "paper.toml"), "--name", name,
                               "--", "sleep", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.wait_up(name)
+        self.wait_up(name, p)
         p.kill()
         p.communicate(timeout=10)
         self.assertNotEqual(leftovers(name), [], "a SIGKILLed run should leave its lab")
@@ -245,9 +277,22 @@ class Cleanup(unittest.TestCase):
         self.assertIn("process", d.stdout)
         self.assertEqual(leftovers(name), [])
 
-    def wait_up(self, name):
+    def test_down_all_removes_every_lab(self):
+        if hiplab("status", "--json").stdout and json.loads(hiplab("status", "--json").stdout)["labs"]:
+            self.skipTest("other labs are up; down --all would remove them")
+        names = [f"{PREFIX}-all{i}" for i in range(2)]
+        for n in names:
+            hiplab("up", os.path.join(TOPO, "good-bad.toml"), "--name", n)
+        d = hiplab("down", "--all")
+        for n in names:
+            self.assertIn(f"lab {n}: removed", d.stdout)
+            self.assertEqual(leftovers(n), [])
+
+    def wait_up(self, name, proc):
         for _ in range(200):
-            st = hiplab("status", "--json", check=False).stdout
+            if proc.poll() is not None:
+                self.fail(f"hiplab run ended early ({proc.returncode}): {proc.communicate()[1]}")
+            st = hiplab("status", "--json", "--lab", name, check=False).stdout
             if st and any(l["name"] == name and l.get("status") == "up"
                           for l in json.loads(st)["labs"]):
                 return
