@@ -3,6 +3,7 @@
 # NATs, and a clear error for every kind of bad file. No root, no namespaces.
 
 import os
+import random
 import sys
 import tomllib
 import unittest
@@ -163,6 +164,36 @@ class BadFiles(unittest.TestCase):
         with self.assertRaises(TopologyError) as cm:
             topology.load(__file__)
         self.assertIn("not valid TOML", str(cm.exception))
+
+
+class Mutations(unittest.TestCase):
+    """Random byte edits of the shipped files: a topology or a TopologyError, nothing else."""
+
+    def test_mutated_files_never_raise_anything_but_topology_error(self):
+        rng = random.Random(1234)
+        files = []
+        for f in sorted(os.listdir(TOPO)):
+            if f.endswith(".toml"):
+                with open(os.path.join(TOPO, f), "rb") as fh:
+                    files.append(fh.read())
+        accepted = 0
+        for _ in range(3000):
+            data = bytearray(rng.choice(files))
+            for _ in range(rng.randint(1, 4)):
+                pos = rng.randrange(len(data))
+                op = rng.randrange(3)
+                if op == 0:
+                    data[pos] = rng.randrange(256)
+                elif op == 1:
+                    del data[pos:pos + rng.randint(1, 20)]
+                else:
+                    data[pos:pos] = rng.choice([b"=", b"[", b"]", b"\"", b"\n", b"0", b"-", b"/99"])
+            try:
+                topology.loads(bytes(data), "m.toml")
+                accepted += 1
+            except TopologyError:
+                pass
+        self.assertGreater(accepted, 0)
 
 
 if __name__ == "__main__":

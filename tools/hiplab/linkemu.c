@@ -349,19 +349,12 @@ static int add_fd(int ep, int fd, uint32_t tag)
 enum { TAG_A, TAG_B, TAG_TIMER, TAG_SIGNAL };
 
 /* Returns when SIGTERM or SIGINT arrives. */
-static int run(struct dir *dirs, struct side *sides, const char *stats)
+static int run(struct dir *dirs, struct side *sides, const char *stats, const sigset_t *set)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	int sfd;
-	sigset_t set;
+	int sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (ep < 0 || tfd < 0 || sfd < 0 || add_fd(ep, sides[0].fd, TAG_A) ||
 	    add_fd(ep, sides[1].fd, TAG_B) || add_fd(ep, tfd, TAG_TIMER) ||
 	    add_fd(ep, sfd, TAG_SIGNAL)) {
@@ -410,7 +403,15 @@ int main(int argc, char **argv)
 	struct dir dirs[2] = {{.name = "ab", .from = &sides[0], .to = &sides[1]},
 			      {.name = "ba", .from = &sides[1], .to = &sides[0]}};
 	int mtu[2], rc;
+	sigset_t set;
 
+	/* Blocked from the start: a SIGUSR1 (counters, from hiplab status) that comes
+	 * while the sockets are still being set up waits instead of killing us. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (parse_args(argc, argv, &o, ifs))
 		return 2;
 	if (!o.seed && getrandom(&o.seed, sizeof(o.seed), 0) != sizeof(o.seed))
@@ -434,7 +435,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	rc = run(dirs, sides, o.stats);
+	rc = run(dirs, sides, o.stats, &set);
 	write_stats(o.stats, dirs);
 	for (int i = 0; i < 2; i++) {
 		le_queue_free(&dirs[i].q);

@@ -218,7 +218,8 @@ def _status_of(lab):
     st["namespaces"] = namespaces
     st["processes"] = [{"pid": p, "ns": ns, "comm": c} for p, (ns, c) in
                        sorted(state.pids_in(namespaces).items())]
-    st["emulator_counters"] = _emulator_counters(st.get("emulators", []))
+    up = st.get("status") == "up"  # emulators still starting are not asked
+    st["emulator_counters"] = _emulator_counters(st.get("emulators", [])) if up else []
     return st
 
 

@@ -98,12 +98,21 @@ class Topology:
 def load(path):
     try:
         with open(path, "rb") as f:
-            doc = tomllib.load(f)
+            data = f.read()
     except OSError as e:
         raise TopologyError(f"{path}: {e.strerror}") from None
+    return loads(data, str(path))
+
+
+def loads(data, source="<topology>"):
+    """A topology from the bytes of a file."""
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise TopologyError(f"{source}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except tomllib.TOMLDecodeError as e:
-        raise TopologyError(f"{path}: not valid TOML: {e}") from None
-    return parse(doc, str(path))
+        raise TopologyError(f"{source}: not valid TOML: {e}") from None
+    return parse(doc, source)
 
 
 def parse(doc, source="<topology>"):
