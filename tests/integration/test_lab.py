@@ -206,14 +206,18 @@ class Traversal(unittest.TestCase):
 class Delay(unittest.TestCase):
     """Configured one-way delay gives twice that round-trip, +-2 ms at the median of 100 pings."""
 
-    def median_rtt(self, delay_ms):
+    def ping(self, attachment, count):
+        """Pings a from b, with a's attachment written as `attachment` in delay.toml."""
         with open(os.path.join(TOPO, "delay.toml")) as t:
-            text = t.read().replace('"20ms"', f'"{delay_ms}ms"')
+            text = t.read().replace('delay = "20ms"', attachment)
         with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
             f.write(text)
             f.flush()
             with Lab(f.name) as lab:
-                p = lab.run("b", "ping", "-n", "-c", "100", "-i", "0.01", "192.0.2.1")
+                return lab.run("b", "ping", "-n", "-c", str(count), "-i", "0.01", "192.0.2.1")
+
+    def median_rtt(self, delay_ms):
+        p = self.ping(f'delay = "{delay_ms}ms"', 100)
         rtts = [float(x) for x in re.findall(r"time=([0-9.]+) ms", p.stdout)]
         self.assertGreaterEqual(len(rtts), 100, p.stdout[-300:] + p.stderr)
         return statistics.median(rtts)
@@ -227,6 +231,15 @@ class Delay(unittest.TestCase):
         rtt = self.median_rtt(50)
         print(f"\n  50 ms one-way: median RTT {rtt:.2f} ms", file=sys.stderr)
         self.assertLess(abs(rtt - 100), 2, rtt)
+
+
+    def test_20_percent_loss_one_way_loses_about_one_ping_in_five(self):
+        p = self.ping('loss_out = "20%"', 300)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+        self.assertIsNotNone(m, p.stdout[-300:] + p.stderr)
+        ratio = int(m.group(2)) / int(m.group(1))
+        print(f"\n  20% loss on a's way out: {ratio:.1%} of 300 pings answered", file=sys.stderr)
+        self.assertTrue(0.65 < ratio < 0.93, ratio)  # binomial: 80% +- 3 sd is 73..87%
 
 
 class Cleanup(unittest.TestCase):
