@@ -30,12 +30,14 @@ def up(topo, lab):
         state.save(lab, st)
         _namespaces(topo, lab)
         _fault("after-namespaces")
-        _links(topo, lab)
+        needed = any(i.emulated for n in topo.nodes.values() for i in n.ifaces)
+        st["emulator"] = emulator.choose(topo.emulator, names.wire_ns(lab), needed)
+        _links(topo, lab, st["emulator"])
         _fault("after-links")
         _addresses(topo, lab)
         _routes_and_nat(topo, lab)
         _fault("after-nat")
-        st["emulator"] = _emulation(topo, lab, st, procs)
+        _emulation(topo, lab, st, procs)
         _fault("after-emulation")
         _services(topo, lab, st, procs)
         _fault("after-services")
@@ -81,8 +83,9 @@ def _namespaces(topo, lab):
         sysctl(ns, values)
 
 
-def _links(topo, lab):
-    """Bridges in the wire namespace; each interface a veth from its node to the wire."""
+def _links(topo, lab, emulation):
+    """Bridges in the wire namespace; each interface a veth from its node to the wire.
+    With linkemu, a delayed interface reaches its bridge through a second veth pair."""
     wire = names.wire_ns(lab)
     lines = ["link set lo up"]
     for l in topo.links.values():
@@ -92,7 +95,7 @@ def _links(topo, lab):
     for n in topo.nodes.values():
         for i in n.ifaces:
             port = names.wire_port(n.index, i.index)
-            if i.emulated:
+            if i.emulated and emulation == "linkemu":
                 feed, bport = names.emu_pair(n.index, i.index)
                 lines += [f"link add {feed} type veth peer name {bport}",
                           f"link set {bport} master {names.bridge(topo.links[i.link].index)}",
@@ -132,7 +135,7 @@ def _routes_and_nat(topo, lab):
 
 def _emulation(topo, lab, st, procs):
     attached = [(n, i) for n in topo.nodes.values() for i in n.ifaces if i.emulated]
-    kind = emulator.choose(topo.emulator, names.wire_ns(lab), bool(attached))
+    kind = st["emulator"]
     if kind == "netem":
         for n, i in attached:
             emulator.setup_netem(lab, n, i)
@@ -152,7 +155,6 @@ def _emulation(topo, lab, st, procs):
                                     "stats": e["stats"], "log": e["log"]})
             state.save(lab, st)
         emulator.wait_started(started)
-    return kind
 
 
 def _services(topo, lab, st, procs):
