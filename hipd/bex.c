@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "hipd/auth.h"
+#include "hipd/dataplane/dataplane.h"
 #include "hipd/keys.h"
 #include "hipd/output.h"
 #include "hipd/r1cache.h"
@@ -69,6 +70,7 @@ void ha_set_state(struct hip_ha *ha, enum hip_state s)
 		hadb_answer_waiter(ha, json_pack("{s:b,s:s,s:f}", "ok", 1, "state",
 						 hip_state_name(s), "bex_ms",
 						 (double)(stamp_now_ns() - ha->started_ns) / 1e6));
+	dataplane_ha_state(ha);
 	if (s == HIP_STATE_E_FAILED)
 		hadb_answer_waiter(
 		    ha, ctl_reply_error("base exchange failed: %s%s%s",

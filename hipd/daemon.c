@@ -13,6 +13,7 @@
 #include "common/stamp.h"
 #include "hipd/bex.h"
 #include "hipd/ctl_server.h"
+#include "hipd/dataplane/dataplane.h"
 #include "hipd/hipd_ctl.h"
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
@@ -44,6 +45,7 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	    .ids = {HIP_ESP_AES128_CBC_SHA256, HIP_ESP_AES256_CBC_SHA256, HIP_ESP_AES_GCM_16},
 	    .n = 3};
 	cfg->rto_initial_ms = 500;
+	cfg->dataplane = true;
 	cfg->i1_retries_max = 4;
 	cfg->i2_retries_max = 4;
 	cfg->r2_sent_ms = 2000;
@@ -148,6 +150,8 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	err = transport_open(loop, &to, input_packet, h, &h->tr);
 	if (err)
 		return err;
+	if (h->cfg.dataplane && (err = dataplane_open(h)))
+		return err;
 	err = ctl_server_start(loop, h->cfg.socket_path, hipd_ctl_handle, h, &h->ctl);
 	if (err) {
 		log_err("control: cannot listen on %s: %s", h->cfg.socket_path, strerror(-err));
@@ -172,6 +176,7 @@ void hipd_stop(struct hipd *h)
 		return;
 	h->stopping = true;
 	hadb_clear(&h->db);
+	dataplane_close(h);
 	transport_close(h->tr);
 	h->tr = NULL;
 	if (h->ctl)

@@ -3,12 +3,14 @@
 #include "hipd/hadb.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/ctl.h"
 #include "common/stamp.h"
 #include "hipd/ctl_server.h"
+#include "hipd/esp/esp.h"
 
 static const char *const state_names[] = {
     [HIP_STATE_UNASSOCIATED] = "UNASSOCIATED",
@@ -96,8 +98,31 @@ int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
 	return 0;
 }
 
+void hadb_drop_esp(struct hip_ha *ha)
+{
+	struct esp_sa *sas[2] = {ha->esp_out, ha->esp_in};
+
+	for (int i = 0; i < 2; i++) {
+		if (sas[i]) {
+			esp_sa_free(sas[i]);
+			OPENSSL_cleanse(sas[i], sizeof(*sas[i]));
+			free(sas[i]);
+		}
+	}
+	ha->esp_out = ha->esp_in = NULL;
+}
+
+struct hip_ha *hadb_find_spi(struct hadb *db, uint32_t spi)
+{
+	for (struct hip_ha *ha = db->has; ha; ha = ha->next)
+		if (ha->esp_in && ha->spi_in == spi)
+			return ha;
+	return NULL;
+}
+
 void hadb_reset_session(struct hip_ha *ha)
 {
+	hadb_drop_esp(ha);
 	hip_dh_free(ha->dh);
 	ha->dh = NULL;
 	hostid_free(ha->peer_id);

@@ -14,6 +14,8 @@
 #include "hipd/crypto/hipcrypto.h"
 #include "hipd/wire/wire.h"
 
+struct esp_sa;
+
 struct ctl_deferred;
 
 /* RFC 7401 section 4.4 */
@@ -89,6 +91,8 @@ struct hip_ha {
 	uint32_t spi_in;
 	uint32_t spi_out;
 	uint32_t update_id_out;
+	struct esp_sa *esp_out; /* userspace data plane SAs, while keys are valid */
+	struct esp_sa *esp_in;
 
 	/* retransmission */
 	uint8_t last_sent[HIP_MAX_PACKET];
@@ -133,6 +137,10 @@ struct hip_ha *hadb_find(struct hadb *db, const struct in6_addr *local,
 			 const struct in6_addr *peer);
 /* Any association with this peer HIT (whatever local HIT). */
 struct hip_ha *hadb_find_peer(struct hadb *db, const struct in6_addr *peer);
+/* The association whose inbound ESP SA has this SPI. */
+struct hip_ha *hadb_find_spi(struct hadb *db, uint32_t spi);
+/* Frees the association's ESP SAs (no-op without). */
+void hadb_drop_esp(struct hip_ha *ha);
 /* Creates a new association in state UNASSOCIATED, with its timer initialised on loop. */
 int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
 	     const struct in6_addr *peer, struct hip_ha **out);

@@ -40,6 +40,7 @@ struct hipd_config {
 	uint32_t e_failed_ms;	    /* how long E-FAILED is kept before UNASSOCIATED */
 	uint32_t r1_rotate_ms;	    /* Delta T: R1 generation lifetime */
 	bool allow_fault_injection; /* test-only: lets the control socket corrupt packets */
+	bool dataplane;		    /* hit0 and userspace ESP (off: control plane only) */
 };
 
 /* Deliberate corruption of our own packets, for negative tests (test-only). */
@@ -55,6 +56,7 @@ enum hipd_fault {
 struct r1cache;
 struct hip_transport_set;
 struct ctl_server;
+struct dataplane;
 
 struct hipd {
 	uv_loop_t *loop;
@@ -65,6 +67,7 @@ struct hipd {
 	struct r1cache *r1;
 	struct hip_transport_set *tr;
 	struct ctl_server *ctl;
+	struct dataplane *dp; /* NULL when the data plane is off */
 	uv_signal_t sigint, sigterm;
 	uv_prepare_t flush; /* flushes event stamps once per loop turn */
 	uint64_t start_ns;

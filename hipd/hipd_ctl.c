@@ -13,6 +13,7 @@
 #include "common/stamp.h"
 #include "hipd/bex.h"
 #include "hipd/ctl_server.h"
+#include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
 #include "hipd/r1cache.h"
@@ -116,6 +117,16 @@ static json_t *cmd_get_map(struct hipd *h, json_t *req)
 	return json_pack("{s:b,s:o}", "ok", 1, "maps", maps);
 }
 
+/* Data plane counters of an association's SA pair. */
+static json_t *esp_json(const struct esp_sa *out, const struct esp_sa *in)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "out_packets", (json_int_t)out->c.packets,
+			 "out_bytes", (json_int_t)out->c.bytes, "in_packets",
+			 (json_int_t)in->c.packets, "in_bytes", (json_int_t)in->c.bytes, "replayed",
+			 (json_int_t)in->c.replayed, "auth_failed", (json_int_t)in->c.auth_failed,
+			 "malformed", (json_int_t)in->c.malformed);
+}
+
 static json_t *ha_json(const struct hip_ha *ha)
 {
 	char lh[HIT_STRLEN], ph[HIT_STRLEN], la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN];
@@ -150,6 +161,8 @@ static json_t *ha_json(const struct hip_ha *ha)
 			    json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
 	}
 	json_object_set_new(o, "retransmissions", json_integer(ha->retries));
+	if (ha->esp_out && ha->esp_in)
+		json_object_set_new(o, "esp", esp_json(ha->esp_out, ha->esp_in));
 	if (ha->fail_reason)
 		json_object_set_new(o, "failure", json_string(ha->fail_reason));
 	if (ha->last_notify)

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 	    "  --node NAME         node name in event stamps (default hipd)\n"
 	    "  --log-level L       error, warning, info (default) or debug\n"
 	    "  --syslog            log to syslog/the journal instead of stderr\n"
+	    "  --dataplane D       userspace (hit0 + ESP in hipd, the default) or none\n"
 	    "  --test-faults       allow fault injection through the control socket (tests only)\n"
 	    "  -h, --help          this help\n"
 	    "  -V, --version       print the version\n");
@@ -120,6 +121,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_SYSLOG,
 	OPT_TEST_FAULTS,
+	OPT_DATAPLANE,
 };
 
 static const struct option options[] = {
@@ -143,6 +145,7 @@ static const struct option options[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"test-faults", no_argument, NULL, OPT_TEST_FAULTS},
+    {"dataplane", required_argument, NULL, OPT_DATAPLANE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -270,6 +273,13 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 		return 0;
 	case OPT_TEST_FAULTS:
 		cfg->allow_fault_injection = true;
+		return 0;
+	case OPT_DATAPLANE:
+		if (strcmp(arg, "userspace") && strcmp(arg, "none")) {
+			fprintf(stderr, "hipd: --dataplane: '%s' is not userspace or none\n", arg);
+			return -EINVAL;
+		}
+		cfg->dataplane = !strcmp(arg, "userspace");
 		return 0;
 	default:
 		return -EINVAL;

@@ -28,6 +28,8 @@ struct hip_transport_set {
 	struct hip_sock socks[SOCK_COUNT];
 	hip_rx_fn fn;
 	void *arg;
+	esp_rx_fn esp_fn;
+	void *esp_arg;
 	uint16_t udp_port;
 	int pending_closes;
 	char desc[96];
@@ -142,6 +144,10 @@ static void handle_datagram(struct hip_sock *s, const uint8_t *buf, size_t n, st
 		err = strip_udp_marker(&c);
 	else
 		err = 0;
+	if (err == -ENOPROTOOPT && s->set->esp_fn) {
+		s->set->esp_fn(s->set->esp_arg, buf, n, (const struct sockaddr *)mh->msg_name);
+		return;
+	}
 	if (err) {
 		log_debug("transport: dropped %zu-byte datagram without HIP framing", n);
 		return;
@@ -323,8 +329,32 @@ static void add_src_pktinfo(struct msghdr *mh, uint8_t *ctrl, size_t cap,
 	mh->msg_controllen = CMSG_SPACE(sizeof(pi6));
 }
 
+void transport_set_esp_rx(struct hip_transport_set *t, esp_rx_fn fn, void *arg)
+{
+	t->esp_fn = fn;
+	t->esp_arg = arg;
+}
+
+static int send_framed(struct hip_transport_set *t, enum hip_transport tr,
+		       const struct sockaddr *src, const struct sockaddr *dst, const uint8_t *pkt,
+		       size_t len, bool marked);
+
 int transport_send(struct hip_transport_set *t, enum hip_transport tr, const struct sockaddr *src,
 		   const struct sockaddr *dst, const uint8_t *pkt, size_t len)
+{
+	return send_framed(t, tr, src, dst, pkt, len, true);
+}
+
+int transport_send_esp(struct hip_transport_set *t, const struct sockaddr *src,
+		       const struct sockaddr *dst, const uint8_t *pkt, size_t len)
+{
+	return send_framed(t, HIP_TRANSPORT_UDP, src, dst, pkt, len, false);
+}
+
+/* UDP: the zero marker before HIP packets (marked), none before ESP. */
+static int send_framed(struct hip_transport_set *t, enum hip_transport tr,
+		       const struct sockaddr *src, const struct sockaddr *dst, const uint8_t *pkt,
+		       size_t len, bool marked)
 {
 	int idx = tr == HIP_TRANSPORT_RAW ? SOCK_RAW4 : SOCK_UDP4;
 	static const uint8_t marker[4] = {0, 0, 0, 0};
@@ -353,8 +383,10 @@ int transport_send(struct hip_transport_set *t, enum hip_transport tr, const str
 				      : &((struct sockaddr_in6 *)&to)->sin6_port;
 		if (*port == 0)
 			*port = htons(t->udp_port);
-		iov[niov].iov_base = (void *)marker;
-		iov[niov++].iov_len = sizeof(marker);
+		if (marked) {
+			iov[niov].iov_base = (void *)marker;
+			iov[niov++].iov_len = sizeof(marker);
+		}
 	}
 	iov[niov].iov_base = (void *)pkt;
 	iov[niov++].iov_len = len;

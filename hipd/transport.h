@@ -19,6 +19,8 @@ struct hip_rx {
 };
 
 typedef void (*hip_rx_fn)(void *arg, const struct hip_rx *rx);
+/* ESP on the HIP UDP port (RFC 5770 5.1: no zero marker): the whole datagram. */
+typedef void (*esp_rx_fn)(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *src);
 
 struct hip_transport_set;
 
@@ -30,12 +32,17 @@ struct transport_opts {
 
 int transport_open(uv_loop_t *loop, const struct transport_opts *opts, hip_rx_fn fn, void *arg,
 		   struct hip_transport_set **out);
+/* Where ESP datagrams on the HIP UDP port go; without one they are dropped. */
+void transport_set_esp_rx(struct hip_transport_set *t, esp_rx_fn fn, void *arg);
 /* Closes the sockets; the memory is released once the loop has run their close. */
 void transport_close(struct hip_transport_set *t);
 /* Sends pkt (checksum already set) from src (address only; NULL lets the kernel
  * choose) to dst; for UDP dst carries the port (0 means the HIP port). */
 int transport_send(struct hip_transport_set *t, enum hip_transport tr, const struct sockaddr *src,
 		   const struct sockaddr *dst, const uint8_t *pkt, size_t len);
+/* Sends an ESP packet UDP-encapsulated (no marker) on the HIP port socket. */
+int transport_send_esp(struct hip_transport_set *t, const struct sockaddr *src,
+		       const struct sockaddr *dst, const uint8_t *pkt, size_t len);
 /* The local address the kernel would use to reach dst. */
 int transport_source_for(const struct sockaddr *dst, struct sockaddr_storage *src);
 /* Human-readable list of open transports, e.g. "raw4 raw6 udp4:10500 udp6:10500". */

@@ -34,6 +34,7 @@ static void setup_one(struct hipd *h, const char *state, const char *sock, uint1
 	h->cfg.transport = HIP_TRANSPORT_UDP;
 	h->cfg.rto_initial_ms = 100;
 	h->cfg.allow_fault_injection = true;
+	h->cfg.dataplane = false; /* two daemons in one namespace: no hit0 */
 }
 
 static void pair_start(struct pair *p)
