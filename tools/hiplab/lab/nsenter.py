@@ -30,10 +30,13 @@ def netns(name):
         os.close(home)
 
 
-def sysctl(ns, values):
-    """Writes sysctls ("net.ipv4.ip_forward": "1") inside namespace ns."""
+def sysctl(ns, values, optional=False):
+    """Writes sysctls ("net.ipv4.ip_forward": "1") inside namespace ns; with
+    optional, keys this kernel does not have are skipped."""
     with netns(ns):
         for key, value in values.items():
             path = "/proc/sys/" + key.replace(".", "/")
+            if optional and not os.path.exists(path):
+                continue
             with open(path, "w") as f:
                 f.write(str(value))

@@ -73,6 +73,9 @@ def _namespaces(topo, lab):
     wire = names.wire_ns(lab)
     cmd(["ip", "netns", "add", wire])
     sysctl(wire, {"net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1})
+    # Bridged frames skip iptables/nftables where br_netfilter is loaded: a link is a wire.
+    sysctl(wire, {f"net.bridge.bridge-nf-call-{t}": 0 for t in ("iptables", "ip6tables", "arptables")},
+           optional=True)
     for n in topo.nodes.values():
         ns = names.node_ns(lab, n.name)
         cmd(["ip", "netns", "add", ns])
