@@ -165,9 +165,19 @@ static int send_i1(struct hip_ha *ha, enum hipd_fault fault)
 
 int bex_trigger(struct hipd *h, const struct in6_addr *peer, enum hipd_fault fault)
 {
-	const struct hostid *id = hipd_default_identity(h);
-	struct hip_ha *ha = hadb_find(&h->db, &id->hit, peer);
+	return bex_trigger_from(h, &hipd_default_identity(h)->hit, peer, fault);
+}
+
+int bex_trigger_from(struct hipd *h, const struct in6_addr *local, const struct in6_addr *peer,
+		     enum hipd_fault fault)
+{
+	const struct hostid *id = hipd_identity(h, local);
+	struct hip_ha *ha;
 	int err;
+
+	if (!id)
+		return -EADDRNOTAVAIL;
+	ha = hadb_find(&h->db, &id->hit, peer);
 
 	if (ha && (ha->state == HIP_STATE_ESTABLISHED || ha->state == HIP_STATE_R2_SENT))
 		return -EALREADY;

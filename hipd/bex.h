@@ -13,6 +13,9 @@
 /* Starts a base exchange with peer (locator from the map). 0, or -EHOSTUNREACH
  * (no locator), -EALREADY (established), -EINPROGRESS (exchange running). */
 int bex_trigger(struct hipd *h, const struct in6_addr *peer, enum hipd_fault fault);
+/* The same from a given local HIT (one of ours, else -EADDRNOTAVAIL). */
+int bex_trigger_from(struct hipd *h, const struct in6_addr *local, const struct in6_addr *peer,
+		     enum hipd_fault fault);
 
 void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m);
 void bex_on_r1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m);

@@ -10,6 +10,7 @@
 #include "common/ctl.h"
 #include "common/stamp.h"
 #include "hipd/ctl_server.h"
+#include "hipd/dataplane/dataplane.h"
 #include "hipd/esp/esp.h"
 
 static const char *const state_names[] = {
@@ -62,18 +63,36 @@ struct hip_ha *hadb_find_peer(struct hadb *db, const struct in6_addr *peer)
 	return NULL;
 }
 
-/* LSIs come from 1.0.0.0/8; a peer keeps its LSI while any association with it exists. */
-static struct in_addr lsi_for_peer(struct hadb *db, const struct in6_addr *peer)
+/* LSIs come from 1.0.0.0/8 (1.0.0.1 is ours); allocation wraps after 2^24 - 2. */
+struct in_addr hadb_lsi_of(struct hadb *db, const struct in6_addr *hit)
 {
-	struct hip_ha *other = hadb_find_peer(db, peer);
-	struct in_addr lsi;
+	struct in_addr lsi = {0};
+	struct hip_lsi *l;
 
-	if (other)
-		return other->lsi_peer;
-	if (db->next_lsi >= 0xffffff)
+	for (l = db->lsis; l; l = l->next)
+		if (same_hit(&l->hit, hit))
+			return l->lsi;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return lsi;
+	if (db->next_lsi >= 0xfffffe)
 		db->next_lsi = 1;
-	lsi.s_addr = htonl(0x01000000u | ++db->next_lsi);
-	return lsi;
+	l->hit = *hit;
+	l->lsi.s_addr = htonl(0x01000000u | ++db->next_lsi);
+	l->next = db->lsis;
+	db->lsis = l;
+	return l->lsi;
+}
+
+int hadb_hit_of_lsi(const struct hadb *db, struct in_addr lsi, struct in6_addr *hit)
+{
+	for (const struct hip_lsi *l = db->lsis; l; l = l->next) {
+		if (l->lsi.s_addr == lsi.s_addr) {
+			*hit = l->hit;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
@@ -86,7 +105,7 @@ int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
 	ha->state = HIP_STATE_UNASSOCIATED;
 	ha->hit_local = *local;
 	ha->hit_peer = *peer;
-	ha->lsi_peer = lsi_for_peer(db, peer);
+	ha->lsi_peer = hadb_lsi_of(db, peer);
 	ha->started_ns = stamp_now_ns();
 	uv_timer_init(loop, &ha->timer);
 	ha->timer.data = ha;
@@ -156,6 +175,7 @@ static void ha_free(struct hip_ha *ha)
 	hadb_answer_waiter(ha, ctl_reply_error("the association was removed before it was "
 					       "established"));
 	hadb_reset_session(ha);
+	dataplane_ha_free(ha);
 	if (ha->timer_open) {
 		uv_timer_stop(&ha->timer);
 		uv_close((uv_handle_t *)&ha->timer, ha_free_cb);
@@ -184,6 +204,11 @@ void hadb_clear(struct hadb *db)
 		struct hip_map *m = db->maps;
 		db->maps = m->next;
 		free(m);
+	}
+	while (db->lsis) {
+		struct hip_lsi *l = db->lsis;
+		db->lsis = l->next;
+		free(l);
 	}
 }
 

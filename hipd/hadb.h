@@ -15,6 +15,7 @@
 #include "hipd/wire/wire.h"
 
 struct esp_sa;
+struct dp_ha;
 
 struct ctl_deferred;
 
@@ -114,6 +115,7 @@ struct hip_ha {
 	struct ctl_deferred *waiter; /* a "trigger --wait" client to answer */
 	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer */
 	uint64_t bex_count;	     /* completed base exchanges with this peer */
+	struct dp_ha *dp;	     /* the data plane's per-association state, or NULL */
 };
 
 struct hip_map {
@@ -123,9 +125,20 @@ struct hip_map {
 	size_t nlocs;
 };
 
+/* A peer's LSI: local scope, from 1.0.0.0/8, kept for the daemon's lifetime so
+ * that IPv4 applications see a stable address (RFC 6079 section 4.2). */
+struct hip_lsi {
+	struct hip_lsi *next;
+	struct in6_addr hit;
+	struct in_addr lsi;
+};
+
+#define HADB_LSI_LOCAL 0x01000001u /* 1.0.0.1: our own LSI on hit0 */
+
 struct hadb {
 	struct hip_ha *has;
 	struct hip_map *maps;
+	struct hip_lsi *lsis;
 	uint32_t next_lsi; /* host part of the next LSI to hand out */
 	size_t count;
 };
@@ -150,6 +163,11 @@ void hadb_answer_waiter(struct hip_ha *ha, json_t *reply);
 void hadb_del(struct hadb *db, struct hip_ha *ha);
 /* Drops session state (DH, keys, peer identity) but keeps the entry. */
 void hadb_reset_session(struct hip_ha *ha);
+
+/* The peer's LSI, allocated on first use (0.0.0.0 only if memory runs out). */
+struct in_addr hadb_lsi_of(struct hadb *db, const struct in6_addr *hit);
+/* The HIT behind a peer LSI: 0, or -ENOENT. */
+int hadb_hit_of_lsi(const struct hadb *db, struct in_addr lsi, struct in6_addr *hit);
 
 int hadb_map_add(struct hadb *db, const struct in6_addr *hit, const struct sockaddr *loc);
 /* loc NULL removes every locator of hit; -ENOENT if there was nothing. */

@@ -13,6 +13,7 @@
 #include "common/stamp.h"
 #include "hipd/bex.h"
 #include "hipd/ctl_server.h"
+#include "hipd/dataplane/dataplane.h"
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
@@ -81,7 +82,9 @@ static json_t *cmd_add_map(struct hipd *h, json_t *req)
 		return ctl_reply_error("this HIT already has the maximum number of locators");
 	if (e)
 		return ctl_reply_error("cannot add map: %s", strerror(-e));
-	return ctl_reply_ok();
+	char lsi[INET_ADDRSTRLEN];
+	struct in_addr a = hadb_lsi_of(&h->db, &hit);
+	return json_pack("{s:b,s:s}", "ok", 1, "lsi", inet_ntop(AF_INET, &a, lsi, sizeof(lsi)));
 }
 
 static json_t *cmd_del_map(struct hipd *h, json_t *req)
@@ -111,8 +114,11 @@ static json_t *cmd_get_map(struct hipd *h, json_t *req)
 		for (size_t i = 0; i < m->nlocs; i++)
 			json_array_append_new(locs,
 					      json_string(addr_str(&m->locs[i], buf, sizeof(buf))));
-		json_array_append_new(maps, json_pack("{s:s,s:o}", "hit", hit_to_str(&m->hit, buf),
-						      "locators", locs));
+		char lsi[INET_ADDRSTRLEN];
+		struct in_addr a = hadb_lsi_of(&h->db, &m->hit);
+		json_array_append_new(
+		    maps, json_pack("{s:s,s:s,s:o}", "hit", hit_to_str(&m->hit, buf), "lsi",
+				    inet_ntop(AF_INET, &a, lsi, sizeof(lsi)), "locators", locs));
 	}
 	return json_pack("{s:b,s:o}", "ok", 1, "maps", maps);
 }
@@ -313,11 +319,11 @@ static json_t *cmd_get_status(struct hipd *h, json_t *req)
 
 	for (size_t i = 0; i < h->nids; i++)
 		json_array_append_new(hits, json_string(hit_to_str(&h->ids[i]->hit, buf)));
-	json_t *st = json_pack("{s:b,s:s,s:i,s:f,s:o,s:i,s:s,s:s}", "ok", 1, "version",
+	json_t *st = json_pack("{s:b,s:s,s:i,s:f,s:o,s:i,s:s,s:o}", "ok", 1, "version",
 			       HIPSIP_VERSION, "pid", (int)getpid(), "uptime_s",
 			       (double)(stamp_now_ns() - h->start_ns) / 1e9, "hits", hits,
 			       "associations", (int)h->db.count, "transports",
-			       transport_describe(h->tr), "dataplane", "none");
+			       transport_describe(h->tr), "dataplane", dataplane_json(h));
 	json_object_set_new(st, "cpu_user_s", json_real(timeval_s(ru.ru_utime)));
 	json_object_set_new(st, "cpu_sys_s", json_real(timeval_s(ru.ru_stime)));
 	json_object_set_new(st, "r1_generation",

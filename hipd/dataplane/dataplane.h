@@ -4,6 +4,7 @@
 #ifndef HIPSIP_DATAPLANE_H
 #define HIPSIP_DATAPLANE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,12 +12,15 @@ struct hipd;
 struct hip_ha;
 
 struct dataplane_counters {
-	uint64_t tun_in;      /* packets read from hit0 */
-	uint64_t no_sa;	      /* ... with no established association: dropped */
-	uint64_t bad_inner;   /* ... not IPv6 between HITs we carry */
-	uint64_t esp_out;     /* ESP packets sent */
-	uint64_t esp_in;      /* ESP packets accepted and written to hit0 */
-	uint64_t esp_dropped; /* unknown SPI, replayed, failed integrity, malformed */
+	uint64_t tun_in;       /* packets read from hit0 */
+	uint64_t no_sa;	       /* ... with no association and none could start: dropped */
+	uint64_t held;	       /* ... held while a base exchange ran */
+	uint64_t held_sent;    /* held packets sent once the SAs were there */
+	uint64_t held_dropped; /* held packets dropped: queue full, or the BEX failed */
+	uint64_t bad_inner;    /* ... not between our HIT/LSI and a peer's */
+	uint64_t esp_out;      /* ESP packets sent */
+	uint64_t esp_in;       /* ESP packets accepted and written to hit0 */
+	uint64_t esp_dropped;  /* unknown SPI, replayed, failed integrity, malformed */
 	uint64_t send_errors;
 };
 
@@ -26,6 +30,10 @@ void dataplane_close(struct hipd *h);
 /* Installs the SAs once keys exist (R2-SENT, ESTABLISHED), removes them when
  * the association leaves those states. Called by ha_set_state. */
 void dataplane_ha_state(struct hip_ha *ha);
+/* Frees the data plane's per-association state; called when ha is freed. */
+void dataplane_ha_free(struct hip_ha *ha);
 const struct dataplane_counters *dataplane_counters(const struct hipd *h);
+/* {"backend": ..., counters...} for hipd's status. */
+json_t *dataplane_json(const struct hipd *h);
 
 #endif

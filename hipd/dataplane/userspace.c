@@ -1,22 +1,42 @@
 /* The userspace data plane: packets read from hit0 leave as BEET-mode ESP in
  * UDP on the HIP port (RFC 7402, RFC 5770 framing); ESP that arrives there is
- * checked, unwrapped and written to hit0. One SA pair per association. */
+ * checked, unwrapped and written to hit0. One SA pair per association; packets
+ * for a HIT without one are held while a base exchange runs. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cursor.h"
+#include "common/hit.h"
 #include "common/log.h"
+#include "common/stamp.h"
 #include "hipd/bex.h"
 #include "hipd/dataplane/beet.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/dataplane/hit0.h"
+#include "hipd/dataplane/lsi.h"
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
 #include "hipd/transport.h"
 
 #define DP_BUF	 70000
 #define DP_BATCH 64
+#define HELD_MAX 16   /* packets held per association while its BEX runs */
+#define HELD_PKT 2048 /* larger than hit0's MTU */
+
+/* Packets that arrived for a HIT before its association had SAs. */
+struct dp_held {
+	size_t n;
+	uint16_t len[HELD_MAX];
+	uint8_t pkt[HELD_MAX][HELD_PKT];
+};
+
+/* The data plane's state for one association (ha->dp). */
+struct dp_ha {
+	struct lsi_flows flows;
+	struct dp_held *held;
+};
 
 struct dataplane {
 	struct hipd *h;
@@ -32,25 +52,126 @@ static struct dataplane *dp_of(const struct hipd *h)
 	return h->dp;
 }
 
-static void send_one(struct dataplane *dp, const uint8_t *pkt, size_t len)
+static struct dp_ha *dp_ha_get(struct hip_ha *ha)
 {
+	if (!ha->dp)
+		ha->dp = calloc(1, sizeof(*ha->dp));
+	return ha->dp;
+}
+
+void dataplane_ha_free(struct hip_ha *ha)
+{
+	if (!ha->dp)
+		return;
+	free(ha->dp->held);
+	free(ha->dp);
+	ha->dp = NULL;
+}
+
+static void drop_held(struct dataplane *dp, struct hip_ha *ha)
+{
+	if (!ha->dp || !ha->dp->held)
+		return;
+	dp->c.held_dropped += ha->dp->held->n;
+	free(ha->dp->held);
+	ha->dp->held = NULL;
+}
+
+/* Where a packet from hit0 goes: its association's HITs. An IPv4 packet must
+ * come from our LSI and go to a peer LSI we handed out. */
+static int resolve(struct dataplane *dp, const struct beet_inner *in, struct in6_addr *local,
+		   struct in6_addr *peer)
+{
+	if (in->family == AF_INET6) {
+		*local = in->src6;
+		*peer = in->dst6;
+		return 0;
+	}
+	if (in->src4.s_addr != htonl(HADB_LSI_LOCAL))
+		return -EADDRNOTAVAIL;
+	if (hadb_hit_of_lsi(&dp->h->db, in->dst4, peer))
+		return -ENOENT;
+	*local = hipd_default_identity(dp->h)->hit;
+	return 0;
+}
+
+/* No SAs yet: keep the packet and start (or wait for) the base exchange. The
+ * packet goes out when the SAs are installed, or is dropped if the BEX fails. */
+static void hold(struct dataplane *dp, struct hip_ha *ha, const struct in6_addr *local,
+		 const struct in6_addr *peer, const uint8_t *pkt, size_t len)
+{
+	char buf[HIT_STRLEN];
+	int rc = 0;
+
+	if (!ha || ha->state == HIP_STATE_UNASSOCIATED || ha->state == HIP_STATE_CLOSED) {
+		rc = bex_trigger_from(dp->h, local, peer, HIPD_FAULT_NONE);
+		if (rc) {
+			dp->c.no_sa++;
+			log_debug("dataplane: packet to %s dropped: %s", hit_to_str(peer, buf),
+				  rc == -EHOSTUNREACH ? "no locator for this HIT" : strerror(-rc));
+			return;
+		}
+		log_info("dataplane: packet to %s: starting a base exchange",
+			 hit_to_str(peer, buf));
+		ha = hadb_find(&dp->h->db, local, peer);
+		stamp_emit("dp.trigger", json_pack("{s:s}", "peer", buf));
+	}
+	struct dp_ha *d = ha ? dp_ha_get(ha) : NULL;
+	if (!d || (ha->state != HIP_STATE_I1_SENT && ha->state != HIP_STATE_I2_SENT)) {
+		dp->c.no_sa++;
+		return;
+	}
+	if (!d->held)
+		d->held = calloc(1, sizeof(*d->held));
+	if (!d->held || d->held->n == HELD_MAX || len > HELD_PKT) {
+		dp->c.held_dropped++;
+		return;
+	}
+	memcpy(d->held->pkt[d->held->n], pkt, len);
+	d->held->len[d->held->n++] = (uint16_t)len;
+	dp->c.held++;
+}
+
+/* An IPv4 packet between LSIs goes out in HIT form: its transport checksum
+ * is rewritten for the HIT pseudo-header, and its flow remembered as IPv4. */
+static int to_hit_form(struct hip_ha *ha, const struct beet_inner *in, uint8_t *l4)
+{
+	struct dp_ha *d = dp_ha_get(ha);
+	uint16_t lport, rport;
+
+	if (!d)
+		return -ENOMEM;
+	if (!lsi_ports(in->next_header, l4, in->payload_len, true, &lport, &rport))
+		lsi_flow_note(&d->flows, in->next_header, lport, rport, in->family == AF_INET);
+	if (in->family != AF_INET)
+		return 0;
+	return lsi_fix_checksum(in->next_header, l4, in->payload_len, &in->src4, &in->dst4,
+				&ha->hit_local, &ha->hit_peer, true);
+}
+
+static void send_one(struct dataplane *dp, uint8_t *pkt, size_t len)
+{
+	struct in6_addr local, peer;
 	struct beet_inner in;
 	struct hip_ha *ha;
 	size_t n;
 	int rc;
 
 	dp->c.tun_in++;
-	if (beet_parse(pkt, len, &in) || in.family != AF_INET6) {
+	if (beet_parse(pkt, len, &in) || resolve(dp, &in, &local, &peer)) {
 		dp->c.bad_inner++;
 		return;
 	}
-	ha = hadb_find(&dp->h->db, &in.src6, &in.dst6);
+	ha = hadb_find(&dp->h->db, &local, &peer);
 	if (!ha || !ha->esp_out) {
-		dp->c.no_sa++;
+		hold(dp, ha, &local, &peer, pkt, len);
 		return;
 	}
-	rc = esp_encap(ha->esp_out, in.next_header, in.payload, in.payload_len, dp->out,
-		       sizeof(dp->out), &n);
+	uint8_t *l4 = pkt + (in.payload - pkt); /* the same bytes, writable */
+	rc = to_hit_form(ha, &in, l4);
+	if (!rc)
+		rc = esp_encap(ha->esp_out, in.next_header, l4, in.payload_len, dp->out,
+			       sizeof(dp->out), &n);
 	if (!rc)
 		rc = transport_send_esp(dp->h->tr, (struct sockaddr *)&ha->local_addr,
 					(struct sockaddr *)&ha->peer_addr, dp->out, n);
@@ -60,6 +181,23 @@ static void send_one(struct dataplane *dp, const uint8_t *pkt, size_t len)
 		return;
 	}
 	dp->c.esp_out++;
+}
+
+static void flush_held(struct dataplane *dp, struct hip_ha *ha)
+{
+	struct dp_held *held = ha->dp ? ha->dp->held : NULL;
+
+	if (!held)
+		return;
+	ha->dp->held = NULL;
+	for (size_t i = 0; i < held->n; i++) {
+		uint64_t before = dp->c.esp_out;
+		send_one(dp, held->pkt[i], held->len[i]);
+		dp->c.tun_in--; /* counted when it was read */
+		if (dp->c.esp_out > before)
+			dp->c.held_sent++;
+	}
+	free(held);
 }
 
 static void on_tun(uv_poll_t *p, int status, int events)
@@ -77,15 +215,46 @@ static void on_tun(uv_poll_t *p, int status, int events)
 	}
 }
 
+/* Which form a received packet takes: ICMP is IPv4's, ICMPv6 IPv6's; TCP and
+ * UDP follow their flow, and a new inbound flow goes to IPv4 only when only
+ * an IPv4 socket is there to take it. Everything else is HIT traffic. */
+static bool arrives_as_v4(struct hip_ha *ha, uint8_t nh, const uint8_t *l4, size_t len)
+{
+	struct dp_ha *d = dp_ha_get(ha);
+	uint16_t lport, rport;
+	uint8_t flags = 0;
+	int v4;
+
+	if (nh == IPPROTO_ICMP)
+		return true;
+	if (!d || lsi_ports(nh, l4, len, false, &lport, &rport))
+		return false;
+	v4 = lsi_flow_lookup(&d->flows, nh, lport, rport);
+	if (v4 >= 0)
+		return v4;
+	if (nh == IPPROTO_TCP) { /* only a SYN opens a flow */
+		struct cursor c;
+		cur_init(&c, l4, len);
+		if (cur_skip(&c, 13) || cur_u8(&c, &flags) || (flags & 0x12) != 0x02)
+			return false;
+	}
+	int family = lsi_inbound_family(nh, lport);
+	if (family) /* nobody listens yet: decide again on the next packet */
+		lsi_flow_note(&d->flows, nh, lport, rport, family == AF_INET);
+	return family == AF_INET;
+}
+
 /* ESP from the HIP UDP port: find the SA by SPI, check and unwrap, rebuild the
- * inner header from the HITs, hand it to the kernel through hit0. */
+ * inner header from the HITs (or LSIs), hand it to the kernel through hit0. */
 static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *src)
 {
 	struct dataplane *dp = arg;
+	struct in_addr lsi_local = {htonl(HADB_LSI_LOCAL)};
 	struct hip_ha *ha;
 	size_t plen, n;
 	uint32_t spi;
 	uint8_t nh;
+	int rc;
 
 	(void)src;
 	if (esp_peek_spi(pkt, len, &spi) || !(ha = hadb_find_spi(&dp->h->db, spi)) ||
@@ -95,9 +264,17 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 	}
 	if (ha->state == HIP_STATE_R2_SENT) /* RFC 7401 4.4.4: ESP for the HA */
 		ha_set_state(ha, HIP_STATE_ESTABLISHED);
-	if (beet_build6(&ha->hit_peer, &ha->hit_local, nh, dp->in, plen, dp->out, sizeof(dp->out),
-			&n) ||
-	    write(dp->tun.fd, dp->out, n) != (ssize_t)n) {
+	if (arrives_as_v4(ha, nh, dp->in, plen)) {
+		rc = lsi_fix_checksum(nh, dp->in, plen, &ha->lsi_peer, &lsi_local, &ha->hit_peer,
+				      &ha->hit_local, false);
+		if (!rc)
+			rc = beet_build4(&ha->lsi_peer, &lsi_local, nh, dp->in, plen, dp->out,
+					 sizeof(dp->out), &n);
+	} else {
+		rc = beet_build6(&ha->hit_peer, &ha->hit_local, nh, dp->in, plen, dp->out,
+				 sizeof(dp->out), &n);
+	}
+	if (rc || write(dp->tun.fd, dp->out, n) != (ssize_t)n) {
 		dp->c.send_errors++;
 		return;
 	}
@@ -137,16 +314,21 @@ void dataplane_ha_state(struct hip_ha *ha)
 		return;
 	if (!keyed) {
 		hadb_drop_esp(ha);
+		if (ha->state != HIP_STATE_I1_SENT && ha->state != HIP_STATE_I2_SENT)
+			drop_held(dp_of(ha->hipd), ha);
 		return;
 	}
 	if (ha->esp_out)
 		return;
 	rc = install(ha);
-	if (rc)
+	if (rc) {
 		log_err("dataplane: no ESP SAs for this association: %s", strerror(-rc));
-	else
-		log_info("dataplane: ESP SAs installed (SPI in 0x%08x, out 0x%08x)", ha->spi_in,
-			 ha->spi_out);
+		drop_held(dp_of(ha->hipd), ha);
+		return;
+	}
+	log_info("dataplane: ESP SAs installed (SPI in 0x%08x, out 0x%08x)", ha->spi_in,
+		 ha->spi_out);
+	flush_held(dp_of(ha->hipd), ha);
 }
 
 int dataplane_open(struct hipd *h)
@@ -157,6 +339,9 @@ int dataplane_open(struct hipd *h)
 
 	for (size_t i = 0; !rc && i < h->nids; i++)
 		rc = hit0_add_hit(&dp->tun, &h->ids[i]->hit);
+	struct in_addr lsi = {htonl(HADB_LSI_LOCAL)};
+	if (!rc)
+		rc = hit0_add_lsi(&dp->tun, &lsi);
 	if (rc) {
 		log_err("dataplane: %s: %s", why, strerror(-rc));
 		if (dp)
@@ -200,4 +385,19 @@ void dataplane_close(struct hipd *h)
 const struct dataplane_counters *dataplane_counters(const struct hipd *h)
 {
 	return h->dp ? &h->dp->c : NULL;
+}
+
+json_t *dataplane_json(const struct hipd *h)
+{
+	const struct dataplane_counters *c = dataplane_counters(h);
+
+	if (!c)
+		return json_pack("{s:s}", "backend", "none");
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "backend",
+			 "userspace", "device", h->dp->tun.name, "tun_in", (json_int_t)c->tun_in,
+			 "no_sa", (json_int_t)c->no_sa, "held", (json_int_t)c->held, "held_sent",
+			 (json_int_t)c->held_sent, "held_dropped", (json_int_t)c->held_dropped,
+			 "bad_inner", (json_int_t)c->bad_inner, "esp_out", (json_int_t)c->esp_out,
+			 "esp_in", (json_int_t)c->esp_in, "esp_dropped", (json_int_t)c->esp_dropped,
+			 "send_errors", (json_int_t)c->send_errors);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Integration test of the userspace data plane: after a base exchange,
 # ping6 and an HTTP transfer between HITs through hit0 and ESP in UDP 10500;
+# ping, TCP and UDP between LSIs; the first packet to a HIT or LSI without an
+# association starts a base exchange and is delivered after it;
 # tshark dissects the ESP; a replayed and a tampered ESP packet are dropped
 # and counted; CLOSE removes the SAs. Two hosts of a hiplab lab, one link.
 set -u
@@ -91,11 +93,75 @@ lab_wait 5 test "$(esp_of b "$HIT_A" auth_failed)" -gt "$before"
 check "a tampered ESP packet fails integrity and is counted" test "$(esp_of b "$HIT_A" auth_failed)" -eq $((before + 1))
 check "neither reached hit0" test "$(esp_of b "$HIT_A" in_packets)" -eq "$in_before"
 
-# CLOSE removes the SAs: nothing more gets through.
+# LSIs: IPv4 applications reach the peer through its LSI (1.0.0.0/8, local
+# scope); on the wire it is the same HIT-pair SA.
+lsi_of() { hc "$1" --json daemon get map | jq -r --arg h "$2" '.maps[] | select(.hit == $h) | .lsi'; }
+LSI_B=$(lsi_of a "$HIT_B")
+LSI_A=$(lsi_of b "$HIT_A")
+check "hit0 in a holds our LSI 1.0.0.1" sh -c "ip -n $NS_A -4 addr show dev hit0 | grep -q '1.0.0.1/32'"
+check "a maps b to an LSI ($LSI_B)" sh -c "echo '$LSI_B' | grep -Eq '^1\.[0-9]+\.[0-9]+\.[0-9]+$'"
+check "ping LSI a -> b" ip netns exec "$NS_A" ping -4 -n -c 3 -i 0.1 -W 2 "$LSI_B"
+check "ping LSI b -> a" ip netns exec "$NS_B" ping -4 -n -c 3 -i 0.1 -W 2 "$LSI_A"
+# TCP to an IPv4-only listener through the LSI: checksums rewritten both ways.
+ip netns exec "$NS_B" python3 -m http.server --bind 0.0.0.0 --directory "$LAB_DIR/www" 8081 \
+	>"$LAB_DIR/http4.log" 2>&1 &
+LAB_PIDS+=($!)
+lab_wait 10 grep -q Serving "$LAB_DIR/http4.log"
+got=$(ip netns exec "$NS_A" python3 -c "
+import hashlib, sys, urllib.request
+print(hashlib.sha256(urllib.request.urlopen(sys.argv[1], timeout=20).read()).hexdigest())
+" "http://$LSI_B:8081/blob" 2>&1)
+check "HTTP fetch of 2 MB from b's LSI arrives intact" test "$got" = "$want"
+# UDP between LSIs, both ways: an IPv4 echo server in b.
+ip netns exec "$NS_B" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 7007))
+print('ready', flush=True)
+while True:
+    d, a = s.recvfrom(2000)
+    s.sendto(d[::-1], a)" >"$LAB_DIR/udp4.log" 2>&1 &
+LAB_PIDS+=($!)
+lab_wait 10 grep -q ready "$LAB_DIR/udp4.log"
+udp_echo() {
+	ip netns exec "$NS_A" python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(5):
+    try:
+        s.sendto(b'hip-lsi-udp', (sys.argv[1], 7007))
+        d, a = s.recvfrom(2000)
+        sys.exit(0 if d == b'pdu-isl-pih' and a[0] == sys.argv[1] else 1)
+    except socket.timeout:
+        pass
+sys.exit(1)" "$LSI_B"
+}
+check "UDP between LSIs, both ways" udp_echo
+
+# CLOSE removes the SAs. Without a locator for b, a packet to b's HIT cannot
+# start a new exchange: it is dropped and counted.
+dp_of() { hc "$1" --json daemon get status | jq -r ".dataplane.$2"; }
 check "close" hc a daemon close "$HIT_B"
 lab_wait 5 state_in a "$HIT_B" none CLOSED
 check "a has no SA after CLOSE" test "$(esp_of a "$HIT_B" out_packets)" = -1
-check "ping6 after CLOSE is not answered" sh -c "! ip netns exec $NS_A ping -6 -n -c 2 -i 0.2 -W 1 $HIT_B >/dev/null"
+hc a daemon del map "$HIT_B" >/dev/null
+no_sa=$(dp_of a no_sa)
+check "ping6 after CLOSE, without a locator, is not answered" sh -c "! ip netns exec $NS_A ping -6 -n -c 2 -i 0.2 -W 1 $HIT_B >/dev/null"
+check "... and counted as having no SA" test "$(dp_of a no_sa)" -ge $((no_sa + 2))
+
+# The first-packet trigger: with the locator back, one single echo request to
+# b's HIT starts the base exchange, is held, and is answered (RFC 7401 4.4.4).
+hc a daemon add map "$HIT_B" $V4_B >/dev/null
+held=$(dp_of a held_sent)
+check "one ping6 to a HIT without association is answered" ip netns exec "$NS_A" ping -6 -n -c 1 -W 5 "$HIT_B"
+check "... it was held and sent after the BEX" test "$(dp_of a held_sent)" -ge $((held + 1))
+check "... by a new base exchange" state_in a "$HIT_B" ESTABLISHED R2-SENT
+hc a daemon close "$HIT_B" >/dev/null
+lab_wait 5 state_in a "$HIT_B" none CLOSED
+held=$(dp_of a held_sent)
+check "one ping to an LSI without association is answered" ip netns exec "$NS_A" ping -4 -n -c 1 -W 5 "$LSI_B"
+check "... also held and sent" test "$(dp_of a held_sent)" -ge $((held + 1))
 
 echo "1..$n"
 [ $fails -eq 0 ]

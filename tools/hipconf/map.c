@@ -38,13 +38,14 @@ static void print_maps(const json_t *maps)
 		printf("no mappings\n");
 		return;
 	}
-	printf("%-39s  %s\n", "HIT", "LOCATORS");
+	printf("%-39s  %-15s  %s\n", "HIT", "LSI", "LOCATORS");
 	json_array_foreach(maps, i, m)
 	{
-		char hit[128], locs[1024];
+		char hit[128], lsi[64], locs[1024];
 		value_text(json_object_get(m, "hit"), hit, sizeof(hit));
+		value_text(json_object_get(m, "lsi"), lsi, sizeof(lsi));
 		value_text(json_object_get(m, "locators"), locs, sizeof(locs));
-		printf("%-39s  %s\n", hit, locs);
+		printf("%-39s  %-15s  %s\n", hit, lsi, locs);
 	}
 }
 
