@@ -16,6 +16,7 @@
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/keys.h"
 #include "hipd/output.h"
+#include "hipd/update.h"
 #include "hipd/r1cache.h"
 
 #define UNKNOWN_CRITICAL_TYPE 1023 /* odd, in the handshake range, defined nowhere */
@@ -127,6 +128,9 @@ void ha_timeout(struct hip_ha *ha)
 	case HIP_STATE_CLOSED:
 	case HIP_STATE_E_FAILED:
 		hadb_del(&h->db, ha);
+		return;
+	case HIP_STATE_ESTABLISHED:
+		update_timeout(ha);
 		return;
 	default:
 		return;
@@ -549,6 +553,13 @@ static int build_i2(struct hip_ha *ha, const struct r1_view *v, struct wbuf *w)
 }
 
 /* Negotiates suites from an R1 and fills ha's session (6.8 steps 6-16). */
+/* The peer's DH public value stays for rekeying (RFC 7402 6.10 step 1). */
+static void keep_peer_dh(struct hip_ha *ha, const uint8_t *pub, size_t len)
+{
+	ha->peer_dh_pub_len = len <= sizeof(ha->peer_dh_pub) ? len : 0;
+	memcpy(ha->peer_dh_pub, pub, ha->peer_dh_pub_len);
+}
+
 static int r1_negotiate(struct hipd *h, struct hip_ha *ha, const struct r1_view *v,
 			const char **why)
 {
@@ -591,6 +602,7 @@ static int r1_negotiate(struct hipd *h, struct hip_ha *ha, const struct r1_view 
 		err = hip_dh_derive(ha->dh, v->dh.pub, v->dh.pub_len, kij, sizeof(kij), &kij_len);
 	if (err)
 		return *why = "Diffie-Hellman failed", err;
+	keep_peer_dh(ha, v->dh.pub, v->dh.pub_len);
 	err = keys_derive(ha, kij, kij_len);
 	OPENSSL_cleanse(kij, sizeof(kij));
 	if (err)
@@ -753,6 +765,7 @@ static int i2_verify(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m,
 	err = hip_dh_derive(dh, v->dh.pub, v->dh.pub_len, kij, sizeof(kij), &kij_len);
 	if (err)
 		return *notify = 0, *why = "bad DH public value", err; /* silent (step 10) */
+	keep_peer_dh(ha, v->dh.pub, v->dh.pub_len);
 	err = keys_derive(ha, kij, kij_len);
 	OPENSSL_cleanse(kij, sizeof(kij));
 	if (err)

@@ -17,6 +17,7 @@
 #include "hipd/hipd_ctl.h"
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
+#include "hipd/update.h"
 
 void hipd_config_defaults(struct hipd_config *cfg)
 {
@@ -51,6 +52,7 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->r2_sent_ms = 2000;
 	cfg->closed_ms = 10000;
 	cfg->e_failed_ms = 10000;
+	cfg->rekey_s = 3600;
 	cfg->r1_rotate_ms = 60000;
 }
 
@@ -126,6 +128,11 @@ static void on_signal(uv_signal_t *s, int signum)
 	hipd_stop(h);
 }
 
+static void on_tick(uv_timer_t *t)
+{
+	update_tick(t->data);
+}
+
 static void on_prepare(uv_prepare_t *p)
 {
 	(void)p;
@@ -164,6 +171,9 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	uv_signal_start(&h->sigterm, on_signal, SIGTERM);
 	uv_prepare_init(loop, &h->flush);
 	uv_prepare_start(&h->flush, on_prepare);
+	uv_timer_init(loop, &h->tick);
+	h->tick.data = h;
+	uv_timer_start(&h->tick, on_tick, 1000, 1000);
 	log_info("hipd %s ready: transports %s, control %s", HIPSIP_VERSION,
 		 transport_describe(h->tr), h->cfg.socket_path);
 	stamp_emit("hipd.ready", NULL);
@@ -186,6 +196,7 @@ void hipd_stop(struct hipd *h)
 		uv_close((uv_handle_t *)&h->sigint, NULL);
 		uv_close((uv_handle_t *)&h->sigterm, NULL);
 		uv_close((uv_handle_t *)&h->flush, NULL);
+		uv_close((uv_handle_t *)&h->tick, NULL);
 	}
 	stamp_flush();
 }

@@ -117,24 +117,33 @@ int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
 	return 0;
 }
 
+void hadb_free_sa(struct esp_sa *sa)
+{
+	if (!sa)
+		return;
+	esp_sa_free(sa);
+	OPENSSL_cleanse(sa, sizeof(*sa));
+	free(sa);
+}
+
 void hadb_drop_esp(struct hip_ha *ha)
 {
-	struct esp_sa *sas[2] = {ha->esp_out, ha->esp_in};
+	struct esp_sa *sas[3] = {ha->esp_out, ha->esp_in, ha->esp_in_old};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		if (sas[i]) {
 			esp_sa_free(sas[i]);
 			OPENSSL_cleanse(sas[i], sizeof(*sas[i]));
 			free(sas[i]);
 		}
 	}
-	ha->esp_out = ha->esp_in = NULL;
+	ha->esp_out = ha->esp_in = ha->esp_in_old = NULL;
 }
 
 struct hip_ha *hadb_find_spi(struct hadb *db, uint32_t spi)
 {
 	for (struct hip_ha *ha = db->has; ha; ha = ha->next)
-		if (ha->esp_in && ha->spi_in == spi)
+		if ((ha->esp_in && ha->spi_in == spi) || (ha->esp_in_old && ha->spi_in_old == spi))
 			return ha;
 	return NULL;
 }
@@ -142,6 +151,9 @@ struct hip_ha *hadb_find_spi(struct hadb *db, uint32_t spi)
 void hadb_reset_session(struct hip_ha *ha)
 {
 	hadb_drop_esp(ha);
+	hip_dh_free(ha->upd.dh);
+	OPENSSL_cleanse(&ha->upd, sizeof(ha->upd));
+	ha->peer_dh_pub_len = 0;
 	hip_dh_free(ha->dh);
 	ha->dh = NULL;
 	hostid_free(ha->peer_id);

@@ -61,6 +61,29 @@ struct hip_keys {
 	uint16_t keymat_index; /* where ESP keys were drawn from */
 };
 
+#define HIP_DH_PUB_MAX 512 /* MODP-3072's 384 bytes, with room */
+
+/* UPDATE (RFC 7401 6.11-6.12) and the ESP rekeying it carries (RFC 7402
+ * 6.8-6.10): one outstanding UPDATE of ours at a time. */
+struct hip_update {
+	uint32_t next_id;      /* our next Update ID (the first is 0) */
+	uint32_t peer_last;    /* the peer's last processed Update ID */
+	bool peer_seen;	       /* peer_last is valid */
+	bool pending;	       /* a rekey runs: ours sent, or the peer's answered */
+	bool acked;	       /* ... our UPDATE's SEQ was acknowledged */
+	bool have_peer;	       /* ... the peer's ESP_INFO (and DH) are in */
+	uint32_t sent_id;      /* ... the Update ID of our UPDATE */
+	uint32_t new_spi_in;   /* ... the inbound SPI we offered */
+	uint32_t peer_new_spi; /* ... the outbound SPI the peer offered */
+	uint16_t peer_keymat_index;
+	struct hip_dh *dh;		 /* ... our new DH key */
+	uint8_t peer_dh[HIP_DH_PUB_MAX]; /* ... the peer's new DH public value */
+	size_t peer_dh_len;		 /* ... 0: none, the old one counts */
+	uint64_t started_ns;
+	uint64_t keyed_ns; /* when the SAs in use were keyed */
+	uint64_t rekeys;   /* completed rekeys */
+};
+
 struct hip_ha {
 	struct hip_ha *next;
 	struct hipd *hipd;
@@ -94,6 +117,11 @@ struct hip_ha {
 	uint32_t update_id_out;
 	struct esp_sa *esp_out; /* userspace data plane SAs, while keys are valid */
 	struct esp_sa *esp_in;
+	struct esp_sa *esp_in_old; /* the inbound SA before a rekey, until the new one is used */
+	uint32_t spi_in_old;
+	uint8_t peer_dh_pub[HIP_DH_PUB_MAX]; /* the peer's DH public value in use */
+	size_t peer_dh_pub_len;
+	struct hip_update upd;
 
 	/* retransmission */
 	uint8_t last_sent[HIP_MAX_PACKET];
@@ -154,6 +182,8 @@ struct hip_ha *hadb_find_peer(struct hadb *db, const struct in6_addr *peer);
 struct hip_ha *hadb_find_spi(struct hadb *db, uint32_t spi);
 /* Frees the association's ESP SAs (no-op without). */
 void hadb_drop_esp(struct hip_ha *ha);
+/* Frees one SA (NULL is fine), wiping its memory. */
+void hadb_free_sa(struct esp_sa *sa);
 /* Creates a new association in state UNASSOCIATED, with its timer initialised on loop. */
 int hadb_add(struct hadb *db, uv_loop_t *loop, const struct in6_addr *local,
 	     const struct in6_addr *peer, struct hip_ha **out);

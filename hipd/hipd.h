@@ -41,6 +41,7 @@ struct hipd_config {
 	uint32_t r1_rotate_ms;	    /* Delta T: R1 generation lifetime */
 	bool allow_fault_injection; /* test-only: lets the control socket corrupt packets */
 	bool dataplane;		    /* hit0 and userspace ESP (off: control plane only) */
+	uint32_t rekey_s;	    /* ESP SA lifetime before a rekey by UPDATE; 0 = none */
 };
 
 /* Deliberate corruption of our own packets, for negative tests (test-only). */
@@ -70,6 +71,7 @@ struct hipd {
 	struct dataplane *dp; /* NULL when the data plane is off */
 	uv_signal_t sigint, sigterm;
 	uv_prepare_t flush; /* flushes event stamps once per loop turn */
+	uv_timer_t tick;    /* once a second: rekey lifetimes */
 	uint64_t start_ns;
 	enum hipd_fault fault; /* applied to the next base exchange we initiate */
 	struct {

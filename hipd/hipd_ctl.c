@@ -19,6 +19,7 @@
 #include "hipd/keys.h"
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
+#include "hipd/update.h"
 
 static int arg_hit(json_t *req, const char *key, struct in6_addr *hit, json_t **err)
 {
@@ -167,6 +168,8 @@ static json_t *ha_json(const struct hip_ha *ha)
 			    json_real((double)(ha->established_ns - ha->started_ns) / 1e6));
 	}
 	json_object_set_new(o, "retransmissions", json_integer(ha->retries));
+	json_object_set_new(o, "rekeys", json_integer((json_int_t)ha->upd.rekeys));
+	json_object_set_new(o, "rekey_pending", json_boolean(ha->upd.pending));
 	if (ha->esp_out && ha->esp_in)
 		json_object_set_new(o, "esp", esp_json(ha->esp_out, ha->esp_in));
 	if (ha->fail_reason)
@@ -286,6 +289,29 @@ static json_t *cmd_close(struct hipd *h, json_t *req)
 	return ctl_reply_ok();
 }
 
+/* Rekeys the ESP SAs with the peer now (UPDATE, RFC 7402 6.8). */
+static json_t *cmd_rekey(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	json_t *err = NULL;
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
+	int e = ha ? update_rekey_start(ha) : -ENOENT;
+	if (e == -ENOENT)
+		return ctl_reply_error("no association with %s",
+				       json_string_value(json_object_get(req, "hit")));
+	if (e == -ENOTCONN)
+		return ctl_reply_error("the association is %s, not ESTABLISHED",
+				       hip_state_name(ha->state));
+	if (e == -EINPROGRESS)
+		return ctl_reply_error("a rekey is already running");
+	if (e)
+		return ctl_reply_error("cannot rekey: %s", strerror(-e));
+	return ctl_reply_ok();
+}
+
 /* Forgets the association without CLOSE (HIPL's "rst"): the peer keeps its
  * state until it times out or a new base exchange replaces it. */
 static json_t *cmd_reset(struct hipd *h, json_t *req)
@@ -365,10 +391,11 @@ static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
 } commands[] = {
-    {"add-map", cmd_add_map},	  {"del-map", cmd_del_map},	  {"get-map", cmd_get_map},
-    {"get-ha", cmd_get_ha},	  {"get-hi", cmd_get_hi},	  {"trigger", cmd_trigger},
-    {"close", cmd_close},	  {"reset", cmd_reset},		  {"get-status", cmd_get_status},
-    {"set-debug", cmd_set_debug}, {"get-puzzle", cmd_get_puzzle}, {"set-puzzle", cmd_set_puzzle},
+    {"add-map", cmd_add_map},	    {"del-map", cmd_del_map},	  {"get-map", cmd_get_map},
+    {"get-ha", cmd_get_ha},	    {"get-hi", cmd_get_hi},	  {"trigger", cmd_trigger},
+    {"close", cmd_close},	    {"rekey", cmd_rekey},	  {"reset", cmd_reset},
+    {"get-status", cmd_get_status}, {"set-debug", cmd_set_debug}, {"get-puzzle", cmd_get_puzzle},
+    {"set-puzzle", cmd_set_puzzle},
 };
 
 json_t *hipd_ctl_handle(json_t *req, void *arg)

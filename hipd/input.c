@@ -7,6 +7,7 @@
 #include "common/hit.h"
 #include "common/log.h"
 #include "hipd/bex.h"
+#include "hipd/update.h"
 
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -87,6 +88,9 @@ void input_packet(void *arg, const struct hip_rx *rx)
 		return;
 	case HIP_NOTIFY:
 		notify_on_notify(h, rx, &m);
+		return;
+	case HIP_UPDATE:
+		update_on_update(h, rx, &m);
 		return;
 	case HIP_CLOSE:
 		close_on_close(h, rx, &m);

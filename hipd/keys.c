@@ -151,3 +151,28 @@ int keys_derive(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
 	OPENSSL_cleanse(km, sizeof(km));
 	return 0;
 }
+
+int keys_rekey_esp(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
+{
+	struct hip_keys *k = &ha->keys;
+	uint8_t km[2 * (2 * HIP_KEY_MAX)];
+	size_t esp_enc, esp_auth, off = 0;
+	int err = keys_esp_suite_lens(ha->esp_suite, &esp_enc, &esp_auth);
+
+	if (err)
+		return err;
+	const struct in6_addr *hit_i = ha->initiator ? &ha->hit_local : &ha->hit_peer;
+	const struct in6_addr *hit_r = ha->initiator ? &ha->hit_peer : &ha->hit_local;
+	err = hip_keymat(ha->rhash_suite, kij, kij_len, hit_i, hit_r, ha->puzzle_i, ha->puzzle_j,
+			 ha->puzzle_len, km, 2 * (esp_enc + esp_auth));
+	if (err)
+		return err;
+	bool local_is_g = hit_cmp(&ha->hit_local, &ha->hit_peer) > 0;
+	draw(km, &off, local_is_g ? k->esp_enc_out : k->esp_enc_in, esp_enc);
+	draw(km, &off, local_is_g ? k->esp_auth_out : k->esp_auth_in, esp_auth);
+	draw(km, &off, local_is_g ? k->esp_enc_in : k->esp_enc_out, esp_enc);
+	draw(km, &off, local_is_g ? k->esp_auth_in : k->esp_auth_out, esp_auth);
+	k->keymat_index = 0;
+	OPENSSL_cleanse(km, sizeof(km));
+	return 0;
+}

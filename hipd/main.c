@@ -40,6 +40,8 @@ static void usage(FILE *f)
 	    "  --log-level L       error, warning, info (default) or debug\n"
 	    "  --syslog            log to syslog/the journal instead of stderr\n"
 	    "  --dataplane D       userspace (hit0 + ESP in hipd, the default) or none\n"
+	    "  --rekey-seconds N   rekey ESP SAs by UPDATE after N s (default 3600, 0 = only\n"
+	    "                      when sequence numbers run out)\n"
 	    "  --test-faults       allow fault injection through the control socket (tests only)\n"
 	    "  -h, --help          this help\n"
 	    "  -V, --version       print the version\n");
@@ -122,6 +124,7 @@ enum {
 	OPT_SYSLOG,
 	OPT_TEST_FAULTS,
 	OPT_DATAPLANE,
+	OPT_REKEY,
 };
 
 static const struct option options[] = {
@@ -146,6 +149,7 @@ static const struct option options[] = {
     {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"test-faults", no_argument, NULL, OPT_TEST_FAULTS},
     {"dataplane", required_argument, NULL, OPT_DATAPLANE},
+    {"rekey-seconds", required_argument, NULL, OPT_REKEY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -252,6 +256,11 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 		if (parse_uint("--state-timeout-ms", arg, 3600000, &v))
 			return -EINVAL;
 		cfg->closed_ms = cfg->e_failed_ms = (uint32_t)v;
+		return 0;
+	case OPT_REKEY:
+		if (parse_uint("--rekey-seconds", arg, 86400 * 365, &v))
+			return -EINVAL;
+		cfg->rekey_s = (uint32_t)v;
 		return 0;
 	case OPT_STAMPS:
 		cfg->stamps_path = arg;

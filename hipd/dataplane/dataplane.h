@@ -30,6 +30,11 @@ void dataplane_close(struct hipd *h);
 /* Installs the SAs once keys exist (R2-SENT, ESTABLISHED), removes them when
  * the association leaves those states. Called by ha_set_state. */
 void dataplane_ha_state(struct hip_ha *ha);
+/* A rekey finished (update.c): new SAs from ha->keys and the new SPIs; the
+ * old inbound SA stays (ha->esp_in_old) until the new one carries a packet. */
+void dataplane_ha_rekeyed(struct hip_ha *ha);
+/* Drops the inbound SA left over from a rekey. */
+void dataplane_ha_drop_old(struct hip_ha *ha);
 /* Frees the data plane's per-association state; called when ha is freed. */
 void dataplane_ha_free(struct hip_ha *ha);
 const struct dataplane_counters *dataplane_counters(const struct hipd *h);

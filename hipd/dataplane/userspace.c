@@ -257,11 +257,18 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 	int rc;
 
 	(void)src;
-	if (esp_peek_spi(pkt, len, &spi) || !(ha = hadb_find_spi(&dp->h->db, spi)) ||
-	    esp_decap(ha->esp_in, pkt, len, dp->in, sizeof(dp->in), &plen, &nh)) {
+	if (esp_peek_spi(pkt, len, &spi) || !(ha = hadb_find_spi(&dp->h->db, spi))) {
 		dp->c.esp_dropped++;
 		return;
 	}
+	bool current = spi == ha->spi_in && ha->esp_in;
+	if (esp_decap(current ? ha->esp_in : ha->esp_in_old, pkt, len, dp->in, sizeof(dp->in),
+		      &plen, &nh)) {
+		dp->c.esp_dropped++;
+		return;
+	}
+	if (current && ha->esp_in_old) /* RFC 7402 6.10 step 4: the new SA is in use */
+		dataplane_ha_drop_old(ha);
 	if (ha->state == HIP_STATE_R2_SENT) /* RFC 7401 4.4.4: ESP for the HA */
 		ha_set_state(ha, HIP_STATE_ESTABLISHED);
 	if (arrives_as_v4(ha, nh, dp->in, plen)) {
@@ -281,28 +288,61 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 	dp->c.esp_in++;
 }
 
-static int install(struct hip_ha *ha)
+/* A new outbound and inbound SA from ha->keys and ha's SPIs. */
+static int make_sas(struct hip_ha *ha, struct esp_sa **out, struct esp_sa **in)
 {
 	const struct hip_keys *k = &ha->keys;
 	int rc;
 
-	ha->esp_out = calloc(1, sizeof(*ha->esp_out));
-	ha->esp_in = calloc(1, sizeof(*ha->esp_in));
-	if (!ha->esp_out || !ha->esp_in) {
-		hadb_drop_esp(ha);
+	*out = calloc(1, sizeof(**out));
+	*in = calloc(1, sizeof(**in));
+	if (!*out || !*in) {
+		free(*out);
+		free(*in);
 		return -ENOMEM;
 	}
-	rc = esp_sa_init(ha->esp_out, ha->spi_out, ha->esp_suite, 1, k->esp_enc_out, k->esp_enc_len,
+	rc = esp_sa_init(*out, ha->spi_out, ha->esp_suite, 1, k->esp_enc_out, k->esp_enc_len,
 			 k->esp_auth_out, k->esp_auth_len);
 	if (!rc)
-		rc = esp_sa_init(ha->esp_in, ha->spi_in, ha->esp_suite, 0, k->esp_enc_in,
-				 k->esp_enc_len, k->esp_auth_in, k->esp_auth_len);
+		rc = esp_sa_init(*in, ha->spi_in, ha->esp_suite, 0, k->esp_enc_in, k->esp_enc_len,
+				 k->esp_auth_in, k->esp_auth_len);
 	if (rc) {
-		free(ha->esp_out);
-		free(ha->esp_in);
-		ha->esp_out = ha->esp_in = NULL;
+		hadb_free_sa(*out);
+		hadb_free_sa(*in);
 	}
 	return rc;
+}
+
+static int install(struct hip_ha *ha)
+{
+	return make_sas(ha, &ha->esp_out, &ha->esp_in);
+}
+
+void dataplane_ha_rekeyed(struct hip_ha *ha)
+{
+	struct esp_sa *out, *in;
+	int rc;
+
+	if (!dp_of(ha->hipd))
+		return;
+	rc = make_sas(ha, &out, &in);
+	if (rc) {
+		log_err("dataplane: rekeyed SAs not installed: %s; dropping the old ones",
+			strerror(-rc));
+		hadb_drop_esp(ha);
+		return;
+	}
+	hadb_free_sa(ha->esp_in_old);
+	hadb_free_sa(ha->esp_out);
+	ha->esp_in_old = ha->esp_in;
+	ha->esp_in = in;
+	ha->esp_out = out;
+}
+
+void dataplane_ha_drop_old(struct hip_ha *ha)
+{
+	hadb_free_sa(ha->esp_in_old);
+	ha->esp_in_old = NULL;
 }
 
 void dataplane_ha_state(struct hip_ha *ha)

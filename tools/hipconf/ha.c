@@ -152,6 +152,12 @@ int verb_trigger(struct hipconf *hc, int argc, char **argv)
 	return EXIT_OK;
 }
 
+int verb_rekey(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	return hit_verb(hc, "rekey", argv[0]);
+}
+
 int verb_close(struct hipconf *hc, int argc, char **argv)
 {
 	(void)argc;

@@ -21,6 +21,7 @@ static const struct verb verbs[] = {
 	{{"daemon", "get", "hi"},     "default|all",   1, 1, verb_get_hi,     "show local host identities"},
 	{{"daemon", "trigger"},       "HIT",           1, 1, verb_trigger,    "start a base exchange with a peer HIT"},
 	{{"daemon", "close"},         "HIT",           1, 1, verb_close,      "close the association with a peer HIT"},
+	{{"daemon", "rekey"},         "HIT",           1, 1, verb_rekey,      "rekey the ESP SAs with a peer HIT now (UPDATE)"},
 	{{"daemon", "rst"},           "HIT",           1, 1, verb_rst,        "forget the association with HIT without CLOSE"},
 	{{"daemon", "get", "status"}, "",              0, 0, verb_get_status, "show hipd's version, uptime and counters"},
 	{{"daemon", "set", "debug"},  "LEVEL",         1, 1, verb_set_debug,  "set hipd's log level: error|warning|info|debug"},
