@@ -77,7 +77,7 @@ struct kx_policy {
 int kx_msg_newsa(void *buf, size_t cap, uint32_t seq, const struct kx_sa *sa);
 /* The same SA body as XFRM_MSG_UPDSA: replaces keys/limits of an existing SA. */
 int kx_msg_updsa(void *buf, size_t cap, uint32_t seq, const struct kx_sa *sa);
-/* Deletes / asks for the SA (daddr, spi, proto); saddr may be NULL (no XFRMA_SRCADDR).
+/* Deletes / asks for the SA (daddr, spi, proto); saddr may be NULL (sent as zero).
  * proto is an IPPROTO_* number (IPPROTO_ESP). */
 int kx_msg_delsa(void *buf, size_t cap, uint32_t seq, int family, const uint8_t *saddr,
 		 const uint8_t *daddr, uint32_t spi, int proto);

@@ -13,7 +13,8 @@
 
 /* What the attribute walk found. */
 struct kx_attrs {
-	size_t end; /* payload offset just past the last well-formed attribute */
+	size_t end;			   /* payload offset of the next attribute (aligned) */
+	size_t last;			   /* payload offset just past the last attribute's bytes */
 	const struct xfrm_user_tmpl *tmpl; /* the first template, if any */
 };
 
@@ -27,6 +28,7 @@ static int kx_attr_cb(const struct nlattr *attr, void *data)
 	struct kx_attrs *st = data;
 	uint16_t len = mnl_attr_get_payload_len(attr);
 
+	st->last = st->end + attr->nla_len;
 	st->end += MNL_ALIGN(attr->nla_len);
 	if (mnl_attr_get_type(attr) != XFRMA_TMPL)
 		return MNL_CB_OK;
@@ -48,7 +50,8 @@ static int kx_attrs(const struct nlmsghdr *nlh, size_t fixed, struct kx_attrs *s
 	st->end = MNL_ALIGN(fixed);
 	if (mnl_attr_parse(nlh, MNL_ALIGN(fixed), kx_attr_cb, st) == MNL_CB_ERROR)
 		return -EBADMSG;
-	return st->end >= payload ? 0 : -EBADMSG;
+	/* libmnl lets the last attribute reach into the message's alignment padding */
+	return st->end >= payload && st->last <= payload ? 0 : -EBADMSG;
 }
 
 static int kx_selector_ok(const struct xfrm_selector *sel)

@@ -259,8 +259,8 @@ static int kx_msg_said(void *buf, size_t cap, uint16_t type, uint16_t flags, uin
 	id->spi = htonl(spi);
 	id->family = (uint16_t)family;
 	id->proto = (uint8_t)proto;
-	if (!saddr)
-		return 0;
+	/* iproute2 always sends it, zero without src; for ESP the kernel finds
+	 * the SA by (daddr, spi) alone */
 	kx_addr(&src, family, saddr);
 	return mnl_attr_put_check(nlh, cap, XFRMA_SRCADDR, sizeof(src), &src) ? 0 : -ENOBUFS;
 }
