@@ -46,7 +46,7 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	    .ids = {HIP_ESP_AES128_CBC_SHA256, HIP_ESP_AES256_CBC_SHA256, HIP_ESP_AES_GCM_16},
 	    .n = 3};
 	cfg->rto_initial_ms = 500;
-	cfg->dataplane = true;
+	cfg->dataplane = DATAPLANE_AUTO;
 	cfg->i1_retries_max = 4;
 	cfg->i2_retries_max = 4;
 	cfg->r2_sent_ms = 2000;
@@ -157,7 +157,7 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	err = transport_open(loop, &to, input_packet, h, &h->tr);
 	if (err)
 		return err;
-	if (h->cfg.dataplane && (err = dataplane_open(h)))
+	if (h->cfg.dataplane != DATAPLANE_NONE && (err = dataplane_open(h)))
 		return err;
 	err = ctl_server_start(loop, h->cfg.socket_path, hipd_ctl_handle, h, &h->ctl);
 	if (err) {

@@ -15,7 +15,6 @@
 #include "hipd/wire/wire.h"
 
 struct esp_sa;
-struct dp_ha;
 
 struct ctl_deferred;
 
@@ -143,7 +142,7 @@ struct hip_ha {
 	struct ctl_deferred *waiter; /* a "trigger --wait" client to answer */
 	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer */
 	uint64_t bex_count;	     /* completed base exchanges with this peer */
-	struct dp_ha *dp;	     /* the data plane's per-association state, or NULL */
+	void *dp;		     /* the data plane backend's per-association state */
 };
 
 struct hip_map {

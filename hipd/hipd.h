@@ -40,7 +40,7 @@ struct hipd_config {
 	uint32_t e_failed_ms;	    /* how long E-FAILED is kept before UNASSOCIATED */
 	uint32_t r1_rotate_ms;	    /* Delta T: R1 generation lifetime */
 	bool allow_fault_injection; /* test-only: lets the control socket corrupt packets */
-	bool dataplane;		    /* hit0 and userspace ESP (off: control plane only) */
+	int dataplane;		    /* enum dataplane_mode */
 	uint32_t rekey_s;	    /* ESP SA lifetime before a rekey by UPDATE; 0 = none */
 };
 

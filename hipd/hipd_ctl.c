@@ -357,6 +357,16 @@ static json_t *cmd_get_status(struct hipd *h, json_t *req)
 	return st;
 }
 
+static json_t *cmd_get_dataplane(struct hipd *h, json_t *req)
+{
+	json_t *o = dataplane_json(h);
+	(void)req;
+
+	if (o)
+		json_object_set_new(o, "ok", json_true());
+	return o;
+}
+
 static json_t *cmd_set_debug(struct hipd *h, json_t *req)
 {
 	const char *s = json_string_value(json_object_get(req, "level"));
@@ -391,11 +401,13 @@ static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
 } commands[] = {
-    {"add-map", cmd_add_map},	    {"del-map", cmd_del_map},	  {"get-map", cmd_get_map},
-    {"get-ha", cmd_get_ha},	    {"get-hi", cmd_get_hi},	  {"trigger", cmd_trigger},
-    {"close", cmd_close},	    {"rekey", cmd_rekey},	  {"reset", cmd_reset},
-    {"get-status", cmd_get_status}, {"set-debug", cmd_set_debug}, {"get-puzzle", cmd_get_puzzle},
-    {"set-puzzle", cmd_set_puzzle},
+    {"add-map", cmd_add_map},	    {"del-map", cmd_del_map},
+    {"get-map", cmd_get_map},	    {"get-ha", cmd_get_ha},
+    {"get-hi", cmd_get_hi},	    {"trigger", cmd_trigger},
+    {"close", cmd_close},	    {"rekey", cmd_rekey},
+    {"reset", cmd_reset},	    {"get-status", cmd_get_status},
+    {"set-debug", cmd_set_debug},   {"get-puzzle", cmd_get_puzzle},
+    {"set-puzzle", cmd_set_puzzle}, {"get-dataplane", cmd_get_dataplane},
 };
 
 json_t *hipd_ctl_handle(json_t *req, void *arg)

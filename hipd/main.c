@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "hipd/daemon.h"
+#include "hipd/dataplane/dataplane.h"
 
 static void usage(FILE *f)
 {
@@ -39,7 +40,9 @@ static void usage(FILE *f)
 	    "  --node NAME         node name in event stamps (default hipd)\n"
 	    "  --log-level L       error, warning, info (default) or debug\n"
 	    "  --syslog            log to syslog/the journal instead of stderr\n"
-	    "  --dataplane D       userspace (hit0 + ESP in hipd, the default) or none\n"
+	    "  --dataplane D       auto (default: kernel if it takes ESP SAs, else userspace),\n"
+	    "                      kernel (XFRM BEET SAs), userspace (hit0 + ESP in hipd),\n"
+	    "                      or none (control plane only)\n"
 	    "  --rekey-seconds N   rekey ESP SAs by UPDATE after N s (default 3600, 0 = only\n"
 	    "                      when sequence numbers run out)\n"
 	    "  --test-faults       allow fault injection through the control socket (tests only)\n"
@@ -283,13 +286,17 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 	case OPT_TEST_FAULTS:
 		cfg->allow_fault_injection = true;
 		return 0;
-	case OPT_DATAPLANE:
-		if (strcmp(arg, "userspace") && strcmp(arg, "none")) {
-			fprintf(stderr, "hipd: --dataplane: '%s' is not userspace or none\n", arg);
+	case OPT_DATAPLANE: {
+		enum dataplane_mode mode;
+		if (dataplane_mode_parse(arg, &mode)) {
+			fprintf(stderr,
+				"hipd: --dataplane: '%s' is not auto, kernel, userspace or none\n",
+				arg);
 			return -EINVAL;
 		}
-		cfg->dataplane = !strcmp(arg, "userspace");
+		cfg->dataplane = (int)mode;
 		return 0;
+	}
 	default:
 		return -EINVAL;
 	}

@@ -3,6 +3,7 @@
 #include "hipd/transport.h"
 
 #include <errno.h>
+#include <linux/udp.h>
 #include <netinet/ip.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,19 @@ static void add_src_pktinfo(struct msghdr *mh, uint8_t *ctrl, size_t cap,
 	c->cmsg_len = CMSG_LEN(sizeof(pi6));
 	memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
 	mh->msg_controllen = CMSG_SPACE(sizeof(pi6));
+}
+
+int transport_kernel_esp_in_udp(struct hip_transport_set *t)
+{
+	int type = UDP_ENCAP_ESPINUDP;
+
+	for (int i = SOCK_UDP4; i <= SOCK_UDP6; i++) {
+		if (!t->socks[i].open)
+			continue;
+		if (setsockopt(t->socks[i].fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type)) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 void transport_set_esp_rx(struct hip_transport_set *t, esp_rx_fn fn, void *arg)

@@ -34,6 +34,9 @@ int transport_open(uv_loop_t *loop, const struct transport_opts *opts, hip_rx_fn
 		   struct hip_transport_set **out);
 /* Where ESP datagrams on the HIP UDP port go; without one they are dropped. */
 void transport_set_esp_rx(struct hip_transport_set *t, esp_rx_fn fn, void *arg);
+/* Lets the kernel take ESP in UDP on the HIP UDP sockets (UDP_ENCAP_ESPINUDP,
+ * RFC 3948): datagrams with the zero marker still reach hipd. 0 or -errno. */
+int transport_kernel_esp_in_udp(struct hip_transport_set *t);
 /* Closes the sockets; the memory is released once the loop has run their close. */
 void transport_close(struct hip_transport_set *t);
 /* Sends pkt (checksum already set) from src (address only; NULL lets the kernel

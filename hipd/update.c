@@ -409,7 +409,7 @@ void update_tick(struct hipd *h)
 			continue;
 		if (!ha->upd.keyed_ns)
 			ha->upd.keyed_ns = now;
-		if (ha->esp_in_old && now - ha->upd.keyed_ns >= OLD_SA_KEEP_NS)
+		if (ha->spi_in_old && now - ha->upd.keyed_ns >= OLD_SA_KEEP_NS)
 			dataplane_ha_drop_old(ha);
 		if (!ha->upd.pending && rekey_due(ha, now, h->cfg.rekey_s))
 			update_rekey_start(ha);

@@ -1,6 +1,6 @@
-/* hipd's data plane: what hipd calls when associations change and ESP
- * arrives. The userspace backend (hit0 + ESP in hipd) is the one we run; the
- * kernel XFRM backend comes behind this same interface (issue 4). */
+/* hipd's data plane: what hipd calls when associations change. Two backends
+ * sit behind it (userspace.c: hit0 + ESP in hipd; kernel.c: XFRM BEET SAs),
+ * chosen once at start-up (dataplane.c); nothing else asks which one runs. */
 #ifndef HIPSIP_DATAPLANE_H
 #define HIPSIP_DATAPLANE_H
 
@@ -10,6 +10,17 @@
 
 struct hipd;
 struct hip_ha;
+
+enum dataplane_mode {
+	DATAPLANE_NONE,	     /* control plane only */
+	DATAPLANE_AUTO,	     /* kernel if it accepts an ESP SA, else userspace */
+	DATAPLANE_KERNEL,    /* XFRM BEET SAs (kernel-xfrm/) */
+	DATAPLANE_USERSPACE, /* hit0 + ESP in hipd */
+};
+
+/* "none", "auto", "kernel", "userspace" -> mode: 0, or -EINVAL. */
+int dataplane_mode_parse(const char *s, enum dataplane_mode *mode);
+const char *dataplane_mode_name(enum dataplane_mode mode);
 
 struct dataplane_counters {
 	uint64_t tun_in;       /* packets read from hit0 */
@@ -22,23 +33,42 @@ struct dataplane_counters {
 	uint64_t esp_in;       /* ESP packets accepted and written to hit0 */
 	uint64_t esp_dropped;  /* unknown SPI, replayed, failed integrity, malformed */
 	uint64_t send_errors;
+	uint64_t acquires;  /* kernel: ACQUIREs that started a base exchange */
+	uint64_t expires;   /* kernel: soft EXPIREs that started a rekey */
+	uint64_t sa_errors; /* kernel: SA or policy requests the kernel refused */
 };
 
-/* Creates hit0 with our HITs and starts moving packets. 0 or -errno, logged. */
+/* One backend. Each function gets the state its open() made. */
+struct dataplane_backend {
+	const char *name;
+	int (*open)(struct hipd *h, void **state);
+	void (*close)(void *state);
+	void (*ha_state)(void *state, struct hip_ha *ha);
+	void (*ha_rekeyed)(void *state, struct hip_ha *ha);
+	void (*ha_drop_old)(void *state, struct hip_ha *ha);
+	void (*ha_free)(void *state, struct hip_ha *ha);
+	const struct dataplane_counters *(*counters)(const void *state);
+	const char *(*device)(const void *state);
+};
+
+extern const struct dataplane_backend dataplane_userspace;
+extern const struct dataplane_backend dataplane_kernel;
+
+/* Chooses the backend (h->cfg.dataplane; auto probes the kernel), opens it,
+ * and says which one runs and why in the log. 0 or -errno, logged. */
 int dataplane_open(struct hipd *h);
 void dataplane_close(struct hipd *h);
 /* Installs the SAs once keys exist (R2-SENT, ESTABLISHED), removes them when
  * the association leaves those states. Called by ha_set_state. */
 void dataplane_ha_state(struct hip_ha *ha);
 /* A rekey finished (update.c): new SAs from ha->keys and the new SPIs; the
- * old inbound SA stays (ha->esp_in_old) until the new one carries a packet. */
+ * old inbound SA stays until the new one carries a packet or it times out. */
 void dataplane_ha_rekeyed(struct hip_ha *ha);
 /* Drops the inbound SA left over from a rekey. */
 void dataplane_ha_drop_old(struct hip_ha *ha);
 /* Frees the data plane's per-association state; called when ha is freed. */
 void dataplane_ha_free(struct hip_ha *ha);
-const struct dataplane_counters *dataplane_counters(const struct hipd *h);
-/* {"backend": ..., counters...} for hipd's status. */
+/* {"backend": ..., "reason": ..., counters...} for hipd's status. */
 json_t *dataplane_json(const struct hipd *h);
 
 #endif

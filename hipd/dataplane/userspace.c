@@ -38,48 +38,47 @@ struct dp_ha {
 	struct dp_held *held;
 };
 
-struct dataplane {
+struct us_dp {
 	struct hipd *h;
 	struct hit0 tun;
 	uv_poll_t poll;
-	bool polling;
 	struct dataplane_counters c;
 	uint8_t in[DP_BUF], out[DP_BUF];
 };
 
-static struct dataplane *dp_of(const struct hipd *h)
-{
-	return h->dp;
-}
-
 static struct dp_ha *dp_ha_get(struct hip_ha *ha)
 {
 	if (!ha->dp)
-		ha->dp = calloc(1, sizeof(*ha->dp));
+		ha->dp = calloc(1, sizeof(struct dp_ha));
 	return ha->dp;
 }
 
-void dataplane_ha_free(struct hip_ha *ha)
+static void us_ha_free(void *state, struct hip_ha *ha)
 {
-	if (!ha->dp)
+	struct dp_ha *d = ha->dp;
+
+	(void)state;
+	if (!d)
 		return;
-	free(ha->dp->held);
-	free(ha->dp);
+	free(d->held);
+	free(d);
 	ha->dp = NULL;
 }
 
-static void drop_held(struct dataplane *dp, struct hip_ha *ha)
+static void drop_held(struct us_dp *dp, struct hip_ha *ha)
 {
-	if (!ha->dp || !ha->dp->held)
+	struct dp_ha *d = ha->dp;
+
+	if (!d || !d->held)
 		return;
-	dp->c.held_dropped += ha->dp->held->n;
-	free(ha->dp->held);
-	ha->dp->held = NULL;
+	dp->c.held_dropped += d->held->n;
+	free(d->held);
+	d->held = NULL;
 }
 
 /* Where a packet from hit0 goes: its association's HITs. An IPv4 packet must
  * come from our LSI and go to a peer LSI we handed out. */
-static int resolve(struct dataplane *dp, const struct beet_inner *in, struct in6_addr *local,
+static int resolve(struct us_dp *dp, const struct beet_inner *in, struct in6_addr *local,
 		   struct in6_addr *peer)
 {
 	if (in->family == AF_INET6) {
@@ -97,7 +96,7 @@ static int resolve(struct dataplane *dp, const struct beet_inner *in, struct in6
 
 /* No SAs yet: keep the packet and start (or wait for) the base exchange. The
  * packet goes out when the SAs are installed, or is dropped if the BEX fails. */
-static void hold(struct dataplane *dp, struct hip_ha *ha, const struct in6_addr *local,
+static void hold(struct us_dp *dp, struct hip_ha *ha, const struct in6_addr *local,
 		 const struct in6_addr *peer, const uint8_t *pkt, size_t len)
 {
 	char buf[HIT_STRLEN];
@@ -149,7 +148,7 @@ static int to_hit_form(struct hip_ha *ha, const struct beet_inner *in, uint8_t *
 				&ha->hit_local, &ha->hit_peer, true);
 }
 
-static void send_one(struct dataplane *dp, uint8_t *pkt, size_t len)
+static void send_one(struct us_dp *dp, uint8_t *pkt, size_t len)
 {
 	struct in6_addr local, peer;
 	struct beet_inner in;
@@ -183,13 +182,14 @@ static void send_one(struct dataplane *dp, uint8_t *pkt, size_t len)
 	dp->c.esp_out++;
 }
 
-static void flush_held(struct dataplane *dp, struct hip_ha *ha)
+static void flush_held(struct us_dp *dp, struct hip_ha *ha)
 {
-	struct dp_held *held = ha->dp ? ha->dp->held : NULL;
+	struct dp_ha *d = ha->dp;
+	struct dp_held *held = d ? d->held : NULL;
 
 	if (!held)
 		return;
-	ha->dp->held = NULL;
+	d->held = NULL;
 	for (size_t i = 0; i < held->n; i++) {
 		uint64_t before = dp->c.esp_out;
 		send_one(dp, held->pkt[i], held->len[i]);
@@ -202,7 +202,7 @@ static void flush_held(struct dataplane *dp, struct hip_ha *ha)
 
 static void on_tun(uv_poll_t *p, int status, int events)
 {
-	struct dataplane *dp = p->data;
+	struct us_dp *dp = p->data;
 
 	if (status < 0 || !(events & UV_READABLE))
 		return;
@@ -244,11 +244,13 @@ static bool arrives_as_v4(struct hip_ha *ha, uint8_t nh, const uint8_t *l4, size
 	return family == AF_INET;
 }
 
+static void us_ha_drop_old(void *state, struct hip_ha *ha);
+
 /* ESP from the HIP UDP port: find the SA by SPI, check and unwrap, rebuild the
  * inner header from the HITs (or LSIs), hand it to the kernel through hit0. */
 static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *src)
 {
-	struct dataplane *dp = arg;
+	struct us_dp *dp = arg;
 	struct in_addr lsi_local = {htonl(HADB_LSI_LOCAL)};
 	struct hip_ha *ha;
 	size_t plen, n;
@@ -268,7 +270,7 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 		return;
 	}
 	if (current && ha->esp_in_old) /* RFC 7402 6.10 step 4: the new SA is in use */
-		dataplane_ha_drop_old(ha);
+		us_ha_drop_old(dp, ha);
 	if (ha->state == HIP_STATE_R2_SENT) /* RFC 7401 4.4.4: ESP for the HA */
 		ha_set_state(ha, HIP_STATE_ESTABLISHED);
 	if (arrives_as_v4(ha, nh, dp->in, plen)) {
@@ -318,13 +320,12 @@ static int install(struct hip_ha *ha)
 	return make_sas(ha, &ha->esp_out, &ha->esp_in);
 }
 
-void dataplane_ha_rekeyed(struct hip_ha *ha)
+static void us_ha_rekeyed(void *state, struct hip_ha *ha)
 {
 	struct esp_sa *out, *in;
 	int rc;
 
-	if (!dp_of(ha->hipd))
-		return;
+	(void)state;
 	rc = make_sas(ha, &out, &in);
 	if (rc) {
 		log_err("dataplane: rekeyed SAs not installed: %s; dropping the old ones",
@@ -339,47 +340,49 @@ void dataplane_ha_rekeyed(struct hip_ha *ha)
 	ha->esp_out = out;
 }
 
-void dataplane_ha_drop_old(struct hip_ha *ha)
+static void us_ha_drop_old(void *state, struct hip_ha *ha)
 {
+	(void)state;
 	hadb_free_sa(ha->esp_in_old);
 	ha->esp_in_old = NULL;
+	ha->spi_in_old = 0;
 }
 
-void dataplane_ha_state(struct hip_ha *ha)
+static void us_ha_state(void *state, struct hip_ha *ha)
 {
+	struct us_dp *dp = state;
 	bool keyed = ha->state == HIP_STATE_R2_SENT || ha->state == HIP_STATE_ESTABLISHED;
 	int rc;
 
-	if (!dp_of(ha->hipd))
-		return;
 	if (!keyed) {
 		hadb_drop_esp(ha);
 		if (ha->state != HIP_STATE_I1_SENT && ha->state != HIP_STATE_I2_SENT)
-			drop_held(dp_of(ha->hipd), ha);
+			drop_held(dp, ha);
 		return;
 	}
-	if (ha->esp_out)
+	if (ha->esp_out && ha->esp_out->spi == ha->spi_out && ha->esp_in->spi == ha->spi_in)
 		return;
+	hadb_drop_esp(ha); /* a new base exchange replaced the keys */
 	rc = install(ha);
 	if (rc) {
 		log_err("dataplane: no ESP SAs for this association: %s", strerror(-rc));
-		drop_held(dp_of(ha->hipd), ha);
+		drop_held(dp, ha);
 		return;
 	}
 	log_info("dataplane: ESP SAs installed (SPI in 0x%08x, out 0x%08x)", ha->spi_in,
 		 ha->spi_out);
-	flush_held(dp_of(ha->hipd), ha);
+	flush_held(dp, ha);
 }
 
-int dataplane_open(struct hipd *h)
+static int us_open(struct hipd *h, void **state)
 {
-	struct dataplane *dp = calloc(1, sizeof(*dp));
+	struct us_dp *dp = calloc(1, sizeof(*dp));
+	struct in_addr lsi = {htonl(HADB_LSI_LOCAL)};
 	const char *why = "out of memory";
 	int rc = dp ? hit0_open(&dp->tun, HIT0_NAME, 1500, &why) : -ENOMEM;
 
 	for (size_t i = 0; !rc && i < h->nids; i++)
 		rc = hit0_add_hit(&dp->tun, &h->ids[i]->hit);
-	struct in_addr lsi = {htonl(HADB_LSI_LOCAL)};
 	if (!rc)
 		rc = hit0_add_lsi(&dp->tun, &lsi);
 	if (rc) {
@@ -393,51 +396,49 @@ int dataplane_open(struct hipd *h)
 	uv_poll_init(h->loop, &dp->poll, dp->tun.fd);
 	dp->poll.data = dp;
 	uv_poll_start(&dp->poll, UV_READABLE, on_tun);
-	dp->polling = true;
 	transport_set_esp_rx(h->tr, on_esp, dp);
-	h->dp = dp;
 	log_info("dataplane: userspace ESP on %s (mtu %u), UDP port %u", dp->tun.name, dp->tun.mtu,
 		 h->cfg.udp_port);
+	*state = dp;
 	return 0;
 }
 
 static void on_poll_closed(uv_handle_t *handle)
 {
-	struct dataplane *dp = handle->data;
+	struct us_dp *dp = handle->data;
 
 	hit0_close(&dp->tun);
 	free(dp);
 }
 
-void dataplane_close(struct hipd *h)
+static void us_close(void *state)
 {
-	struct dataplane *dp = h->dp;
+	struct us_dp *dp = state;
 
-	if (!dp)
-		return;
-	h->dp = NULL;
-	if (h->tr)
-		transport_set_esp_rx(h->tr, NULL, NULL);
+	if (dp->h->tr)
+		transport_set_esp_rx(dp->h->tr, NULL, NULL);
 	uv_poll_stop(&dp->poll);
 	uv_close((uv_handle_t *)&dp->poll, on_poll_closed);
 }
 
-const struct dataplane_counters *dataplane_counters(const struct hipd *h)
+static const struct dataplane_counters *us_counters(const void *state)
 {
-	return h->dp ? &h->dp->c : NULL;
+	return &((const struct us_dp *)state)->c;
 }
 
-json_t *dataplane_json(const struct hipd *h)
+static const char *us_device(const void *state)
 {
-	const struct dataplane_counters *c = dataplane_counters(h);
-
-	if (!c)
-		return json_pack("{s:s}", "backend", "none");
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "backend",
-			 "userspace", "device", h->dp->tun.name, "tun_in", (json_int_t)c->tun_in,
-			 "no_sa", (json_int_t)c->no_sa, "held", (json_int_t)c->held, "held_sent",
-			 (json_int_t)c->held_sent, "held_dropped", (json_int_t)c->held_dropped,
-			 "bad_inner", (json_int_t)c->bad_inner, "esp_out", (json_int_t)c->esp_out,
-			 "esp_in", (json_int_t)c->esp_in, "esp_dropped", (json_int_t)c->esp_dropped,
-			 "send_errors", (json_int_t)c->send_errors);
+	return ((const struct us_dp *)state)->tun.name;
 }
+
+const struct dataplane_backend dataplane_userspace = {
+    .name = "userspace",
+    .open = us_open,
+    .close = us_close,
+    .ha_state = us_ha_state,
+    .ha_rekeyed = us_ha_rekeyed,
+    .ha_drop_old = us_ha_drop_old,
+    .ha_free = us_ha_free,
+    .counters = us_counters,
+    .device = us_device,
+};

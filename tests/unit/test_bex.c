@@ -10,6 +10,7 @@
 #include "common/hit.h"
 #include "common/log.h"
 #include "hipd/bex.h"
+#include "hipd/dataplane/dataplane.h"
 #include "hipd/daemon.h"
 
 struct pair {
@@ -34,7 +35,7 @@ static void setup_one(struct hipd *h, const char *state, const char *sock, uint1
 	h->cfg.transport = HIP_TRANSPORT_UDP;
 	h->cfg.rto_initial_ms = 100;
 	h->cfg.allow_fault_injection = true;
-	h->cfg.dataplane = false; /* two daemons in one namespace: no hit0 */
+	h->cfg.dataplane = DATAPLANE_NONE; /* two daemons in one namespace: no hit0 */
 }
 
 static void pair_start(struct pair *p)

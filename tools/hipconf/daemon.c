@@ -1,4 +1,4 @@
-/* hipconf verbs about hipd itself: get status, set debug, get puzzle, set puzzle.
+/* hipconf verbs about hipd itself: get status, get dataplane, set debug, get/set puzzle.
  * Not the daemon's configuration file; these change the running daemon only. */
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +34,32 @@ int verb_get_status(struct hipconf *hc, int argc, char **argv)
 		for (char *p = labels[n]; *p; p++)
 			*p = *p == '_' ? ' ' : *p;
 		rows[n].key = labels[n];
+		value_text(v, rows[n].value, sizeof(rows[n].value));
+		n++;
+	}
+	print_kv_block(rows, n, "");
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+/* The data plane: which backend runs and why, then its counters. */
+int verb_get_dataplane(struct hipconf *hc, int argc, char **argv)
+{
+	static struct kv rows[MAX_STATUS_ROWS];
+	const char *key;
+	json_t *reply, *v;
+	int n = 0;
+
+	(void)argc;
+	(void)argv;
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-dataplane"), &reply);
+	if (rc || !reply)
+		return rc;
+	json_object_foreach(reply, key, v)
+	{
+		if (strcmp(key, "ok") == 0 || n >= MAX_STATUS_ROWS)
+			continue;
+		rows[n].key = key;
 		value_text(v, rows[n].value, sizeof(rows[n].value));
 		n++;
 	}

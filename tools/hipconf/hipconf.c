@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
 	{{"daemon", "get", "status"}, "",              0, 0, verb_get_status, "show hipd's version, uptime and counters"},
 	{{"daemon", "set", "debug"},  "LEVEL",         1, 1, verb_set_debug,  "set hipd's log level: error|warning|info|debug"},
 	{{"daemon", "get", "puzzle"}, "",              0, 0, verb_get_puzzle, "show the puzzle difficulty K sent in R1"},
+	{{"daemon", "get", "dataplane"}, "",           0, 0, verb_get_dataplane, "show the data plane backend, why it was chosen, counters"},
 	{{"daemon", "set", "puzzle"}, "K",             1, 1, verb_set_puzzle, "set the puzzle difficulty K (0..40)"},
 };
 // clang-format on

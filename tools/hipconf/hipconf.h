@@ -63,6 +63,7 @@ int verb_del_map(struct hipconf *hc, int argc, char **argv);
 int verb_get_map(struct hipconf *hc, int argc, char **argv);
 int verb_get_ha(struct hipconf *hc, int argc, char **argv);
 int verb_trigger(struct hipconf *hc, int argc, char **argv);
+int verb_get_dataplane(struct hipconf *hc, int argc, char **argv);
 int verb_rekey(struct hipconf *hc, int argc, char **argv);
 int verb_close(struct hipconf *hc, int argc, char **argv);
 int verb_rst(struct hipconf *hc, int argc, char **argv);
