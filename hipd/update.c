@@ -370,6 +370,25 @@ void update_on_update(struct hipd *h, const struct hip_rx *rx, const struct hip_
 	maybe_finalize(ha);
 }
 
+/* ESP on the inbound SPI we offered in a pending rekey: only our UPDATE told
+ * the peer that SPI, so it has our ESP_INFO even if its ACK is still on the
+ * way (both sides rekeying at once). With the peer's parameters in hand,
+ * finish now rather than drop the packet. */
+struct hip_ha *update_spi_arrived(struct hipd *h, uint32_t spi)
+{
+	for (struct hip_ha *ha = h->db.has; ha; ha = ha->next) {
+		struct hip_update *u = &ha->upd;
+		if (!u->pending || !u->have_peer || u->new_spi_in != spi)
+			continue;
+		log_debug("ha %s: ESP on the new SPI 0x%08x before the ACK: rekey complete",
+			  peer_str(&ha->hit_peer), spi);
+		u->acked = true;
+		finalize(ha);
+		return ha->esp_in && ha->spi_in == spi ? ha : NULL;
+	}
+	return NULL;
+}
+
 void update_timeout(struct hip_ha *ha)
 {
 	struct hip_update *u = &ha->upd;

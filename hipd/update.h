@@ -11,6 +11,10 @@
 /* Starts rekeying ha's SAs: 0, -ENOTCONN (not ESTABLISHED), -EINPROGRESS. */
 int update_rekey_start(struct hip_ha *ha);
 void update_on_update(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m);
+/* ESP arrived for an SPI no SA has: if it is the inbound SPI of a pending
+ * rekey whose peer parameters are in, the rekey completes; returns the
+ * association then, else NULL. */
+struct hip_ha *update_spi_arrived(struct hipd *h, uint32_t spi);
 /* The association timer fired in ESTABLISHED: retransmit or give up. */
 void update_timeout(struct hip_ha *ha);
 /* Once a second: rekeys associations whose lifetime or sequence numbers run

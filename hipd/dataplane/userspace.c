@@ -19,6 +19,7 @@
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
 #include "hipd/transport.h"
+#include "hipd/update.h"
 
 #define DP_BUF	 70000
 #define DP_BATCH 64
@@ -259,7 +260,14 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 	int rc;
 
 	(void)src;
-	if (esp_peek_spi(pkt, len, &spi) || !(ha = hadb_find_spi(&dp->h->db, spi))) {
+	if (esp_peek_spi(pkt, len, &spi)) {
+		dp->c.esp_dropped++;
+		return;
+	}
+	ha = hadb_find_spi(&dp->h->db, spi);
+	if (!ha)
+		ha = update_spi_arrived(dp->h, spi);
+	if (!ha) {
 		dp->c.esp_dropped++;
 		return;
 	}

@@ -139,6 +139,27 @@ sys.exit(1)" "$LSI_B"
 }
 check "UDP between LSIs, both ways" udp_echo
 
+# iperf3: a TCP run between HITs and a UDP run between LSIs.
+if command -v iperf3 >/dev/null; then
+	ip netns exec "$NS_B" iperf3 -s -1 -p 5201 >"$LAB_DIR/iperf-s1.log" 2>&1 &
+	LAB_PIDS+=($!)
+	lab_wait 10 grep -q listening "$LAB_DIR/iperf-s1.log"
+	ip netns exec "$NS_A" iperf3 -c "$HIT_B" -p 5201 -t 3 --json >"$LAB_DIR/iperf-tcp.json" 2>&1
+	tcp=$(jq '.end.sum_received.bits_per_second // 0 | floor' "$LAB_DIR/iperf-tcp.json" 2>/dev/null)
+	check "iperf3 TCP between HITs ($((${tcp:-0} / 1000000)) Mbit/s)" test "${tcp:-0}" -gt 1000000
+	ip netns exec "$NS_B" iperf3 -s -1 -4 -p 5202 >"$LAB_DIR/iperf-s2.log" 2>&1 &
+	LAB_PIDS+=($!)
+	lab_wait 10 grep -q listening "$LAB_DIR/iperf-s2.log"
+	ip netns exec "$NS_A" iperf3 -4 -c "$LSI_B" -p 5202 -u -b 20M -l 1200 -t 3 --json \
+		>"$LAB_DIR/iperf-udp.json" 2>&1
+	udp=$(jq '.end.sum_received.bits_per_second // .end.sum.bits_per_second // 0 | floor' "$LAB_DIR/iperf-udp.json" 2>/dev/null)
+	loss=$(jq '.end.sum_received.lost_percent // .end.sum.lost_percent // 100 | floor' "$LAB_DIR/iperf-udp.json" 2>/dev/null)
+	check "iperf3 UDP between LSIs at 20 Mbit/s ($((${udp:-0} / 1000000)) Mbit/s, ${loss:-?}% lost)" \
+		test "${udp:-0}" -gt 10000000 -a "${loss:-100}" -lt 10
+else
+	echo "# iperf3 missing: iperf3 runs skipped"
+fi
+
 # CLOSE removes the SAs. Without a locator for b, a packet to b's HIT cannot
 # start a new exchange: it is dropped and counted.
 dp_of() { hc "$1" --json daemon get status | jq -r ".dataplane.$2"; }
