@@ -43,7 +43,7 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->hip_ciphers =
 	    (struct hip_p_list16){.ids = {HIP_CIPHER_AES128_CBC, HIP_CIPHER_AES256_CBC}, .n = 2};
 	cfg->esp_suites = (struct hip_p_list16){
-	    .ids = {HIP_ESP_AES128_CBC_SHA256, HIP_ESP_AES256_CBC_SHA256, HIP_ESP_AES_GCM_16},
+	    .ids = {HIP_ESP_AES_GCM_16, HIP_ESP_AES128_CBC_SHA256, HIP_ESP_AES256_CBC_SHA256},
 	    .n = 3};
 	cfg->rto_initial_ms = 500;
 	cfg->dataplane = DATAPLANE_AUTO;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "hipd/daemon.h"
+#include "hipd/keys.h"
 #include "hipd/dataplane/dataplane.h"
 
 static void usage(FILE *f)
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 	    "  --puzzle-attack-rate N\n"
 	    "  --dh-groups LIST    DH group IDs by preference (default 7,8,4,11)\n"
 	    "  --hip-ciphers LIST  HIP_CIPHER IDs by preference (default 2,4; 1 = NULL)\n"
+	    "  --esp-suites LIST   ESP_TRANSFORM suites by preference (default 13,8,9:\n"
+	    "                      AES-GCM-16, AES-128-CBC and AES-256-CBC with\n"
+	    "                      HMAC-SHA-256; 7 = NULL with HMAC-SHA-256)\n"
 	    "  --rto-ms N          first retransmission timeout (default 500)\n"
 	    "  --state-timeout-ms N  how long CLOSED and E-FAILED states are kept (default 10000)\n"
 	    "  --stamps FILE       append event stamps (JSON lines) to FILE\n"
@@ -117,6 +121,7 @@ enum {
 	OPT_PUZZLE_K,
 	OPT_DH_GROUPS,
 	OPT_HIP_CIPHERS,
+	OPT_ESP_SUITES,
 	OPT_RTO,
 	OPT_STATE_TIMEOUT,
 	OPT_STAMPS,
@@ -144,6 +149,7 @@ static const struct option options[] = {
     {"puzzle-attack-rate", required_argument, NULL, OPT_PUZZLE_ATTACK_RATE},
     {"dh-groups", required_argument, NULL, OPT_DH_GROUPS},
     {"hip-ciphers", required_argument, NULL, OPT_HIP_CIPHERS},
+    {"esp-suites", required_argument, NULL, OPT_ESP_SUITES},
     {"rto-ms", required_argument, NULL, OPT_RTO},
     {"state-timeout-ms", required_argument, NULL, OPT_STATE_TIMEOUT},
     {"stamps", required_argument, NULL, OPT_STAMPS},
@@ -236,6 +242,23 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 			cfg->dh_groups.ids[i] = (uint8_t)ids[i];
 		}
 		cfg->dh_groups.n = n;
+		return 0;
+	case OPT_ESP_SUITES:
+		if (parse_list("--esp-suites", arg, 65535, ids, &n, HIP_MAX_LIST))
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++) {
+			size_t enc, auth;
+			if (keys_esp_suite_lens((uint16_t)ids[i], &enc, &auth)) {
+				fprintf(
+				    stderr,
+				    "hipd: --esp-suites: ESP_TRANSFORM suite %u is not supported "
+				    "(7 NULL, 8 AES-128-CBC, 9 AES-256-CBC, 12/13 AES-GCM)\n",
+				    ids[i]);
+				return -EINVAL;
+			}
+			cfg->esp_suites.ids[i] = (uint16_t)ids[i];
+		}
+		cfg->esp_suites.n = n;
 		return 0;
 	case OPT_HIP_CIPHERS:
 		if (parse_list("--hip-ciphers", arg, 65535, ids, &n, HIP_MAX_LIST))

@@ -23,6 +23,7 @@ struct hip_sock {
 	enum hip_transport kind;
 	uv_poll_t poll;
 	bool open;
+	struct rx_batch *rx;
 };
 
 struct hip_transport_set {
@@ -161,31 +162,52 @@ static void handle_datagram(struct hip_sock *s, const uint8_t *buf, size_t n, st
 	s->set->fn(s->set->arg, &rx);
 }
 
+/* One recvmmsg's worth of datagrams, allocated once per socket. */
+#define RX_BATCH 32
+#define RX_BUF	 (HIP_MAX_PACKET_LEN + 128)
+
+struct rx_batch {
+	struct mmsghdr m[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_storage from[RX_BATCH];
+	uint8_t ctrl[RX_BATCH][256];
+	uint8_t buf[RX_BATCH][RX_BUF];
+};
+
+static void rx_batch_reset(struct rx_batch *b)
+{
+	for (int i = 0; i < RX_BATCH; i++) {
+		b->iov[i] = (struct iovec){.iov_base = b->buf[i], .iov_len = RX_BUF};
+		b->m[i].msg_hdr = (struct msghdr){.msg_name = &b->from[i],
+						  .msg_namelen = sizeof(b->from[i]),
+						  .msg_iov = &b->iov[i],
+						  .msg_iovlen = 1,
+						  .msg_control = b->ctrl[i],
+						  .msg_controllen = sizeof(b->ctrl[i])};
+	}
+}
+
 static void on_readable(uv_poll_t *p, int status, int events)
 {
 	struct hip_sock *s = p->data;
-	uint8_t buf[HIP_MAX_PACKET_LEN + 128];
-	uint8_t ctrl[256];
+	struct rx_batch *b = s->rx;
 
 	if (status < 0 || !(events & UV_READABLE))
 		return;
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage from;
-		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr mh = {.msg_name = &from,
-				    .msg_namelen = sizeof(from),
-				    .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctrl,
-				    .msg_controllen = sizeof(ctrl)};
-		ssize_t n = recvmsg(s->fd, &mh, 0);
-		if (n < 0)
+	for (int round = 0; round < 4; round++) {
+		rx_batch_reset(b);
+		int n = recvmmsg(s->fd, b->m, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return;
-		if (mh.msg_flags & MSG_TRUNC) {
-			log_debug("transport: dropped oversized datagram");
-			continue;
+		for (int i = 0; i < n; i++) {
+			if (b->m[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				log_debug("transport: dropped oversized datagram");
+				continue;
+			}
+			handle_datagram(s, b->buf[i], b->m[i].msg_len, &b->m[i].msg_hdr);
 		}
-		handle_datagram(s, buf, (size_t)n, &mh);
+		if (n < RX_BATCH)
+			return;
 	}
 }
 
@@ -197,6 +219,11 @@ static int sock_start(struct hip_transport_set *t, uv_loop_t *loop, int idx, int
 
 	if (fd < 0)
 		return fd;
+	s->rx = calloc(1, sizeof(*s->rx));
+	if (!s->rx) {
+		close(fd);
+		return -ENOMEM;
+	}
 	s->set = t;
 	s->fd = fd;
 	s->family = family;
@@ -204,6 +231,8 @@ static int sock_start(struct hip_transport_set *t, uv_loop_t *loop, int idx, int
 	s->poll.data = s;
 	if (uv_poll_init(loop, &s->poll, fd) < 0) {
 		close(fd);
+		free(s->rx);
+		s->rx = NULL;
 		return -EIO;
 	}
 	s->open = true;
@@ -280,6 +309,8 @@ static void on_closed(uv_handle_t *h)
 	struct hip_transport_set *t = s->set;
 
 	close(s->fd);
+	free(s->rx);
+	s->rx = NULL;
 	if (--t->pending_closes == 0)
 		free(t);
 }
@@ -349,26 +380,9 @@ void transport_set_esp_rx(struct hip_transport_set *t, esp_rx_fn fn, void *arg)
 	t->esp_arg = arg;
 }
 
-static int send_framed(struct hip_transport_set *t, enum hip_transport tr,
-		       const struct sockaddr *src, const struct sockaddr *dst, const uint8_t *pkt,
-		       size_t len, bool marked);
-
+/* HIP over UDP goes behind the zero marker (RFC 5770 5.1); raw needs no port. */
 int transport_send(struct hip_transport_set *t, enum hip_transport tr, const struct sockaddr *src,
 		   const struct sockaddr *dst, const uint8_t *pkt, size_t len)
-{
-	return send_framed(t, tr, src, dst, pkt, len, true);
-}
-
-int transport_send_esp(struct hip_transport_set *t, const struct sockaddr *src,
-		       const struct sockaddr *dst, const uint8_t *pkt, size_t len)
-{
-	return send_framed(t, HIP_TRANSPORT_UDP, src, dst, pkt, len, false);
-}
-
-/* UDP: the zero marker before HIP packets (marked), none before ESP. */
-static int send_framed(struct hip_transport_set *t, enum hip_transport tr,
-		       const struct sockaddr *src, const struct sockaddr *dst, const uint8_t *pkt,
-		       size_t len, bool marked)
 {
 	int idx = tr == HIP_TRANSPORT_RAW ? SOCK_RAW4 : SOCK_UDP4;
 	static const uint8_t marker[4] = {0, 0, 0, 0};
@@ -397,10 +411,8 @@ static int send_framed(struct hip_transport_set *t, enum hip_transport tr,
 				      : &((struct sockaddr_in6 *)&to)->sin6_port;
 		if (*port == 0)
 			*port = htons(t->udp_port);
-		if (marked) {
-			iov[niov].iov_base = (void *)marker;
-			iov[niov++].iov_len = sizeof(marker);
-		}
+		iov[niov].iov_base = (void *)marker;
+		iov[niov++].iov_len = sizeof(marker);
 	}
 	iov[niov].iov_base = (void *)pkt;
 	iov[niov++].iov_len = len;
@@ -413,6 +425,62 @@ static int send_framed(struct hip_transport_set *t, enum hip_transport tr,
 	if (sendmsg(s->fd, &mh, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+/* ESP datagrams (no marker) in one sendmmsg per socket run; msgs to IPv4 and
+ * IPv6 peers may alternate, each run of one family goes out together. */
+int transport_send_esp_batch(struct hip_transport_set *t, const struct esp_tx *msgs, size_t n,
+			     size_t *failed)
+{
+	struct mmsghdr mm[ESP_TX_MAX];
+	struct iovec iov[ESP_TX_MAX];
+	struct sockaddr_storage to[ESP_TX_MAX];
+	uint8_t ctrl[ESP_TX_MAX][CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	int err = 0;
+
+	*failed = 0;
+	for (size_t start = 0; start < n;) {
+		int family = msgs[start].dst->ss_family;
+		struct hip_sock *s = &t->socks[family == AF_INET6 ? SOCK_UDP6 : SOCK_UDP4];
+		size_t k = 0;
+
+		for (; start + k < n && k < ESP_TX_MAX && msgs[start + k].dst->ss_family == family;
+		     k++) {
+			const struct esp_tx *e = &msgs[start + k];
+			size_t dlen = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							 : sizeof(struct sockaddr_in);
+			memcpy(&to[k], e->dst, dlen);
+			in_port_t *port = family == AF_INET
+					      ? &((struct sockaddr_in *)&to[k])->sin_port
+					      : &((struct sockaddr_in6 *)&to[k])->sin6_port;
+			if (*port == 0)
+				*port = htons(t->udp_port);
+			iov[k] = (struct iovec){.iov_base = (void *)e->pkt, .iov_len = e->len};
+			mm[k].msg_hdr = (struct msghdr){.msg_name = &to[k],
+							.msg_namelen = (socklen_t)dlen,
+							.msg_iov = &iov[k],
+							.msg_iovlen = 1};
+			if (e->src && e->src->ss_family == family)
+				add_src_pktinfo(&mm[k].msg_hdr, ctrl[k], sizeof(ctrl[k]),
+						(const struct sockaddr *)e->src);
+		}
+		for (size_t sent = 0; s->open && sent < k;) {
+			int r = sendmmsg(s->fd, mm + sent, (unsigned)(k - sent), 0);
+			if (r <= 0) { /* this one failed: count it, go on with the rest */
+				err = r < 0 ? -errno : -EIO;
+				(*failed)++;
+				sent++;
+				continue;
+			}
+			sent += (size_t)r;
+		}
+		if (!s->open) {
+			*failed += k;
+			err = -EAFNOSUPPORT;
+		}
+		start += k;
+	}
+	return err;
 }
 
 int transport_source_for(const struct sockaddr *dst, struct sockaddr_storage *src)

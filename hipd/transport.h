@@ -43,9 +43,19 @@ void transport_close(struct hip_transport_set *t);
  * choose) to dst; for UDP dst carries the port (0 means the HIP port). */
 int transport_send(struct hip_transport_set *t, enum hip_transport tr, const struct sockaddr *src,
 		   const struct sockaddr *dst, const uint8_t *pkt, size_t len);
-/* Sends an ESP packet UDP-encapsulated (no marker) on the HIP port socket. */
-int transport_send_esp(struct hip_transport_set *t, const struct sockaddr *src,
-		       const struct sockaddr *dst, const uint8_t *pkt, size_t len);
+/* One ESP datagram for transport_send_esp_batch. */
+#define ESP_TX_MAX 64
+struct esp_tx {
+	const struct sockaddr_storage *src; /* our locator, or NULL */
+	const struct sockaddr_storage *dst; /* the peer's; port 0 = the HIP port */
+	const uint8_t *pkt;
+	size_t len;
+};
+
+/* Sends n ESP datagrams in UDP (no marker) with as few sendmmsg calls as the
+ * address families allow. 0, or the last -errno with *failed datagrams lost. */
+int transport_send_esp_batch(struct hip_transport_set *t, const struct esp_tx *msgs, size_t n,
+			     size_t *failed);
 /* The local address the kernel would use to reach dst. */
 int transport_source_for(const struct sockaddr *dst, struct sockaddr_storage *src);
 /* Human-readable list of open transports, e.g. "raw4 raw6 udp4:10500 udp6:10500". */

@@ -39,13 +39,61 @@ struct dp_ha {
 	struct dp_held *held;
 };
 
+#define TX_BATCH 32   /* ESP datagrams gathered for one sendmmsg */
+#define TX_PKT	 2048 /* hit0's MTU plus the ESP overhead, with room */
+
+/* Encrypted datagrams waiting for the next sendmmsg. */
+struct us_tx {
+	size_t n;
+	struct esp_tx msg[TX_BATCH];
+	struct sockaddr_storage src[TX_BATCH], dst[TX_BATCH];
+	uint8_t pkt[TX_BATCH][TX_PKT];
+};
+
 struct us_dp {
 	struct hipd *h;
 	struct hit0 tun;
 	uv_poll_t poll;
 	struct dataplane_counters c;
+	struct us_tx tx;
 	uint8_t in[DP_BUF], out[DP_BUF];
 };
+
+static void tx_flush(struct us_dp *dp)
+{
+	size_t failed = 0;
+	int rc;
+
+	if (!dp->tx.n)
+		return;
+	rc = transport_send_esp_batch(dp->h->tr, dp->tx.msg, dp->tx.n, &failed);
+	if (failed) {
+		dp->c.send_errors += failed;
+		dp->c.esp_out -= failed;
+		log_debug("dataplane: %zu ESP datagrams not sent: %s", failed, strerror(-rc));
+	}
+	dp->tx.n = 0;
+}
+
+/* Encrypts into the next batch slot; the batch goes out when full or when the
+ * caller flushes. */
+static int tx_queue(struct us_dp *dp, struct hip_ha *ha, uint8_t nh, const uint8_t *payload,
+		    size_t len)
+{
+	struct us_tx *tx = &dp->tx;
+	size_t i = tx->n, n;
+	int rc = esp_encap(ha->esp_out, nh, payload, len, tx->pkt[i], TX_PKT, &n);
+
+	if (rc)
+		return rc;
+	tx->src[i] = ha->local_addr;
+	tx->dst[i] = ha->peer_addr;
+	tx->msg[i] =
+	    (struct esp_tx){.src = &tx->src[i], .dst = &tx->dst[i], .pkt = tx->pkt[i], .len = n};
+	if (++tx->n == TX_BATCH)
+		tx_flush(dp);
+	return 0;
+}
 
 static struct dp_ha *dp_ha_get(struct hip_ha *ha)
 {
@@ -154,7 +202,6 @@ static void send_one(struct us_dp *dp, uint8_t *pkt, size_t len)
 	struct in6_addr local, peer;
 	struct beet_inner in;
 	struct hip_ha *ha;
-	size_t n;
 	int rc;
 
 	dp->c.tun_in++;
@@ -170,11 +217,7 @@ static void send_one(struct us_dp *dp, uint8_t *pkt, size_t len)
 	uint8_t *l4 = pkt + (in.payload - pkt); /* the same bytes, writable */
 	rc = to_hit_form(ha, &in, l4);
 	if (!rc)
-		rc = esp_encap(ha->esp_out, in.next_header, l4, in.payload_len, dp->out,
-			       sizeof(dp->out), &n);
-	if (!rc)
-		rc = transport_send_esp(dp->h->tr, (struct sockaddr *)&ha->local_addr,
-					(struct sockaddr *)&ha->peer_addr, dp->out, n);
+		rc = tx_queue(dp, ha, in.next_header, l4, in.payload_len);
 	if (rc) {
 		dp->c.send_errors++;
 		log_debug("dataplane: to %s: %s", "peer", strerror(-rc));
@@ -198,6 +241,7 @@ static void flush_held(struct us_dp *dp, struct hip_ha *ha)
 		if (dp->c.esp_out > before)
 			dp->c.held_sent++;
 	}
+	tx_flush(dp);
 	free(held);
 }
 
@@ -211,9 +255,10 @@ static void on_tun(uv_poll_t *p, int status, int events)
 		ssize_t n = read(dp->tun.fd, dp->in, sizeof(dp->in));
 
 		if (n <= 0)
-			return;
+			break;
 		send_one(dp, dp->in, (size_t)n);
 	}
+	tx_flush(dp);
 }
 
 /* Which form a received packet takes: ICMP is IPv4's, ICMPv6 IPv6's; TCP and

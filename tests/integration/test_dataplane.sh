@@ -141,13 +141,13 @@ check "UDP between LSIs, both ways" udp_echo
 
 # iperf3: a TCP run between HITs and a UDP run between LSIs.
 if command -v iperf3 >/dev/null; then
-	ip netns exec "$NS_B" iperf3 -s -1 -p 5201 >"$LAB_DIR/iperf-s1.log" 2>&1 &
+	ip netns exec "$NS_B" iperf3 -s -1 --forceflush -p 5201 >"$LAB_DIR/iperf-s1.log" 2>&1 &
 	LAB_PIDS+=($!)
 	lab_wait 10 grep -q listening "$LAB_DIR/iperf-s1.log"
 	ip netns exec "$NS_A" iperf3 -c "$HIT_B" -p 5201 -t 3 --json >"$LAB_DIR/iperf-tcp.json" 2>&1
 	tcp=$(jq '.end.sum_received.bits_per_second // 0 | floor' "$LAB_DIR/iperf-tcp.json" 2>/dev/null)
 	check "iperf3 TCP between HITs ($((${tcp:-0} / 1000000)) Mbit/s)" test "${tcp:-0}" -gt 1000000
-	ip netns exec "$NS_B" iperf3 -s -1 -4 -p 5202 >"$LAB_DIR/iperf-s2.log" 2>&1 &
+	ip netns exec "$NS_B" iperf3 -s -1 --forceflush -4 -p 5202 >"$LAB_DIR/iperf-s2.log" 2>&1 &
 	LAB_PIDS+=($!)
 	lab_wait 10 grep -q listening "$LAB_DIR/iperf-s2.log"
 	ip netns exec "$NS_A" iperf3 -4 -c "$LSI_B" -p 5202 -u -b 20M -l 1200 -t 3 --json \

@@ -3,7 +3,7 @@
 # under qemu (tools/vmtest): two hosts in namespaces, hipd with
 # --dataplane auto must pick the kernel, install BEET SAs and policies, and
 # the kernel must carry ping6 and a TCP transfer between the HITs, as ESP in
-# UDP 10500 and as plain ESP; ACQUIRE starts a BEX; a rekey replaces the SAs;
+# UDP 10500 (AES-GCM) and as plain ESP (AES-CBC + HMAC-SHA-256); ACQUIRE starts a BEX; a rekey replaces the SAs;
 # CLOSE removes them. The SA counters of `ip -s xfrm state` are the proof.
 set -eu
 SRC_DIR=${SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -28,9 +28,9 @@ $IP link add eth0 netns a type veth peer name eth0 netns b
 $IP -n a addr add 192.0.2.1/24 dev eth0; $IP -n a link set eth0 up
 $IP -n b addr add 192.0.2.2/24 dev eth0; $IP -n b link set eth0 up
 
-start() { # start NAME TRANSPORT
+start() { # start NAME TRANSPORT [ESP_SUITES]
 	$IP netns exec $1 /hipsip/hipd --state-dir /tmp/$1.state --socket /tmp/$1.sock \
-		--hi ecdsa-p256 --transport $2 --log-level debug >>/tmp/$1.log 2>&1 &
+		--hi ecdsa-p256 --transport $2 --esp-suites ${3:-13,8,9} --log-level debug >>/tmp/$1.log 2>&1 &
 	eval "PID_$1=$!"
 	wait_for test -S /tmp/$1.sock
 }
@@ -44,9 +44,9 @@ sa_packets() {
 }
 spi_hex() { printf '0x%08x' "$1"; }
 
-run_case() { # run_case TRANSPORT LABEL
+run_case() { # run_case TRANSPORT LABEL ESP_SUITE
 	local tr=$1 label=$2
-	start a $tr; start b $tr
+	start a $tr $3; start b $tr $3
 	HIT_A=$(hc a --json daemon get hi default | jq -r '.identities[] | select(.default) | .hit')
 	HIT_B=$(hc b --json daemon get hi default | jq -r '.identities[] | select(.default) | .hit')
 	check "$label: auto chose the kernel backend" \
@@ -83,6 +83,12 @@ print(len(b), hashlib.sha256(b).hexdigest() == hashlib.sha256(bytes(range(256)) 
 	$IP -n a xfrm state >/tmp/state.txt
 	check "$label: SAs are BEET mode with HIT selectors" \
 		sh -c "grep -q 'mode beet' /tmp/state.txt && grep -q 'sel src $HIT_A/128 dst $HIT_B/128' /tmp/state.txt"
+	if [ $3 = 13 ]; then
+		check "$label: AES-GCM with a 16-byte ICV" grep -q "aead rfc4106(gcm(aes)) .* 128" /tmp/state.txt
+	else
+		check "$label: AES-128-CBC with HMAC-SHA-256-128" sh -c \
+			"grep -q 'enc cbc(aes)' /tmp/state.txt && grep -q 'auth-trunc hmac(sha256) .* 128' /tmp/state.txt"
+	fi
 	if [ $tr = udp ]; then
 		check "$label: ESP in UDP 10500" grep -q 'encap type espinudp sport 10500 dport 10500' /tmp/state.txt
 	else
@@ -110,8 +116,8 @@ print(len(b), hashlib.sha256(b).hexdigest() == hashlib.sha256(bytes(range(256)) 
 	stop a; stop b
 }
 
-run_case udp "ESP in UDP"
-run_case raw "plain ESP"
+run_case udp "ESP in UDP" 13
+run_case raw "plain ESP" 8
 
 # The first packet to a HIT without association: the prefix policy makes the
 # kernel send ACQUIRE, hipd runs the BEX; with larval drop off the kernel
