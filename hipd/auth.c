@@ -151,3 +151,19 @@ int auth_mac_verify(uint8_t suite, const uint8_t *key, size_t key_len, const str
 		return -EBADMSG;
 	return 0;
 }
+
+int auth_seal(uint8_t suite, const uint8_t *mac_key, size_t mac_len, const struct hostid *id,
+	      struct wbuf *w)
+{
+	int err = auth_mac_append(suite, mac_key, mac_len, w, HIP_PARAM_HIP_MAC, NULL, 0);
+
+	return err ? err : auth_sign_append(id, w, HIP_PARAM_HIP_SIGNATURE);
+}
+
+int auth_check_sealed(uint8_t suite, const uint8_t *mac_key, size_t mac_len,
+		      const struct hostid *peer, const struct hip_msg *m)
+{
+	if (auth_mac_verify(suite, mac_key, mac_len, m, HIP_PARAM_HIP_MAC, NULL, 0))
+		return -EBADMSG;
+	return auth_verify(peer, m, HIP_PARAM_HIP_SIGNATURE);
+}

@@ -25,4 +25,14 @@ int auth_mac_append(uint8_t suite, const uint8_t *key, size_t key_len, struct wb
 int auth_mac_verify(uint8_t suite, const uint8_t *key, size_t key_len, const struct hip_msg *m,
 		    uint16_t type, const uint8_t *host_id_tlv, size_t host_id_len);
 
+/* HIP_MAC with mac_key, then HIP_SIGNATURE by id: how UPDATE, CLOSE and
+ * CLOSE_ACK end (RFC 7401 5.3.5-5.3.8). 0 or a negative error. */
+int auth_seal(uint8_t suite, const uint8_t *mac_key, size_t mac_len, const struct hostid *id,
+	      struct wbuf *w);
+
+/* The other way: HIP_MAC with mac_key and HIP_SIGNATURE by peer both verify.
+ * 0, or a negative error. */
+int auth_check_sealed(uint8_t suite, const uint8_t *mac_key, size_t mac_len,
+		      const struct hostid *peer, const struct hip_msg *m);
+
 #endif

@@ -35,11 +35,7 @@ static int build_close(struct hip_ha *ha, uint8_t type, uint16_t echo_type, cons
 	int err = wbuf_error(w);
 	if (err)
 		return err;
-	err = auth_mac_append(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, w,
-			      HIP_PARAM_HIP_MAC, NULL, 0);
-	if (err)
-		return err;
-	return auth_sign_append(ha->local_id, w, HIP_PARAM_HIP_SIGNATURE);
+	return auth_seal(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, ha->local_id, w);
 }
 
 static bool has_keys(const struct hip_ha *ha)
@@ -82,10 +78,8 @@ int close_start(struct hipd *h, const struct in6_addr *peer)
 
 static int verify_mac_sig(const struct hip_ha *ha, const struct hip_msg *m)
 {
-	if (auth_mac_verify(ha->rhash_suite, ha->keys.mac_in, ha->keys.mac_len, m,
-			    HIP_PARAM_HIP_MAC, NULL, 0))
-		return -EBADMSG;
-	return auth_verify(ha->peer_id, m, HIP_PARAM_HIP_SIGNATURE);
+	return auth_check_sealed(ha->rhash_suite, ha->keys.mac_in, ha->keys.mac_len, ha->peer_id,
+				 m);
 }
 
 void close_on_close(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)

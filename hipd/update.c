@@ -93,11 +93,7 @@ static int build_update(struct hip_ha *ha, bool esp_info, const uint32_t *seq, c
 	err = wbuf_error(w);
 	if (err)
 		return err;
-	err = auth_mac_append(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, w,
-			      HIP_PARAM_HIP_MAC, NULL, 0);
-	if (err)
-		return err;
-	return auth_sign_append(ha->local_id, w, HIP_PARAM_HIP_SIGNATURE);
+	return auth_seal(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, ha->local_id, w);
 }
 
 /* Sends an UPDATE that needs an ACK: it is retransmitted until one comes. */
@@ -354,9 +350,7 @@ void update_on_update(struct hipd *h, const struct hip_rx *rx, const struct hip_
 			 peer_str(&m->hit_s));
 		return;
 	}
-	if (auth_mac_verify(ha->rhash_suite, ha->keys.mac_in, ha->keys.mac_len, m,
-			    HIP_PARAM_HIP_MAC, NULL, 0) ||
-	    auth_verify(ha->peer_id, m, HIP_PARAM_HIP_SIGNATURE)) {
+	if (auth_check_sealed(ha->rhash_suite, ha->keys.mac_in, ha->keys.mac_len, ha->peer_id, m)) {
 		log_warn("update from %s: HIP_MAC or signature does not verify, dropped",
 			 peer_str(&m->hit_s));
 		return;

@@ -120,3 +120,23 @@ state_in() { # state_in NAME PEER STATE...
 	for w in "$@"; do [ "$s" = "$w" ] && return 0; done
 	return 1
 }
+
+# TAP output: check "description" CMD... runs CMD and prints ok/not ok;
+# tap_end prints the plan and fails if any check failed.
+TAP_N=0
+TAP_FAILS=0
+check() {
+	local what=$1
+	shift
+	TAP_N=$((TAP_N + 1))
+	if "$@"; then
+		echo "ok $TAP_N - $what"
+	else
+		TAP_FAILS=$((TAP_FAILS + 1))
+		echo "not ok $TAP_N - $what"
+	fi
+}
+tap_end() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILS" -eq 0 ]
+}

@@ -10,15 +10,6 @@ for t in tcpdump ping python3 tshark; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 ha_field() { # ha_field NAME PEER_HIT FIELD
 	hc "$1" --json daemon get ha all |
 		jq -r --arg p "$2" --arg f "$3" '[.associations[] | select(.peer_hit == $p) | .[$f]][0] // -1'
@@ -107,5 +98,4 @@ check "tshark sees the UPDATEs ($n_upd)" test "$n_upd" -ge 9
 bad=$(tshark -r "$LAB_DIR/hip.pcap" -d udp.port==10500,udpencap -Y '_ws.malformed || _ws.expert.severity >= "Error" || (hip.packet_type == 16 && _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
 check "no malformed packet, no warning on an UPDATE ($bad)" test "$bad" -eq 0
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_end
