@@ -40,8 +40,8 @@ const char *dataplane_mode_name(enum dataplane_mode mode)
 	return mode <= DATAPLANE_USERSPACE ? mode_names[mode] : "unknown";
 }
 
-/* auto: does the kernel take a BEET ESP SA? Writes the reason either way. */
-static const struct dataplane_backend *probe(char *reason, size_t cap)
+/* Does the kernel take a BEET ESP SA? Writes the reason either way. */
+static bool kernel_has_esp(const char *mode, char *reason, size_t cap)
 {
 	struct kx_sock s;
 	char why[160] = "";
@@ -52,12 +52,12 @@ static const struct dataplane_backend *probe(char *reason, size_t cap)
 		kx_close(&s);
 	}
 	if (rc == 1) {
-		snprintf(reason, cap, "auto: the kernel accepts BEET-mode ESP SAs");
-		return &dataplane_kernel;
+		snprintf(reason, cap, "%s: the kernel accepts BEET-mode ESP SAs", mode);
+		return true;
 	}
-	snprintf(reason, cap, "auto: the kernel refuses an ESP SA (%s)",
+	snprintf(reason, cap, "%s: the kernel refuses an ESP SA (%s)", mode,
 		 rc < 0 ? strerror(-rc) : why);
-	return &dataplane_userspace;
+	return false;
 }
 
 int dataplane_open(struct hipd *h)
@@ -69,11 +69,18 @@ int dataplane_open(struct hipd *h)
 		return -ENOMEM;
 	switch (h->cfg.dataplane) {
 	case DATAPLANE_AUTO:
-		dp->be = probe(dp->reason, sizeof(dp->reason));
+		dp->be = kernel_has_esp("auto", dp->reason, sizeof(dp->reason))
+			     ? &dataplane_kernel
+			     : &dataplane_userspace;
 		break;
 	case DATAPLANE_KERNEL:
+		if (!kernel_has_esp("configured: kernel", dp->reason, sizeof(dp->reason))) {
+			log_err("dataplane: %s; run with --dataplane userspace (or auto)",
+				dp->reason);
+			free(dp);
+			return -EPROTONOSUPPORT;
+		}
 		dp->be = &dataplane_kernel;
-		snprintf(dp->reason, sizeof(dp->reason), "configured: kernel");
 		break;
 	default:
 		dp->be = &dataplane_userspace;
