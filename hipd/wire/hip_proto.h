@@ -122,7 +122,36 @@ enum hip_notify_type {
 	HIP_NTF_INVALID_HIT = 40,
 	HIP_NTF_BLOCKED_BY_POLICY = 42,
 	HIP_NTF_RESPONDER_BUSY_PLEASE_RETRY = 44,
+	HIP_NTF_NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER = 60, /* RFC 5770 5.10 */
+	HIP_NTF_CONNECTIVITY_CHECKS_FAILED = 61,
+	HIP_NTF_MESSAGE_NOT_RELAYED = 62,
 	HIP_NTF_I2_ACKNOWLEDGEMENT = 16384,
+};
+
+/* NAT traversal mode IDs, RFC 5770 section 5.4 */
+enum hip_nat_mode {
+	HIP_NAT_MODE_UDP_ENCAP = 1,
+	HIP_NAT_MODE_ICE_STUN_UDP = 2,
+};
+
+/* LOCATOR_SET (RFC 8046 4, RFC 5770 5.7): locator types, traffic types, kinds */
+enum hip_locator_type {
+	HIP_LOCATOR_IPV6 = 0,	   /* an IPv6 (or IPv4-mapped) address */
+	HIP_LOCATOR_ESP_IPV6 = 1,  /* ESP SPI + address */
+	HIP_LOCATOR_TRANSPORT = 2, /* RFC 5770: port, protocol, kind, priority, SPI, address */
+};
+
+enum hip_locator_traffic {
+	HIP_LOCATOR_TRAFFIC_BOTH = 0,
+	HIP_LOCATOR_TRAFFIC_SIGNALING = 1,
+	HIP_LOCATOR_TRAFFIC_DATA = 2,
+};
+
+enum hip_locator_kind {
+	HIP_LOCATOR_KIND_HOST = 0,
+	HIP_LOCATOR_KIND_SRFLX = 1,
+	HIP_LOCATOR_KIND_PRFLX = 2,
+	HIP_LOCATOR_KIND_RELAY = 3,
 };
 
 /* RFC 7401 section 5.1: the A (anonymous) control bit */

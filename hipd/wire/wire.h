@@ -202,6 +202,32 @@ struct hip_p_ack {
 	size_t n;
 };
 
+/* NAT_TRAVERSAL_MODE holds at most six mode IDs (RFC 5770 5.4). */
+#define HIP_NAT_MODES_MAX 6
+#define HIP_MAX_LOCATORS  16
+
+/* One LOCATOR_SET entry (RFC 8046 4; type 2 from RFC 5770 5.7). addr is an
+ * IPv6 address or IPv4-mapped; port..priority only for HIP_LOCATOR_TRANSPORT,
+ * spi for types 1 and 2. */
+struct hip_p_locator {
+	uint8_t traffic;
+	uint8_t type;
+	uint8_t preferred;
+	uint8_t protocol;
+	uint8_t kind;
+	uint16_t port;
+	uint32_t lifetime;
+	uint32_t priority;
+	uint32_t spi;
+	struct in6_addr addr;
+};
+
+struct hip_p_locator_set {
+	struct hip_p_locator loc[HIP_MAX_LOCATORS];
+	size_t n;
+	size_t skipped; /* locators of unknown types, or beyond HIP_MAX_LOCATORS */
+};
+
 /* Decoders return 0, -HIPW_EPARAM (bad contents), or -HIPW_EZEROLEN. They do
  * not check p->type. Pointers in the results point into the packet. Encoders
  * return 0, -EINVAL for values that cannot be encoded, or -ENOBUFS. */
@@ -222,6 +248,15 @@ int hip_p_seq_decode(const struct hip_param *p, uint32_t *update_id);
 int hip_p_ack_decode(const struct hip_param *p, struct hip_p_ack *out);
 int hip_p_cert_decode(const struct hip_param *p, struct hip_p_cert *out);
 int hip_p_echo_decode(const struct hip_param *p, const uint8_t **data, size_t *len);
+
+/* RFC 5770: NAT_TRAVERSAL_MODE keeps the first six IDs; LOCATOR_SET skips
+ * locators of unknown types (counted) and fails when none is usable. */
+int hip_p_nat_mode_decode(const struct hip_param *p, struct hip_p_list16 *out);
+int hip_p_pacing_decode(const struct hip_param *p, uint32_t *min_ta_ms);
+int hip_p_locator_set_decode(const struct hip_param *p, struct hip_p_locator_set *out);
+int hip_p_nat_mode_encode(struct wbuf *w, const struct hip_p_list16 *v);
+int hip_p_pacing_encode(struct wbuf *w, uint32_t min_ta_ms);
+int hip_p_locator_set_encode(struct wbuf *w, const struct hip_p_locator_set *v);
 
 int hip_p_r1_counter_encode(struct wbuf *w, const struct hip_p_r1_counter *v);
 int hip_p_puzzle_encode(struct wbuf *w, const struct hip_p_puzzle *v);

@@ -21,6 +21,7 @@ static void decode_all(const struct hip_param *p)
 		struct hip_p_esp_info ei;
 		struct hip_p_ack ack;
 		struct hip_p_cert cert;
+		struct hip_p_locator_set locs;
 	} u;
 	const uint8_t *d;
 	size_t n;
@@ -43,6 +44,9 @@ static void decode_all(const struct hip_param *p)
 	hip_p_ack_decode(p, &u.ack);
 	hip_p_cert_decode(p, &u.cert);
 	hip_p_echo_decode(p, &d, &n);
+	hip_p_nat_mode_decode(p, &u.l16);
+	hip_p_pacing_decode(p, &id);
+	hip_p_locator_set_decode(p, &u.locs);
 	hip_param_type_name(p->type);
 }
 

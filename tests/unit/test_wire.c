@@ -890,6 +890,145 @@ START_TEST(esp_info_round_trips)
 }
 END_TEST
 
+/* RFC 5770 5.4: reserved, then mode IDs in preference order */
+START_TEST(nat_traversal_mode_round_trips)
+{
+	struct hip_p_list16 in = {.ids = {HIP_NAT_MODE_ICE_STUN_UDP, HIP_NAT_MODE_UDP_ENCAP},
+				  .n = 2};
+	struct hip_p_list16 out;
+	struct wbuf w;
+
+	start(&w, HIP_R1);
+	ck_assert_int_eq(hip_p_nat_mode_encode(&w, &in), 0);
+	const struct hip_param *p = only_param(&w, HIP_PARAM_NAT_TRAVERSAL_MODE);
+	ck_assert_uint_eq(p->len, 6);
+	ck_assert_uint_eq(p->val[0] | p->val[1], 0);
+	ck_assert_int_eq(hip_p_nat_mode_decode(p, &out), 0);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_uint_eq(out.ids[0], HIP_NAT_MODE_ICE_STUN_UDP);
+	ck_assert_uint_eq(out.ids[1], HIP_NAT_MODE_UDP_ENCAP);
+}
+END_TEST
+
+/* RFC 5770 5.4: a sender lists at most six modes; a receiver keeps the first six */
+START_TEST(nat_traversal_mode_keeps_the_first_six)
+{
+	uint8_t b[2 + 2 * 9] = {0};
+	struct hip_p_list16 out, big = {.n = 7};
+	struct hip_param p;
+	struct wbuf w;
+
+	for (int i = 0; i < 9; i++)
+		b[3 + 2 * i] = (uint8_t)(i + 1);
+	p = view(HIP_PARAM_NAT_TRAVERSAL_MODE, b, sizeof(b));
+	ck_assert_int_eq(hip_p_nat_mode_decode(&p, &out), 0);
+	ck_assert_uint_eq(out.n, 6);
+	ck_assert_uint_eq(out.ids[5], 6);
+	p = view(HIP_PARAM_NAT_TRAVERSAL_MODE, b, 3); /* odd */
+	ck_assert_int_eq(hip_p_nat_mode_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_NAT_TRAVERSAL_MODE, b, 2); /* reserved only */
+	ck_assert_int_eq(hip_p_nat_mode_decode(&p, &out), -HIPW_EPARAM);
+	start(&w, HIP_R1);
+	ck_assert_int_eq(hip_p_nat_mode_encode(&w, &big), -EINVAL);
+}
+END_TEST
+
+/* RFC 5770 5.5: Min Ta, 32 bits */
+START_TEST(transaction_pacing_round_trips_and_checks_length)
+{
+	uint8_t b[8] = {0};
+	struct hip_param p;
+	uint32_t ta = 0;
+	struct wbuf w;
+
+	start(&w, HIP_I2);
+	ck_assert_int_eq(hip_p_pacing_encode(&w, 20), 0);
+	ck_assert_int_eq(hip_p_pacing_decode(only_param(&w, HIP_PARAM_TRANSACTION_PACING), &ta), 0);
+	ck_assert_uint_eq(ta, 20);
+	p = view(HIP_PARAM_TRANSACTION_PACING, b, 8);
+	ck_assert_int_eq(hip_p_pacing_decode(&p, &ta), -HIPW_EPARAM);
+	p = view(HIP_PARAM_TRANSACTION_PACING, b, 2);
+	ck_assert_int_eq(hip_p_pacing_decode(&p, &ta), -HIPW_EPARAM);
+}
+END_TEST
+
+/* RFC 5770 5.7 (Figure 9): a type-2 locator is 8 + 28 bytes, Locator Length 7 */
+START_TEST(transport_locators_round_trip_with_the_rfc_layout)
+{
+	struct hip_p_locator_set in = {.n = 2}, out;
+	struct wbuf w;
+
+	memset(&in.loc, 0, sizeof(in.loc));
+	in.loc[0].traffic = HIP_LOCATOR_TRAFFIC_BOTH;
+	in.loc[0].type = HIP_LOCATOR_TRANSPORT;
+	in.loc[0].preferred = 1;
+	in.loc[0].protocol = 17;
+	in.loc[0].kind = HIP_LOCATOR_KIND_SRFLX;
+	in.loc[0].port = 10500;
+	in.loc[0].lifetime = 600;
+	in.loc[0].priority = 1694498815;
+	in.loc[0].spi = 0x11223344;
+	in.loc[0].addr.s6_addr[10] = in.loc[0].addr.s6_addr[11] = 0xff;
+	in.loc[0].addr.s6_addr[12] = 203, in.loc[0].addr.s6_addr[15] = 7;
+	in.loc[1] = in.loc[0];
+	in.loc[1].kind = HIP_LOCATOR_KIND_RELAY;
+	in.loc[1].preferred = 0;
+	start(&w, HIP_I2);
+	ck_assert_int_eq(hip_p_locator_set_encode(&w, &in), 0);
+	const struct hip_param *p = only_param(&w, HIP_PARAM_LOCATOR_SET);
+	ck_assert_uint_eq(p->len, 2 * 36);
+	ck_assert_uint_eq(p->val[1], HIP_LOCATOR_TRANSPORT);
+	ck_assert_uint_eq(p->val[2], 7);
+	ck_assert_uint_eq(p->val[3], 1);
+	ck_assert_uint_eq(p->val[8] << 8 | p->val[9], 10500);
+	ck_assert_uint_eq(p->val[10], 17);
+	ck_assert_uint_eq(p->val[11], HIP_LOCATOR_KIND_SRFLX);
+	ck_assert_int_eq(hip_p_locator_set_decode(p, &out), 0);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_uint_eq(out.skipped, 0);
+	ck_assert_mem_eq(&out.loc[0], &in.loc[0], sizeof(in.loc[0]));
+	ck_assert_mem_eq(&out.loc[1], &in.loc[1], sizeof(in.loc[1]));
+}
+END_TEST
+
+/* RFC 8046 4: types 0 and 1 decode; unknown types are skipped, not fatal */
+START_TEST(locator_set_skips_unknown_types_and_rejects_bad_lengths)
+{
+	uint8_t b[8 + 16 + 8 + 8 + 8 + 20] = {0};
+	struct hip_p_locator_set out;
+	struct hip_param p;
+
+	b[1] = HIP_LOCATOR_IPV6, b[2] = 4, b[23] = 1;	 /* ::1 */
+	b[24 + 1] = 9, b[24 + 2] = 2;			 /* type 9, 8 bytes */
+	b[40 + 1] = HIP_LOCATOR_ESP_IPV6, b[40 + 2] = 5; /* SPI + address */
+	b[40 + 11] = 0x42;				 /* SPI 0x42 */
+	p = view(HIP_PARAM_LOCATOR_SET, b, sizeof(b));
+	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), 0);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_uint_eq(out.skipped, 1);
+	ck_assert_uint_eq(out.loc[1].spi, 0x42);
+	/* only unknown types: nothing usable */
+	p = view(HIP_PARAM_LOCATOR_SET, b + 24, 16);
+	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), -HIPW_EPARAM);
+	/* a type-2 locator must have Locator Length 7 */
+	b[1] = HIP_LOCATOR_TRANSPORT;
+	p = view(HIP_PARAM_LOCATOR_SET, b, 24);
+	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), -HIPW_EPARAM);
+	/* Locator Length past the parameter */
+	b[1] = HIP_LOCATOR_IPV6, b[2] = 5;
+	p = view(HIP_PARAM_LOCATOR_SET, b, 24);
+	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), -HIPW_EPARAM);
+	/* traffic type 3 is undefined */
+	b[0] = 3, b[2] = 4;
+	p = view(HIP_PARAM_LOCATOR_SET, b, 24);
+	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), -HIPW_EPARAM);
+	/* a header cut short */
+	b[0] = 0;
+	p = view(HIP_PARAM_LOCATOR_SET, b, 6);
+	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), -HIPW_EPARAM);
+}
+END_TEST
+
 /* 5.2.16 SEQ, 5.2.17 ACK */
 START_TEST(seq_and_ack_round_trip)
 {
@@ -1654,6 +1793,11 @@ int main(void)
 	tcase_add_test(par, notification_round_trips_with_and_without_data);
 	tcase_add_test(par, esp_info_round_trips);
 	tcase_add_test(par, seq_and_ack_round_trip);
+	tcase_add_test(par, nat_traversal_mode_round_trips);
+	tcase_add_test(par, nat_traversal_mode_keeps_the_first_six);
+	tcase_add_test(par, transaction_pacing_round_trips_and_checks_length);
+	tcase_add_test(par, transport_locators_round_trip_with_the_rfc_layout);
+	tcase_add_test(par, locator_set_skips_unknown_types_and_rejects_bad_lengths);
 	tcase_add_test(par, cert_round_trips);
 	tcase_add_test(par, echo_round_trips_for_all_four_types);
 	tcase_add_test(par, decoders_reject_empty_contents);
