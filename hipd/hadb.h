@@ -58,6 +58,9 @@ struct hip_keys {
 	size_t esp_enc_len;
 	size_t esp_auth_len;
 	uint16_t keymat_index; /* where ESP keys were drawn from */
+	/* STUN short-term password source (RFC 5770 5.2): 128 bits drawn after
+	 * the ESP keys, used as lowercase hex by both hosts */
+	uint8_t stun_key[16];
 };
 
 #define HIP_DH_PUB_MAX 512 /* MODP-3072's 384 bytes, with room */

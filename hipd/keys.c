@@ -113,7 +113,7 @@ int keys_derive(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
 	size_t enc = hip_cipher_key_len(ha->hip_cipher);
 	size_t mac = hip_rhash_len(ha->rhash_suite);
 	size_t esp_enc, esp_auth;
-	uint8_t km[2 * (2 * HIP_KEY_MAX) + 2 * (2 * HIP_KEY_MAX)];
+	uint8_t km[2 * (2 * HIP_KEY_MAX) + 2 * (2 * HIP_KEY_MAX) + sizeof(ha->keys.stun_key)];
 	int err;
 
 	if (!mac || !hip_cipher_supported(ha->hip_cipher))
@@ -121,7 +121,7 @@ int keys_derive(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
 	err = keys_esp_suite_lens(ha->esp_suite, &esp_enc, &esp_auth);
 	if (err)
 		return err;
-	size_t total = 2 * (enc + mac) + 2 * (esp_enc + esp_auth);
+	size_t total = 2 * (enc + mac) + 2 * (esp_enc + esp_auth) + sizeof(k->stun_key);
 	const struct in6_addr *hit_i = ha->initiator ? &ha->hit_local : &ha->hit_peer;
 	const struct in6_addr *hit_r = ha->initiator ? &ha->hit_peer : &ha->hit_local;
 	err = hip_keymat(ha->rhash_suite, kij, kij_len, hit_i, hit_r, ha->puzzle_i, ha->puzzle_j,
@@ -144,6 +144,7 @@ int keys_derive(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
 	draw(km, &off, local_is_g ? k->esp_auth_out : k->esp_auth_in, esp_auth);
 	draw(km, &off, local_is_g ? k->esp_enc_in : k->esp_enc_out, esp_enc);
 	draw(km, &off, local_is_g ? k->esp_auth_in : k->esp_auth_out, esp_auth);
+	draw(km, &off, k->stun_key, sizeof(k->stun_key)); /* RFC 5770 5.2: after the ESP keys */
 	k->enc_len = enc;
 	k->mac_len = mac;
 	k->esp_enc_len = esp_enc;

@@ -45,6 +45,11 @@ START_TEST(bex_completes_and_both_sides_share_keys_and_spis)
 	ck_assert_mem_eq(a->keys.mac_out, b->keys.mac_in, a->keys.mac_len);
 	ck_assert_mem_eq(a->keys.esp_enc_out, b->keys.esp_enc_in, a->keys.esp_enc_len);
 	ck_assert_mem_eq(a->keys.esp_auth_in, b->keys.esp_auth_out, a->keys.esp_auth_len);
+	/* RFC 5770 5.2: one STUN key, the same on both sides, drawn after the ESP keys */
+	static const uint8_t zero16[16];
+	ck_assert_mem_eq(a->keys.stun_key, b->keys.stun_key, 16);
+	ck_assert(memcmp(a->keys.stun_key, zero16, 16) != 0);
+	ck_assert(memcmp(a->keys.stun_key, a->keys.esp_auth_out, 16) != 0);
 	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, HIPD_FAULT_NONE), -EALREADY);
 	pair_stop(&p);
 }
