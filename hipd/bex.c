@@ -15,6 +15,7 @@
 #include "hipd/auth.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/keys.h"
+#include "hipd/nat.h"
 #include "hipd/output.h"
 #include "hipd/update.h"
 #include "hipd/r1cache.h"
@@ -68,6 +69,8 @@ void ha_set_state(struct hip_ha *ha, enum hip_state s)
 		stamp_ha("bex.established", ha, "role", ha->initiator ? "initiator" : "responder");
 	}
 	if (s == HIP_STATE_ESTABLISHED || s == HIP_STATE_R2_SENT)
+		nat_ha_start(ha); /* ICE-STUN-UDP: checks now; the waiter is answered when they end */
+	if ((s == HIP_STATE_ESTABLISHED || s == HIP_STATE_R2_SENT) && !nat_ha_pending(ha))
 		hadb_answer_waiter(ha, json_pack("{s:b,s:s,s:f}", "ok", 1, "state",
 						 hip_state_name(s), "bex_ms",
 						 (double)(stamp_now_ns() - ha->started_ns) / 1e6));
@@ -511,6 +514,7 @@ static int build_i2(struct hip_ha *ha, const struct r1_view *v, struct wbuf *w)
 	hip_p_esp_info_encode(w, &ei);
 	if (v->has_counter)
 		hip_p_r1_counter_encode(w, &v->counter);
+	nat_build_locators(ha, w); /* the ICE offer (RFC 5770 4.3) */
 	struct hip_p_solution sol = {
 	    .k = v->puzzle.k, .opaque = v->puzzle.opaque, .ij_len = ha->puzzle_len};
 	memcpy(sol.i, ha->puzzle_i, ha->puzzle_len);
@@ -520,6 +524,7 @@ static int build_i2(struct hip_ha *ha, const struct r1_view *v, struct wbuf *w)
 	hip_p_dh_encode(w, &dh);
 	struct hip_p_list16 one = {.ids = {ha->hip_cipher}, .n = 1};
 	hip_p_list16_encode(w, HIP_PARAM_HIP_CIPHER, &one);
+	nat_build_i2_mode(ha, w);
 	err = build_encrypted_host_id(ha, w);
 	if (err)
 		return err;
@@ -659,6 +664,7 @@ void bex_on_r1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		ha_fail(ha, why);
 		return;
 	}
+	nat_on_r1(ha, m);
 	uint8_t pkt[HIP_MAX_PACKET_LEN];
 	struct wbuf w;
 	wbuf_init(&w, pkt, sizeof(pkt));
@@ -805,6 +811,7 @@ static int build_r2(struct hipd *h, struct hip_ha *ha, struct wbuf *w)
 	hip_build_start(w, HIP_R2, 0, &ha->hit_local, &ha->hit_peer);
 	struct hip_p_esp_info ei = {.keymat_index = ha->keys.keymat_index, .new_spi = ha->spi_in};
 	hip_p_esp_info_encode(w, &ei);
+	nat_build_locators(ha, w); /* the ICE answer (RFC 5770 4.3) */
 	err = auth_mac_append(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, w,
 			      HIP_PARAM_HIP_MAC_2, hi_tlv, hw.len);
 	if (err)
@@ -880,7 +887,13 @@ void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	memcpy(cand.puzzle_i, v.sol.i, v.sol.ij_len);
 	memcpy(cand.puzzle_j, v.sol.j, v.sol.ij_len);
 	err = i2_verify(h, &cand, m, &v, dh, &notify, &why);
+	if (!err) {
+		cand.transport = rx->transport;
+		err = nat_on_i2(&cand, m, &why);
+		notify = err ? HIP_NTF_NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER : notify;
+	}
 	if (err) {
+		nat_ha_free(&cand);
 		hostid_free(cand.peer_id);
 		OPENSSL_cleanse(&cand.keys, sizeof(cand.keys));
 		i2_reject(h, rx, m, id, notify, why);
@@ -889,6 +902,7 @@ void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	if (!ha) {
 		err = hadb_add(&h->db, h->loop, &id->hit, &m->hit_s, &ha);
 		if (err) {
+			nat_ha_free(&cand);
 			hostid_free(cand.peer_id);
 			return;
 		}
@@ -907,6 +921,9 @@ void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	memcpy(ha->puzzle_j, cand.puzzle_j, cand.puzzle_len);
 	ha->keys = cand.keys;
 	OPENSSL_cleanse(&cand.keys, sizeof(cand.keys));
+	ha->nat_mode = cand.nat_mode;
+	ha->ta_ms = cand.ta_ms;
+	ha->nat = cand.nat;
 	ha->spi_out = v.esp_info.new_spi;
 	do {
 		RAND_bytes((uint8_t *)&ha->spi_in, sizeof(ha->spi_in));
@@ -960,6 +977,11 @@ void bex_on_r2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	}
 	if (auth_verify(ha->peer_id, m, HIP_PARAM_HIP_SIGNATURE)) {
 		log_warn("r2 from %s: HIP_SIGNATURE does not verify, dropped", peer_str(&m->hit_s));
+		return;
+	}
+	if (nat_on_r2(ha, m)) {
+		log_warn("r2 from %s: ICE-STUN-UDP without usable transport locators, dropped",
+			 peer_str(&m->hit_s));
 		return;
 	}
 	ha->spi_out = ei.new_spi;

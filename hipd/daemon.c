@@ -15,6 +15,7 @@
 #include "hipd/ctl_server.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/hipd_ctl.h"
+#include "hipd/nat.h"
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
@@ -54,6 +55,7 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->e_failed_ms = 10000;
 	cfg->rekey_s = 3600;
 	cfg->r1_rotate_ms = 60000;
+	cfg->ice_ta_ms = 500; /* RFC 5770 4.4: 500 ms unless configured */
 }
 
 const struct hostid *hipd_identity(const struct hipd *h, const struct in6_addr *hit)
@@ -159,6 +161,17 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 		return err;
 	if (h->cfg.dataplane != DATAPLANE_NONE && (err = dataplane_open(h)))
 		return err;
+	if (h->cfg.nat_modes.n && !h->cfg.udp_enabled) {
+		log_err("NAT traversal needs the HIP UDP socket (remove --no-udp)");
+		return -EINVAL;
+	}
+	err = nat_init(h);
+	if (err) {
+		log_err("nat: cannot start: %s", strerror(-err));
+		return err;
+	}
+	if (h->nat)
+		transport_set_udp_filter(h->tr, nat_udp_filter, h);
 	err = ctl_server_start(loop, h->cfg.socket_path, hipd_ctl_handle, h, &h->ctl);
 	if (err) {
 		log_err("control: cannot listen on %s: %s", h->cfg.socket_path, strerror(-err));
@@ -186,6 +199,7 @@ void hipd_stop(struct hipd *h)
 		return;
 	h->stopping = true;
 	hadb_clear(&h->db);
+	nat_close(h);
 	dataplane_close(h);
 	transport_close(h->tr);
 	h->tr = NULL;

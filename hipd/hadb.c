@@ -12,6 +12,7 @@
 #include "hipd/ctl_server.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/esp/esp.h"
+#include "hipd/nat.h"
 
 static const char *const state_names[] = {
     [HIP_STATE_UNASSOCIATED] = "UNASSOCIATED",
@@ -151,6 +152,8 @@ struct hip_ha *hadb_find_spi(struct hadb *db, uint32_t spi)
 void hadb_reset_session(struct hip_ha *ha)
 {
 	hadb_drop_esp(ha);
+	nat_ha_free(ha);
+	ha->nat_mode = 0;
 	hip_dh_free(ha->upd.dh);
 	OPENSSL_cleanse(&ha->upd, sizeof(ha->upd));
 	ha->peer_dh_pub_len = 0;

@@ -86,6 +86,8 @@ struct hip_update {
 	uint64_t rekeys;   /* completed rekeys */
 };
 
+struct nat_ha;
+
 struct hip_ha {
 	struct hip_ha *next;
 	struct hipd *hipd;
@@ -146,6 +148,10 @@ struct hip_ha {
 	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer */
 	uint64_t bex_count;	     /* completed base exchanges with this peer */
 	void *dp;		     /* the data plane backend's per-association state */
+	/* NAT traversal (nat.c) */
+	uint16_t nat_mode;   /* negotiated HIP_NAT_MODE_*, 0 = none */
+	uint32_t ta_ms;	     /* negotiated ICE pacing */
+	struct nat_ha *nat;  /* remote candidates and the ICE agent, or NULL */
 };
 
 struct hip_map {

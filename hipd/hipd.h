@@ -42,6 +42,14 @@ struct hipd_config {
 	bool allow_fault_injection; /* test-only: lets the control socket corrupt packets */
 	int dataplane;		    /* enum dataplane_mode */
 	uint32_t rekey_s;	    /* ESP SA lifetime before a rekey by UPDATE; 0 = none */
+	/* NAT traversal (RFC 5770): modes offered in R1 / preferred in I2, in order */
+	struct hip_p_list16 nat_modes;
+	uint32_t ice_ta_ms;		     /* our minimum Ta (RFC 5770 4.4) */
+	struct sockaddr_storage stun_server; /* family 0 = none */
+	struct sockaddr_storage turn_server;
+	char turn_user[128];
+	char turn_pass[128];
+	const char *ice_host_addrs; /* host candidates, comma-separated; NULL = all */
 };
 
 /* Deliberate corruption of our own packets, for negative tests (test-only). */
@@ -58,6 +66,7 @@ struct r1cache;
 struct hip_transport_set;
 struct ctl_server;
 struct dataplane;
+struct nat_host;
 
 struct hipd {
 	uv_loop_t *loop;
@@ -69,6 +78,7 @@ struct hipd {
 	struct hip_transport_set *tr;
 	struct ctl_server *ctl;
 	struct dataplane *dp; /* NULL when the data plane is off */
+	struct nat_host *nat; /* NULL unless ICE-STUN-UDP is configured */
 	uv_signal_t sigint, sigterm;
 	uv_prepare_t flush; /* flushes event stamps once per loop turn */
 	uv_timer_t tick;    /* once a second: rekey lifetimes */

@@ -17,6 +17,7 @@
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
+#include "hipd/nat.h"
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
@@ -172,6 +173,22 @@ static json_t *ha_json(const struct hip_ha *ha)
 	json_object_set_new(o, "rekey_pending", json_boolean(ha->upd.pending));
 	if (ha->esp_out && ha->esp_in)
 		json_object_set_new(o, "esp", esp_json(ha->esp_out, ha->esp_in));
+	if (ha->nat_mode) {
+		char path[160];
+		const char *desc = nat_ha_path(ha, path, sizeof(path));
+		const char *type = nat_ha_path_type(ha);
+
+		json_object_set_new(o, "nat_mode",
+				    json_string(ha->nat_mode == HIP_NAT_MODE_ICE_STUN_UDP
+						    ? "ICE-STUN-UDP"
+						    : "UDP-ENCAPSULATION"));
+		if (desc)
+			json_object_set_new(o, "ice_path", json_string(desc));
+		if (type)
+			json_object_set_new(o, "ice_path_type", json_string(type));
+		if (ha->nat_mode == HIP_NAT_MODE_ICE_STUN_UDP)
+			json_object_set_new(o, "ice_ta_ms", json_integer(ha->ta_ms));
+	}
 	if (ha->fail_reason)
 		json_object_set_new(o, "failure", json_string(ha->fail_reason));
 	if (ha->last_notify)

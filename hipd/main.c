@@ -12,6 +12,7 @@
 #include "common/stamp.h"
 #include "hipd/daemon.h"
 #include "hipd/keys.h"
+#include "hipd/nat_options.h"
 #include "hipd/dataplane/dataplane.h"
 
 static void usage(FILE *f)
@@ -50,8 +51,11 @@ static void usage(FILE *f)
 	    "  --rekey-seconds N   rekey ESP SAs by UPDATE after N s (default 3600, 0 = only\n"
 	    "                      when sequence numbers run out)\n"
 	    "  --test-faults       allow fault injection through the control socket (tests only)\n"
-	    "  -h, --help          this help\n"
-	    "  -V, --version       print the version\n");
+	    );
+	nat_options_usage(f);
+	fputs("  -h, --help          this help\n"
+	      "  -V, --version       print the version\n",
+	      f);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *out)
@@ -159,6 +163,13 @@ static const struct option options[] = {
     {"test-faults", no_argument, NULL, OPT_TEST_FAULTS},
     {"dataplane", required_argument, NULL, OPT_DATAPLANE},
     {"rekey-seconds", required_argument, NULL, OPT_REKEY},
+    {"nat", required_argument, NULL, NAT_OPT_MODE},
+    {"ice-ta-ms", required_argument, NULL, NAT_OPT_TA},
+    {"stun", required_argument, NULL, NAT_OPT_STUN},
+    {"turn", required_argument, NULL, NAT_OPT_TURN},
+    {"turn-user", required_argument, NULL, NAT_OPT_TURN_USER},
+    {"turn-pass-file", required_argument, NULL, NAT_OPT_TURN_PASS_FILE},
+    {"ice-host-addrs", required_argument, NULL, NAT_OPT_HOST_ADDRS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -321,7 +332,7 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 		return 0;
 	}
 	default:
-		return -EINVAL;
+		return nat_option(c, arg, cfg);
 	}
 }
 
@@ -349,6 +360,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Try 'hipd --help' for more information.\n");
 			return 2;
 		}
+	}
+	if (nat_options_check(&h.cfg)) {
+		fprintf(stderr, "Try 'hipd --help' for more information.\n");
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "hipd: unexpected argument \"%s\"\n", argv[optind]);

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "hipd/bex.h"
+#include "hipd/nat.h"
 #include "hipd/transport.h"
 #include "hipd/wire/wire.h"
 
@@ -45,6 +46,19 @@ void out_stop_timer(struct hip_ha *ha)
 	uv_timer_stop(&ha->timer);
 }
 
+/* Through the TURN relay that ICE chose (RFC 5770 4.6): the zero marker, then HIP. */
+static int send_relayed(struct hip_ha *ha, uint8_t *pkt, size_t len)
+{
+	uint8_t buf[4 + HIP_MAX_PACKET];
+
+	if (len > HIP_MAX_PACKET)
+		return -EMSGSIZE;
+	hip_build_checksum(pkt, len, NULL, NULL);
+	memset(buf, 0, 4);
+	memcpy(buf + 4, pkt, len);
+	return nat_ha_send(ha, buf, len + 4);
+}
+
 int out_send_ha(struct hip_ha *ha, const uint8_t *pkt, size_t len, bool retransmit)
 {
 	struct hipd *h = ha->hipd;
@@ -55,8 +69,11 @@ int out_send_ha(struct hip_ha *ha, const uint8_t *pkt, size_t len, bool retransm
 	if (pkt != ha->last_sent)
 		memcpy(ha->last_sent, pkt, len);
 	ha->last_sent_len = len;
-	err = out_send(h, ha->transport, (struct sockaddr *)&ha->local_addr,
-		       (struct sockaddr *)&ha->peer_addr, ha->last_sent, len);
+	if (nat_ha_relayed(ha))
+		err = send_relayed(ha, ha->last_sent, len);
+	else
+		err = out_send(h, ha->transport, (struct sockaddr *)&ha->local_addr,
+			       (struct sockaddr *)&ha->peer_addr, ha->last_sent, len);
 	if (err)
 		log_warn("ha: cannot send %s: %s", hip_packet_type_name(pkt[2] & 0x7f),
 			 strerror(-err));

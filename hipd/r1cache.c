@@ -12,6 +12,7 @@
 #include "common/stamp.h"
 #include "hipd/auth.h"
 #include "hipd/hipd.h"
+#include "hipd/nat.h"
 
 #define GEN_KEEP   2 /* current and previous generation */
 #define MAX_GROUPS 8
@@ -200,6 +201,7 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	struct hip_p_dh dh = {.group = group, .pub = pub, .pub_len = (uint16_t)pub_len};
 	hip_p_dh_encode(&w, &dh);
 	hip_p_list16_encode(&w, HIP_PARAM_HIP_CIPHER, &h->cfg.hip_ciphers);
+	nat_build_r1(h, &w); /* NAT_TRAVERSAL_MODE, TRANSACTION_PACING (RFC 5770 4.3) */
 	build_host_id(&w, id);
 	build_suite_list(&w, h);
 	struct hip_p_list16 tf = {.ids = {HIP_PARAM_ESP_TRANSFORM}, .n = 1};

@@ -32,6 +32,8 @@ struct hip_transport_set {
 	void *arg;
 	esp_rx_fn esp_fn;
 	void *esp_arg;
+	udp_filter_fn filter_fn;
+	void *filter_arg;
 	uint16_t udp_port;
 	int pending_closes;
 	char desc[96];
@@ -133,23 +135,50 @@ static int strip_udp_marker(struct cursor *c)
 	return marker == 0 ? 0 : -ENOPROTOOPT;
 }
 
+/* A UDP datagram on the HIP port: HIP behind the zero marker; else STUN/TURN
+ * (the filter), else ESP. */
+static void dispatch_udp(struct hip_transport_set *t, const uint8_t *buf, size_t n,
+			 const struct sockaddr *src, const struct sockaddr_storage *dst)
+{
+	struct hip_rx rx = {.transport = HIP_TRANSPORT_UDP};
+	struct cursor c;
+	int err;
+
+	cur_init(&c, buf, n);
+	err = strip_udp_marker(&c);
+	if (err == -ENOPROTOOPT) {
+		if (t->filter_fn && t->filter_fn(t->filter_arg, buf, n, src, (const void *)dst))
+			return;
+		if (t->esp_fn)
+			t->esp_fn(t->esp_arg, buf, n, src);
+		return;
+	}
+	if (err) {
+		log_debug("transport: dropped %zu-byte datagram without HIP framing", n);
+		return;
+	}
+	memcpy(&rx.src, src, src->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							: sizeof(struct sockaddr_in));
+	rx.dst = *dst;
+	rx.len = cur_left(&c);
+	if (cur_view(&c, rx.len, &rx.pkt) < 0)
+		return;
+	t->fn(t->arg, &rx);
+}
+
 static void handle_datagram(struct hip_sock *s, const uint8_t *buf, size_t n, struct msghdr *mh)
 {
 	struct hip_rx rx = {.transport = s->kind};
 	struct cursor c;
 	int err;
 
-	cur_init(&c, buf, n);
-	if (s->kind == HIP_TRANSPORT_RAW && s->family == AF_INET)
-		err = strip_ipv4_header(&c);
-	else if (s->kind == HIP_TRANSPORT_UDP)
-		err = strip_udp_marker(&c);
-	else
-		err = 0;
-	if (err == -ENOPROTOOPT && s->set->esp_fn) {
-		s->set->esp_fn(s->set->esp_arg, buf, n, (const struct sockaddr *)mh->msg_name);
+	if (s->kind == HIP_TRANSPORT_UDP) {
+		read_pktinfo(mh, s->family, &rx.dst);
+		dispatch_udp(s->set, buf, n, mh->msg_name, &rx.dst);
 		return;
 	}
+	cur_init(&c, buf, n);
+	err = s->family == AF_INET ? strip_ipv4_header(&c) : 0;
 	if (err) {
 		log_debug("transport: dropped %zu-byte datagram without HIP framing", n);
 		return;
@@ -160,6 +189,22 @@ static void handle_datagram(struct hip_sock *s, const uint8_t *buf, size_t n, st
 	if (cur_view(&c, rx.len, &rx.pkt) < 0)
 		return;
 	s->set->fn(s->set->arg, &rx);
+}
+
+void transport_deliver(struct hip_transport_set *t, const uint8_t *pkt, size_t len,
+		       const struct sockaddr *src, const struct sockaddr *dst)
+{
+	struct sockaddr_storage d = {0};
+
+	memcpy(&d, dst, dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						   : sizeof(struct sockaddr_in));
+	dispatch_udp(t, pkt, len, src, &d);
+}
+
+void transport_set_udp_filter(struct hip_transport_set *t, udp_filter_fn fn, void *arg)
+{
+	t->filter_fn = fn;
+	t->filter_arg = arg;
 }
 
 /* One recvmmsg's worth of datagrams, allocated once per socket. */

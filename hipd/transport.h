@@ -22,6 +22,11 @@ typedef void (*hip_rx_fn)(void *arg, const struct hip_rx *rx);
 /* ESP on the HIP UDP port (RFC 5770 5.1: no zero marker): the whole datagram. */
 typedef void (*esp_rx_fn)(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *src);
 
+/* Sees every UDP datagram without the zero marker before the ESP handler:
+ * returns 1 when it took it (STUN, TURN), 0 to let ESP handling go on. */
+typedef int (*udp_filter_fn)(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *src,
+			     const struct sockaddr *dst);
+
 struct hip_transport_set;
 
 struct transport_opts {
@@ -34,6 +39,12 @@ int transport_open(uv_loop_t *loop, const struct transport_opts *opts, hip_rx_fn
 		   struct hip_transport_set **out);
 /* Where ESP datagrams on the HIP UDP port go; without one they are dropped. */
 void transport_set_esp_rx(struct hip_transport_set *t, esp_rx_fn fn, void *arg);
+void transport_set_udp_filter(struct hip_transport_set *t, udp_filter_fn fn, void *arg);
+/* A datagram that reached us another way (through a TURN relay) from src to
+ * dst, handled as if the HIP UDP socket had received it: HIP behind the zero
+ * marker, else ESP. */
+void transport_deliver(struct hip_transport_set *t, const uint8_t *pkt, size_t len,
+		       const struct sockaddr *src, const struct sockaddr *dst);
 /* Lets the kernel take ESP in UDP on the HIP UDP sockets (UDP_ENCAP_ESPINUDP,
  * RFC 3948): datagrams with the zero marker still reach hipd. 0 or -errno. */
 int transport_kernel_esp_in_udp(struct hip_transport_set *t);

@@ -16,6 +16,7 @@
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/dataplane/hit0.h"
 #include "hipd/hipd.h"
+#include "hipd/nat.h"
 #include "hipd/kernel-xfrm/xfrm.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
@@ -217,6 +218,14 @@ static void k_ha_state(void *state, struct hip_ha *ha)
 	}
 	if (kh && kh->installed && kh->spi_in == ha->spi_in && kh->spi_out == ha->spi_out)
 		return;
+	if (nat_ha_pending(ha))
+		return; /* ICE is still choosing the addresses the SAs will carry */
+	if (nat_ha_relayed(ha)) {
+		log_err("dataplane: %s: the kernel cannot send ESP through a TURN relay; use "
+			"--dataplane userspace for relayed paths",
+			peer_str(&ha->hit_peer));
+		return;
+	}
 	uninstall(k, ha); /* a new base exchange replaced the keys */
 	if (install(k, ha))
 		log_err("dataplane: no kernel SAs for %s", peer_str(&ha->hit_peer));

@@ -18,6 +18,7 @@
 #include "hipd/dataplane/lsi.h"
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
+#include "hipd/nat.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
 
@@ -86,6 +87,8 @@ static int tx_queue(struct us_dp *dp, struct hip_ha *ha, uint8_t nh, const uint8
 
 	if (rc)
 		return rc;
+	if (nat_ha_relayed(ha)) /* through the TURN relay: one ChannelData each */
+		return nat_ha_send(ha, tx->pkt[i], n);
 	tx->src[i] = ha->local_addr;
 	tx->dst[i] = ha->peer_addr;
 	tx->msg[i] =
@@ -165,7 +168,9 @@ static void hold(struct us_dp *dp, struct hip_ha *ha, const struct in6_addr *loc
 		stamp_emit("dp.trigger", json_pack("{s:s}", "peer", buf));
 	}
 	struct dp_ha *d = ha ? dp_ha_get(ha) : NULL;
-	if (!d || (ha->state != HIP_STATE_I1_SENT && ha->state != HIP_STATE_I2_SENT)) {
+	bool waiting = ha && (ha->state == HIP_STATE_I1_SENT || ha->state == HIP_STATE_I2_SENT ||
+			      nat_ha_pending(ha)); /* ICE still looking for the path */
+	if (!d || !waiting) {
 		dp->c.no_sa++;
 		return;
 	}
@@ -210,7 +215,7 @@ static void send_one(struct us_dp *dp, uint8_t *pkt, size_t len)
 		return;
 	}
 	ha = hadb_find(&dp->h->db, &local, &peer);
-	if (!ha || !ha->esp_out) {
+	if (!ha || !ha->esp_out || nat_ha_pending(ha)) {
 		hold(dp, ha, &local, &peer, pkt, len);
 		return;
 	}
@@ -413,18 +418,19 @@ static void us_ha_state(void *state, struct hip_ha *ha)
 			drop_held(dp, ha);
 		return;
 	}
-	if (ha->esp_out && ha->esp_out->spi == ha->spi_out && ha->esp_in->spi == ha->spi_in)
-		return;
-	hadb_drop_esp(ha); /* a new base exchange replaced the keys */
-	rc = install(ha);
-	if (rc) {
-		log_err("dataplane: no ESP SAs for this association: %s", strerror(-rc));
-		drop_held(dp, ha);
-		return;
+	if (!ha->esp_out || ha->esp_out->spi != ha->spi_out || ha->esp_in->spi != ha->spi_in) {
+		hadb_drop_esp(ha); /* a new base exchange replaced the keys */
+		rc = install(ha);
+		if (rc) {
+			log_err("dataplane: no ESP SAs for this association: %s", strerror(-rc));
+			drop_held(dp, ha);
+			return;
+		}
+		log_info("dataplane: ESP SAs installed (SPI in 0x%08x, out 0x%08x)", ha->spi_in,
+			 ha->spi_out);
 	}
-	log_info("dataplane: ESP SAs installed (SPI in 0x%08x, out 0x%08x)", ha->spi_in,
-		 ha->spi_out);
-	flush_held(dp, ha);
+	if (!nat_ha_pending(ha)) /* with ICE: once the path is nominated */
+		flush_held(dp, ha);
 }
 
 static int us_open(struct hipd *h, void **state)

@@ -1,0 +1,361 @@
+/* The host's ICE candidates for hipd: host addresses, a server-reflexive one by
+ * STUN Binding, a relayed one from one TURN allocation on the HIP UDP socket, kept
+ * fresh and shared by every association's agent. Not the agents (nat.c). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/stamp.h"
+#include "hipd/hipd.h"
+#include "hipd/nat.h"
+#include "hipd/nat_host.h"
+#include "hipd/transport.h"
+#include "ice/cand.h"
+#include "ice/stun.h"
+#include "ice/stun_txn.h"
+#include "ice/turn.h"
+
+#define REGATHER_MS	 60000 /* a fresh Binding keeps the srflx mapping alive */
+#define GATHER_TIMING_RC 5     /* Binding sends before the server counts as silent */
+
+static const struct stun_txn_timing gather_timing = {250, GATHER_TIMING_RC, 4};
+
+static int sock_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	struct nat_base *b = ctx;
+	struct esp_tx tx = {.src = &b->sock.local,
+			    .dst = (const struct sockaddr_storage *)dst,
+			    .pkt = buf,
+			    .len = len};
+	size_t failed = 0;
+
+	return transport_send_esp_batch(b->host->h->tr, &tx, 1, &failed);
+}
+
+static int relay_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	struct nat_host *n = ctx;
+	int err;
+
+	if (!n->turn)
+		return -ENOTCONN;
+	err = turn_client_bind_channel(n->turn, dst);
+	if (err)
+		return err;
+	return turn_client_send(n->turn, dst, buf, len);
+}
+
+static bool usable_ipv4(const struct ifaddrs *ifa, bool loopback_ok)
+{
+	const struct sockaddr_in *a = (const void *)ifa->ifa_addr;
+	uint8_t first = (uint8_t)(ntohl(a->sin_addr.s_addr) >> 24);
+
+	if (!(ifa->ifa_flags & IFF_UP) || strcmp(ifa->ifa_name, "hit0") == 0)
+		return false;
+	if (first == 1) /* 1.0.0.0/8: our LSIs */
+		return false;
+	return loopback_ok || !(ifa->ifa_flags & IFF_LOOPBACK);
+}
+
+static void add_base(struct nat_host *n, const struct sockaddr_in *addr)
+{
+	struct nat_base *b;
+
+	if (n->n_bases == NAT_MAX_BASES)
+		return;
+	b = &n->bases[n->n_bases++];
+	memset(b, 0, sizeof(*b));
+	b->host = n;
+	memcpy(&b->sock.local, addr, sizeof(*addr));
+	((struct sockaddr_in *)&b->sock.local)->sin_port = htons(n->h->cfg.udp_port);
+	b->sock.send = sock_send;
+	b->sock.ctx = b;
+}
+
+/* Host candidates: the configured addresses, else every IPv4 address that is
+ * up, not loopback, not an LSI, not on hit0. */
+static int find_bases(struct nat_host *n)
+{
+	struct ifaddrs *ifs, *ifa;
+	const char *list = n->h->cfg.ice_host_addrs;
+
+	if (list && *list)
+		return nat_host_parse_addrs(n, list);
+	if (getifaddrs(&ifs) < 0)
+		return -errno;
+	for (ifa = ifs; ifa; ifa = ifa->ifa_next)
+		if (ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET && usable_ipv4(ifa, false))
+			add_base(n, (const struct sockaddr_in *)ifa->ifa_addr);
+	freeifaddrs(ifs);
+	return n->n_bases ? 0 : -EADDRNOTAVAIL;
+}
+
+int nat_host_parse_addrs(struct nat_host *n, const char *list)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct sockaddr_in a = {.sin_family = AF_INET};
+
+		if (inet_pton(AF_INET, t, &a.sin_addr) != 1)
+			return -EINVAL;
+		add_base(n, &a);
+	}
+	return n->n_bases ? 0 : -EINVAL;
+}
+
+static void gather_done_check(struct nat_host *n)
+{
+	char detail[64];
+
+	if (n->stun_pending || n->turn_pending || !n->gathering)
+		return;
+	n->gathering = false;
+	n->gathered = true;
+	n->gathered_ns = stamp_now_ns();
+	snprintf(detail, sizeof(detail), "%zu", nat_local_candidates(n->h, NULL, 0));
+	stamp_emit("nat.gather.done",
+		   json_pack("{s:s,s:f}", "candidates", detail, "ms",
+			     (double)(n->gathered_ns - n->gather_start_ns) / 1e6));
+	log_info("nat: %s candidates gathered in %.1f ms", detail,
+		 (double)(n->gathered_ns - n->gather_start_ns) / 1e6);
+}
+
+static void on_binding(void *arg, int err, const struct stun_msg *resp, const struct sockaddr *from)
+{
+	struct nat_base *b = arg;
+	struct nat_host *n = b->host;
+	const struct stun_attr *a;
+	struct sockaddr_storage mapped;
+	char s[64];
+	(void)from;
+
+	b->txn = NULL;
+	n->stun_pending--;
+	if (err || resp->cls != STUN_SUCCESS) {
+		log_warn("nat: STUN server %s: %s",
+			 ice_sa_str((struct sockaddr *)&n->h->cfg.stun_server, s, sizeof(s)),
+			 err ? strerror(-err) : "error response to Binding");
+		gather_done_check(n);
+		return;
+	}
+	a = stun_find(resp, STUN_A_XOR_MAPPED_ADDRESS);
+	if (!a || stun_get_xor_addr(resp, a, &mapped)) {
+		log_warn("nat: Binding success without XOR-MAPPED-ADDRESS");
+	} else {
+		b->srflx = mapped;
+		b->has_srflx = true;
+	}
+	gather_done_check(n);
+}
+
+static int send_binding(struct nat_base *b)
+{
+	struct nat_host *n = b->host;
+	uint8_t tid[STUN_TID_LEN], buf[128];
+	struct stun_builder sb;
+	size_t len;
+	int err;
+
+	if (stun_new_tid(tid))
+		return -EIO;
+	stun_build_init(&sb, buf, sizeof(buf), STUN_BINDING, STUN_REQUEST, tid);
+	stun_put_fingerprint(&sb);
+	err = stun_finish(&sb, &len);
+	if (err)
+		return err;
+	err = stun_txn_start(&n->txns, &b->sock, (struct sockaddr *)&n->h->cfg.stun_server, buf,
+			     len, &gather_timing, on_binding, b, &b->txn);
+	if (!err)
+		n->stun_pending++;
+	return err;
+}
+
+static void on_allocated(void *arg, int err, const struct sockaddr *relayed,
+			 const struct sockaddr *mapped, const char *reason)
+{
+	struct nat_host *n = arg;
+	char s[64];
+
+	if (n->turn_pending)
+		n->turn_pending = 0;
+	if (err) {
+		n->has_relay = false;
+		log_warn("nat: TURN server %s: %s",
+			 ice_sa_str((struct sockaddr *)&n->h->cfg.turn_server, s, sizeof(s)),
+			 reason ? reason : strerror(-err));
+		gather_done_check(n);
+		return;
+	}
+	memcpy(&n->relayed, relayed, ice_sa_len(relayed));
+	memcpy(&n->relay_mapped, mapped, ice_sa_len(mapped));
+	memcpy(&n->relay_sock.local, relayed, ice_sa_len(relayed));
+	n->has_relay = true;
+	log_info("nat: TURN relay %s", ice_sa_str(relayed, s, sizeof(s)));
+	gather_done_check(n);
+}
+
+static void on_relay_data(void *arg, const struct sockaddr *peer, const uint8_t *data, size_t len)
+{
+	struct nat_host *n = arg;
+
+	nat_relay_input(n->h, peer, (struct sockaddr *)&n->relayed, data, len);
+}
+
+static int start_turn(struct nat_host *n)
+{
+	struct turn_config tc = {.user = n->h->cfg.turn_user, .pass = n->h->cfg.turn_pass};
+	static const struct turn_callbacks cb = {.on_allocated = on_allocated,
+						 .on_data = on_relay_data};
+	int err;
+
+	memcpy(&tc.server, &n->h->cfg.turn_server, sizeof(tc.server));
+	err = turn_client_new(n->h->loop, &n->bases[0].sock, &tc, &cb, n, &n->turn);
+	if (err)
+		return err;
+	err = turn_client_allocate(n->turn);
+	if (!err)
+		n->turn_pending = 1;
+	return err;
+}
+
+int nat_gather_start(struct nat_host *n)
+{
+	if (n->gathering)
+		return -EINPROGRESS;
+	n->gathering = true;
+	n->gather_start_ns = stamp_now_ns();
+	stamp_emit("nat.gather.start", NULL);
+	if (n->h->cfg.stun_server.ss_family)
+		for (size_t i = 0; i < n->n_bases; i++)
+			if (send_binding(&n->bases[i]))
+				log_warn("nat: cannot send a STUN Binding");
+	if (n->h->cfg.turn_server.ss_family && !n->turn && start_turn(n))
+		log_warn("nat: cannot start the TURN client");
+	gather_done_check(n);
+	return 0;
+}
+
+static void on_regather(uv_timer_t *t)
+{
+	nat_gather_start(t->data);
+}
+
+int nat_host_init(struct hipd *h, struct nat_host **out)
+{
+	struct nat_host *n = calloc(1, sizeof(*n));
+	int err;
+
+	if (!n)
+		return -ENOMEM;
+	n->h = h;
+	err = find_bases(n);
+	if (err) {
+		free(n);
+		return err;
+	}
+	stun_txns_init(&n->txns, h->loop);
+	n->relay_sock.send = relay_send;
+	n->relay_sock.ctx = n;
+	uv_timer_init(h->loop, &n->regather);
+	n->regather.data = n;
+	uv_timer_start(&n->regather, on_regather, REGATHER_MS, REGATHER_MS);
+	*out = n;
+	return nat_gather_start(n);
+}
+
+static void free_on_close(uv_handle_t *t)
+{
+	free(t->data);
+}
+
+void nat_host_close(struct nat_host *n)
+{
+	if (!n)
+		return;
+	stun_txns_close(&n->txns);
+	if (n->turn)
+		turn_client_close(n->turn);
+	uv_timer_stop(&n->regather);
+	uv_close((uv_handle_t *)&n->regather, free_on_close);
+}
+
+static void put_cand(struct ice_cand *out, size_t cap, size_t *n, enum ice_cand_type type,
+		     const struct sockaddr_storage *addr, const struct sockaddr_storage *base,
+		     unsigned local_pref)
+{
+	struct ice_cand *c;
+
+	if (out && *n < cap) {
+		c = &out[*n];
+		memset(c, 0, sizeof(*c));
+		c->type = type;
+		c->component = 1; /* RFC 5770 4.2: one component, ID 1 */
+		c->priority = ice_priority(ice_type_pref(type), local_pref, 1);
+		c->addr = *addr;
+		c->base = *base;
+		if (type != ICE_HOST)
+			c->related = *base;
+		ice_foundation(c, type == ICE_HOST ? NULL : (const struct sockaddr *)base);
+	}
+	(*n)++;
+}
+
+size_t nat_local_candidates(const struct hipd *h, struct ice_cand *out, size_t cap)
+{
+	const struct nat_host *n = h->nat;
+	size_t count = 0;
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n->n_bases; i++) {
+		const struct nat_base *b = &n->bases[i];
+		unsigned pref = 65535 - (unsigned)i;
+
+		put_cand(out, cap, &count, ICE_HOST, &b->sock.local, &b->sock.local, pref);
+		if (b->has_srflx && !ice_sa_equal((struct sockaddr *)&b->srflx,
+						  (struct sockaddr *)&b->sock.local))
+			put_cand(out, cap, &count, ICE_SRFLX, &b->srflx, &b->sock.local, pref);
+	}
+	if (n->has_relay)
+		put_cand(out, cap, &count, ICE_RELAY, &n->relayed, &n->relayed, 65535);
+	return count;
+}
+
+const struct ice_sock *nat_sock_for(const struct hipd *h, const struct ice_cand *c)
+{
+	const struct nat_host *n = h->nat;
+
+	if (!n)
+		return NULL;
+	if (c->type == ICE_RELAY)
+		return n->has_relay ? &n->relay_sock : NULL;
+	for (size_t i = 0; i < n->n_bases; i++)
+		if (ice_sa_equal((const struct sockaddr *)&n->bases[i].sock.local,
+				 (const struct sockaddr *)&c->base))
+			return &n->bases[i].sock;
+	return NULL;
+}
+
+int nat_gather_input(struct hipd *h, const uint8_t *buf, size_t len, const struct sockaddr *src)
+{
+	struct nat_host *n = h->nat;
+	struct stun_msg m;
+
+	if (!n)
+		return 0;
+	if (n->turn && ice_sa_equal(src, (struct sockaddr *)&h->cfg.turn_server))
+		return turn_client_input(n->turn, buf, len, src);
+	if (!n->stun_pending || !ice_sa_equal(src, (struct sockaddr *)&h->cfg.stun_server))
+		return 0;
+	if (stun_parse(&m, buf, len))
+		return 0;
+	return stun_txns_input(&n->txns, &m, src);
+}

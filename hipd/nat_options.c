@@ -1,0 +1,143 @@
+/* hipd's NAT traversal command-line options (--nat, --stun, --turn ...): parsing
+ * and checking into struct hipd_config. Not the NAT machinery (nat.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hipd/hipd.h"
+#include "hipd/nat_options.h"
+#include "hipd/wire/hip_proto.h"
+#include "ice/sock.h"
+
+static int parse_modes(const char *arg, struct hip_p_list16 *modes)
+{
+	if (strcmp(arg, "none") == 0) {
+		modes->n = 0;
+		return 0;
+	}
+	if (strcmp(arg, "udp") == 0) {
+		*modes = (struct hip_p_list16){.ids = {HIP_NAT_MODE_UDP_ENCAP}, .n = 1};
+		return 0;
+	}
+	if (strcmp(arg, "ice") == 0) {
+		/* ICE preferred; plain UDP encapsulation for peers without ICE */
+		*modes = (struct hip_p_list16){
+		    .ids = {HIP_NAT_MODE_ICE_STUN_UDP, HIP_NAT_MODE_UDP_ENCAP}, .n = 2};
+		return 0;
+	}
+	fprintf(stderr, "hipd: --nat: '%s' is not none, udp or ice\n", arg);
+	return -EINVAL;
+}
+
+static int parse_server(const char *opt, const char *arg, struct sockaddr_storage *out)
+{
+	if (ice_sa_parse(arg, out)) {
+		fprintf(stderr, "hipd: %s: '%s' is not ADDRESS:PORT (numeric, e.g. 203.0.113.3:3478)\n",
+			opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The TURN password comes from a file (first line), never from the command line. */
+static int read_pass_file(const char *path, char *out, size_t cap)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "hipd: --turn-pass-file: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -EINVAL;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "hipd: warning: %s is readable by others (chmod 600 it)\n", path);
+	if (!fgets(out, (int)cap, f) || !*out) {
+		fclose(f);
+		fprintf(stderr, "hipd: --turn-pass-file: %s is empty\n", path);
+		return -EINVAL;
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
+}
+
+static int parse_ta(const char *arg, uint32_t *ta)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	/* RFC 5770 4.4: "Hosts SHOULD NOT use values smaller than 20 ms" */
+	if (*arg < '0' || *arg > '9' || *end || v < 20 || v > 10000) {
+		fprintf(stderr, "hipd: --ice-ta-ms: '%s' is not a number from 20 to 10000\n", arg);
+		return -EINVAL;
+	}
+	*ta = (uint32_t)v;
+	return 0;
+}
+
+int nat_option(int opt, const char *arg, struct hipd_config *cfg)
+{
+	switch (opt) {
+	case NAT_OPT_MODE:
+		return parse_modes(arg, &cfg->nat_modes);
+	case NAT_OPT_TA:
+		return parse_ta(arg, &cfg->ice_ta_ms);
+	case NAT_OPT_STUN:
+		return parse_server("--stun", arg, &cfg->stun_server);
+	case NAT_OPT_TURN:
+		return parse_server("--turn", arg, &cfg->turn_server);
+	case NAT_OPT_TURN_USER:
+		if (strlen(arg) >= sizeof(cfg->turn_user) || !*arg) {
+			fprintf(stderr, "hipd: --turn-user: empty or longer than %zu bytes\n",
+				sizeof(cfg->turn_user) - 1);
+			return -EINVAL;
+		}
+		strcpy(cfg->turn_user, arg);
+		return 0;
+	case NAT_OPT_TURN_PASS_FILE:
+		return read_pass_file(arg, cfg->turn_pass, sizeof(cfg->turn_pass));
+	case NAT_OPT_HOST_ADDRS:
+		cfg->ice_host_addrs = arg;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+void nat_options_usage(FILE *f)
+{
+	fputs("  --nat MODE          NAT traversal (RFC 5770) for exchanges over UDP: none\n"
+	      "                      (default), udp (UDP-ENCAPSULATION) or ice (ICE-STUN-UDP,\n"
+	      "                      with udp as the fallback)\n"
+	      "  --ice-ta-ms N       minimum ICE pacing Ta in ms (default 500, at least 20)\n"
+	      "  --stun ADDR:PORT    STUN server for server-reflexive candidates\n"
+	      "  --turn ADDR:PORT    TURN server for a relayed candidate (UDP)\n"
+	      "  --turn-user USER    TURN user name\n"
+	      "  --turn-pass-file F  file whose first line is the TURN password\n"
+	      "  --ice-host-addrs L  host candidate addresses, comma-separated (default: every\n"
+	      "                      IPv4 address that is up, not loopback, not on hit0)\n",
+	      f);
+}
+
+int nat_options_check(const struct hipd_config *cfg)
+{
+	bool ice = false;
+
+	for (size_t i = 0; i < cfg->nat_modes.n; i++)
+		ice |= cfg->nat_modes.ids[i] == HIP_NAT_MODE_ICE_STUN_UDP;
+	if (!ice && (cfg->stun_server.ss_family || cfg->turn_server.ss_family)) {
+		fprintf(stderr, "hipd: --stun and --turn need --nat ice\n");
+		return -EINVAL;
+	}
+	if (cfg->turn_server.ss_family && (!cfg->turn_user[0] || !cfg->turn_pass[0])) {
+		fprintf(stderr, "hipd: --turn needs --turn-user and --turn-pass-file\n");
+		return -EINVAL;
+	}
+	if (cfg->nat_modes.n && cfg->transport != HIP_TRANSPORT_UDP)
+		fprintf(stderr, "hipd: note: --nat applies to exchanges over UDP; this host "
+				"starts its own over --transport raw\n");
+	return 0;
+}
