@@ -12,7 +12,10 @@
 #include "ice/checklist.h"
 #include "ice/sock.h"
 
-#define MAX_PAIRS_LIMIT 10000 /* keeps the allocations sane whatever is configured */
+/* Keep the allocations sane whatever is configured (pairing sorts up to
+ * max_local * max_remote combinations). */
+#define MAX_PAIRS_LIMIT 10000
+#define MAX_CANDS_LIMIT 1024
 
 const char *ice_pair_state_name(enum ice_pair_state s)
 {
@@ -38,9 +41,9 @@ struct ice_checklist *ice_cl_new(const struct ice_cl_config *cfg)
 	cl->cfg = *cfg;
 	if (!cl->cfg.max_pairs || cl->cfg.max_pairs > MAX_PAIRS_LIMIT)
 		cl->cfg.max_pairs = ICE_CL_DEFAULT_MAX_PAIRS;
-	if (!cl->cfg.max_local || cl->cfg.max_local > MAX_PAIRS_LIMIT)
+	if (!cl->cfg.max_local || cl->cfg.max_local > MAX_CANDS_LIMIT)
 		cl->cfg.max_local = ICE_CL_DEFAULT_MAX_LOCAL;
-	if (!cl->cfg.max_remote || cl->cfg.max_remote > MAX_PAIRS_LIMIT)
+	if (!cl->cfg.max_remote || cl->cfg.max_remote > MAX_CANDS_LIMIT)
 		cl->cfg.max_remote = ICE_CL_DEFAULT_MAX_REMOTE;
 	cl->controlling = cfg->controlling;
 	cl->state = ICE_CL_RUNNING;
@@ -718,13 +721,45 @@ void ice_cl_check_again(struct ice_checklist *cl, struct ice_pair *p)
 
 /* --- incoming checks (7.3.1.3-7.3.1.5) --- */
 
+static bool is_wildcard(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr ==
+		       INADDR_ANY;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	return false;
+}
+
+static uint16_t port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->sin_port;
+	return ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port;
+}
+
+/* The host or relayed candidate at addr; for a wildcard address (a socket
+ * bound to 0.0.0.0 or ::), the best host candidate of that family and port. */
 static struct ice_cand *find_local_base(struct ice_checklist *cl, const struct sockaddr *addr)
 {
+	struct ice_cand *best = NULL;
+
 	for (size_t i = 0; i < cl->n_local; i++) {
 		if (is_base_type(cl->local[i].type) && sa_eq(&cl->local[i].addr, addr))
 			return &cl->local[i];
 	}
-	return NULL;
+	if (!is_wildcard(addr))
+		return NULL;
+	for (size_t i = 0; i < cl->n_local; i++) {
+		struct ice_cand *c = &cl->local[i];
+		const struct sockaddr *ca = (const void *)&c->addr;
+
+		if (c->type == ICE_HOST && ca->sa_family == addr->sa_family &&
+		    port_of(ca) == port_of(addr) && (!best || c->priority > best->priority))
+			best = c;
+	}
+	return best;
 }
 
 /* The valid pair a pair stands for: the one its check produced, or itself. */

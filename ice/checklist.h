@@ -23,7 +23,10 @@ enum ice_pair_state {
 	ICE_PAIR_FAILED,
 };
 
-/* RFC 8445 6.1.2.1 */
+/* RFC 8445 6.1.2.1. Completed: a nominated pair for each component. Failed:
+ * a component has no valid pair and nothing left to check; a Failed
+ * checklist runs again if it gets a pair to check (new remote candidates, a
+ * triggered check: 7.3.1.4 note), which the agent may ignore once it gave up. */
 enum ice_cl_state { ICE_CL_RUNNING, ICE_CL_COMPLETED, ICE_CL_FAILED };
 
 #define ICE_PAIR_FOUNDATION_MAX (2 * ICE_FOUNDATION_MAX + 1) /* "LOCAL:REMOTE" */
@@ -64,9 +67,9 @@ struct ice_pair {
 
 struct ice_cl_config {
 	bool controlling;
-	size_t max_pairs;  /* pairs formed (6.1.2.5); 0: 100 */
-	size_t max_local;  /* local candidates, peer-reflexive ones included; 0: 32 */
-	size_t max_remote; /* remote candidates, peer-reflexive ones included; 0: 64 */
+	size_t max_pairs;  /* pairs formed (6.1.2.5); 0: 100 (max 10000) */
+	size_t max_local;  /* local candidates, peer-reflexive ones included; 0: 32 (max 1024) */
+	size_t max_remote; /* remote candidates, peer-reflexive ones included; 0: 64 (max 1024) */
 	/* Called when the checklist gives up the check in flight on p (a newer
 	 * triggered check replaces it, 7.3.1.4; its component was nominated,
 	 * 8.1.2): the agent must cancel p->txn so that its result is never
@@ -160,13 +163,16 @@ void ice_cl_check_failed(struct ice_checklist *cl, struct ice_pair *p);
 void ice_cl_check_again(struct ice_checklist *cl, struct ice_pair *p);
 
 /* A Binding request the agent accepted (integrity, role conflict resolved)
- * arrived on the local host or relayed candidate with address `local` from
- * `src`, with PRIORITY `priority` and USE-CANDIDATE or not. Learns a remote
- * peer-reflexive candidate (7.3.1.3), queues a triggered check (7.3.1.4) and
- * applies USE-CANDIDATE when controlled (7.3.1.5). *pair (may be NULL) is the
- * pair, or NULL when nothing is to be checked. Works before ice_cl_start (a
- * check that beat the peer's candidates); its triggered check waits for the
- * start. 0, -ENOENT (no such local candidate), -ENOSPC, -EINVAL. */
+ * arrived on the local host or relayed candidate with address `local` (or on
+ * a socket bound to the wildcard address: the best host candidate with that
+ * port) from `src`, with PRIORITY `priority` and USE-CANDIDATE or not. Learns
+ * a remote peer-reflexive candidate (7.3.1.3), queues a triggered check
+ * unless the pair Succeeded or its component is nominated (7.3.1.4, 8.1.2)
+ * and applies USE-CANDIDATE when controlled (7.3.1.5). *pair (may be NULL)
+ * is the pair of the request, NULL if none was made. Works before
+ * ice_cl_start (a check that beat the peer's candidates); its triggered check
+ * waits for the start. 0, -ENOENT (no such local candidate), -ENOSPC,
+ * -EINVAL. */
 int ice_cl_incoming_check(struct ice_checklist *cl, const struct sockaddr *local,
 			  const struct sockaddr *src, uint32_t priority, bool use_candidate,
 			  struct ice_pair **pair);
@@ -202,8 +208,8 @@ struct ice_pair *ice_cl_selected(const struct ice_checklist *cl, unsigned compon
 const struct ice_cand *ice_cl_base_of(const struct ice_checklist *cl, const struct ice_cand *c);
 
 /* RTO of a new check (RFC 8445 14.3): MAX(500, Ta * (Waiting + In-Progress))
- * in ms (the formula without its extra factor N, which the RFC lets agents
- * drop: it makes RTO grow with the square of the pair count). */
+ * in ms, at most 60 s (the formula without its extra factor N, which the RFC
+ * lets agents drop: it makes RTO grow with the square of the pair count). */
 unsigned ice_cl_rto_ms(const struct ice_checklist *cl, unsigned ta_ms);
 
 const char *ice_pair_state_name(enum ice_pair_state s);

@@ -330,6 +330,33 @@ START_TEST(triggered_checks_jump_the_queue)
 }
 END_TEST
 
+/* A socket bound to 0.0.0.0 cannot tell which host address a request came
+ * to: the best host candidate with that port stands for it */
+START_TEST(a_check_on_a_wildcard_socket_uses_the_best_host_with_that_port)
+{
+	struct ice_checklist *cl = new_cl(false, 0);
+	struct ice_pair *p;
+
+	host(cl, 1, "10.0.1.2:5000", 65534);
+	host(cl, 1, "10.0.1.1:5000", 65535);
+	host(cl, 1, "[2001:db8::1]:5000", 65533);
+	remote(cl, ICE_HOST, 1, "192.0.2.1:6000", HOST_PRIO, "a");
+	ck_assert_int_eq(ice_cl_start(cl), 0);
+	ck_assert_int_eq(ice_cl_incoming_check(cl, SA("0.0.0.0:5000"), SA("192.0.2.1:6000"),
+					       HOST_PRIO, false, &p),
+			 0);
+	ck_assert(ice_sa_equal((const void *)&p->local->addr, SA("10.0.1.1:5000")));
+	ck_assert_int_eq(ice_cl_incoming_check(cl, SA("0.0.0.0:5001"), SA("192.0.2.1:6000"),
+					       HOST_PRIO, false, &p),
+			 -ENOENT);
+	ck_assert_int_eq(ice_cl_incoming_check(cl, SA("[::]:5000"), SA("[2001:db8::9]:6000"),
+					       HOST_PRIO, false, &p),
+			 0);
+	ck_assert(ice_sa_equal((const void *)&p->local->addr, SA("[2001:db8::1]:5000")));
+	ice_cl_free(cl);
+}
+END_TEST
+
 /* RFC 8445 7.3.1.3: a request from an unknown address is a peer-reflexive
  * remote candidate, paired only with the local candidate it reached; a later
  * candidate exchange tells what it really is */
@@ -927,6 +954,7 @@ int main(void)
 	tcase_add_test(tc, one_pair_per_foundation_waits_and_a_success_unfreezes_the_rest);
 	tcase_add_test(tc, a_frozen_pair_is_unfrozen_when_its_foundation_is_idle);
 	tcase_add_test(tc, triggered_checks_jump_the_queue);
+	tcase_add_test(tc, a_check_on_a_wildcard_socket_uses_the_best_host_with_that_port);
 	tcase_add_test(tc, a_check_from_an_unknown_address_teaches_a_prflx_remote);
 	tcase_add_test(tc, a_new_mapped_address_makes_a_prflx_valid_pair);
 	tcase_add_test(tc, an_asymmetric_response_fails_the_pair);
