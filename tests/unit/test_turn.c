@@ -819,7 +819,7 @@ START_TEST(malformed_server_input_is_dropped)
 	       "abcde",
 	       9);
 	ck_assert_int_eq(turn_client_input(F.c, in, 9, sa(&F.server)), 1);
-	for (size_t len = 0; len < 14; len++)
+	for (size_t len = 0; len <= 14; len++)
 		turn_client_input(F.c,
 				  (const uint8_t *)"\x40\x00\x00\x0a"
 						   "0123456789",
