@@ -21,7 +21,8 @@ struct stun_txn {
 	struct stun_txn_timing timing;
 	uint64_t next_wait; /* ms before the next retransmission */
 	unsigned sends;
-	int done; /* answered, failed or cancelled: no more callbacks */
+	int done;  /* answered, failed or cancelled: no more callbacks */
+	int quiet; /* no more sends; a response still counts (stun_txn_quiet) */
 	uint16_t method;
 	uint8_t tid[STUN_TID_LEN];
 	stun_txn_cb cb;
@@ -102,9 +103,9 @@ static void on_timer(uv_timer_t *t)
 
 	if (x->done)
 		return;
-	if (x->sends >= x->timing.rc) {
-		x->owner->timeouts++;
-		finish(x, -ETIMEDOUT, NULL, NULL);
+	if (x->sends >= x->timing.rc || x->quiet) {
+		x->owner->timeouts += !x->quiet;
+		finish(x, x->quiet ? -ECANCELED : -ETIMEDOUT, NULL, NULL);
 		return;
 	}
 	err = send_once(x);
@@ -116,6 +117,14 @@ static void on_timer(uv_timer_t *t)
 		return;
 	}
 	arm(x);
+}
+
+void stun_txn_quiet(struct stun_txn *x)
+{
+	if (!x || x->done || x->quiet)
+		return;
+	x->quiet = 1;
+	uv_timer_start(&x->timer, on_timer, (uint64_t)x->timing.rm * x->timing.rto_ms, 0);
 }
 
 void stun_txns_init(struct stun_txns *t, uv_loop_t *loop)
