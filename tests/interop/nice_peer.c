@@ -1004,9 +1004,13 @@ int main(int argc, char **argv)
 	int rc = parse_opts(argc, argv, &p.o);
 	gboolean ok;
 
-	if (rc != 0) {
-		usage(rc > 0 ? stdout : stderr);
-		return rc > 0 ? 0 : 2;
+	if (rc > 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		fputs("nice_peer: see --help\n", stderr);
+		return 2;
 	}
 	p.t0_us = g_get_monotonic_time();
 	p.loop = g_main_loop_new(NULL, FALSE);

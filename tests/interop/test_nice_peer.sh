@@ -184,8 +184,8 @@ B_NS=$NS_C B_ADDR=$V4_C check "NAT pair: both peers exit 0" run_pair nat 10 \
 check "NAT pair: c offers a srflx candidate on b's (the NAT's) address, related to its host" \
 	grep -Eq "^a=candidate:[^ ]+ 1 UDP [0-9]+ $V4_B [0-9]+ typ srflx raddr $V4_C rport [0-9]+\$" \
 	"$DIR/nat/b.desc"
-# libnice names c's side of the pair by c's srflx candidate (not its base, RFC 8445
-# 6.1.2.4); a learns c's mapped address as prflx if c's check beats c's description.
+# c's valid pair has the local candidate equal to the mapped address, its srflx one (RFC 8445
+# 7.2.5.3.2); a learns c's mapped address as prflx if c's check beats c's description.
 check "NAT pair: controlling a's remote is c's mapped address (srflx, or prflx if early)" \
 	summary_ok "$DIR/nat/a.json" controlling 2 10 host 'srflx|prflx'
 check "NAT pair: controlled c's local is its srflx candidate (or host base), remote a's host" \
