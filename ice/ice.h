@@ -26,11 +26,11 @@ enum ice_state {
 
 struct ice_config {
 	bool controlling;
-	unsigned components;  /* 1..ICE_MAX_COMPONENTS */
-	unsigned ta_ms;	      /* pacing (RFC 8445 14.2); 0 = 50 */
-	const char *ufrag;    /* local credentials; NULL = random (RFC 8445 5.3) */
+	unsigned components; /* 1..ICE_MAX_COMPONENTS */
+	unsigned ta_ms;	     /* pacing (RFC 8445 14.2); 0 = 50 */
+	const char *ufrag;   /* local credentials; NULL = random (RFC 8445 5.3) */
 	const char *pwd;
-	uint64_t tiebreaker;  /* 0 = random */
+	uint64_t tiebreaker; /* 0 = random */
 	/* Gathering: a STUN server for srflx, a TURN server for relay (and srflx)
 	 * candidates on every host base; family 0 = none. */
 	struct sockaddr_storage stun, turn;

@@ -9,12 +9,12 @@
 
 #include "common/cursor.h"
 
-#define STUN_HDR_LEN	 20
-#define STUN_MAGIC	 0x2112A442u
-#define STUN_TID_LEN	 12
-#define STUN_MAX_ATTRS	 40
-#define STUN_MAX_MSG	 1500 /* what we build and accept over UDP */
-#define STUN_FP_XOR	 0x5354554Eu
+#define STUN_HDR_LEN   20
+#define STUN_MAGIC     0x2112A442u
+#define STUN_TID_LEN   12
+#define STUN_MAX_ATTRS 40
+#define STUN_MAX_MSG   1500 /* what we build and accept over UDP */
+#define STUN_FP_XOR    0x5354554Eu
 
 /* Classes (RFC 8489 5). */
 enum stun_class { STUN_REQUEST = 0, STUN_INDICATION = 1, STUN_SUCCESS = 2, STUN_ERROR = 3 };
@@ -72,8 +72,8 @@ enum stun_class { STUN_REQUEST = 0, STUN_INDICATION = 1, STUN_SUCCESS = 2, STUN_
 
 struct stun_attr {
 	uint16_t type;
-	uint16_t len;	/* value length, without padding */
-	uint16_t off;	/* offset of the value from the start of the message */
+	uint16_t len; /* value length, without padding */
+	uint16_t off; /* offset of the value from the start of the message */
 };
 
 /* A parsed message: a view into the caller's buffer, which must outlive it. */

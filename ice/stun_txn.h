@@ -14,7 +14,8 @@
 struct stun_txn;
 
 /* err: 0 with the response (success or error class; valid during the call
- * only), -ETIMEDOUT after the last wait, or a send error. Never called after
+ * only), -ETIMEDOUT after the last wait, -ECANCELED after stun_txn_quiet, or
+ * a send error. Never called after
  * stun_txn_cancel or stun_txns_close. */
 typedef void (*stun_txn_cb)(void *arg, int err, const struct stun_msg *resp,
 			    const struct sockaddr *from);
@@ -43,6 +44,10 @@ int stun_txn_start(struct stun_txns *t, const struct ice_sock *s, const struct s
 		   const uint8_t *msg, size_t len, const struct stun_txn_timing *timing,
 		   stun_txn_cb cb, void *arg, struct stun_txn **out);
 void stun_txn_cancel(struct stun_txn *x);
+/* Stops retransmitting but still takes a response for Rm * RTO; then the
+ * callback gets -ECANCELED instead of -ETIMEDOUT (RFC 8445 7.3.1.4's
+ * cancellation of an In-Progress check). */
+void stun_txn_quiet(struct stun_txn *x);
 
 /* Offers a parsed success or error response. 1 if it answered one of ours (the
  * callback ran and the transaction is gone), 0 otherwise. */

@@ -65,5 +65,7 @@ void turn_client_close(struct turn_client *c);
  * allocations, permissions and channels are refreshed is fixed by the RFC
  * margins; tests may override the permission lifetime the client assumes. */
 void turn_client_set_permission_lifetime(struct turn_client *c, unsigned seconds);
+/* The same for the channel lifetime the client assumes (600 s, RFC 8656 12). */
+void turn_client_set_channel_lifetime(struct turn_client *c, unsigned seconds);
 
 #endif

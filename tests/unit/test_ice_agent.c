@@ -1,0 +1,270 @@
+/* Unit tests of the ICE agent (ice/agent.c): two agents in one process on
+ * loopback UDP sockets, candidates exchanged in memory. Not a NAT test (the lab). */
+#include <check.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "ice/ice.h"
+#include "ice/udp.h"
+
+struct side {
+	const char *name;
+	struct ice_udp udp[2];
+	struct ice_agent *agent;
+	enum ice_state state;
+	char reason[160];
+	unsigned data_rx[3]; /* per component */
+	unsigned events_checks_done;
+};
+
+static uv_loop_t loop;
+
+static void on_state(void *arg, enum ice_state s, const char *reason)
+{
+	struct side *x = arg;
+
+	x->state = s;
+	if (reason)
+		snprintf(x->reason, sizeof(x->reason), "%s", reason);
+}
+
+static void on_event(void *arg, const char *ev, const char *detail)
+{
+	struct side *x = arg;
+	(void)detail;
+
+	if (getenv("ICE_DEBUG"))
+		fprintf(stderr, "%s: %s %s\n", x->name, ev, detail ? detail : "");
+	if (strcmp(ev, "ice.checks.done") == 0)
+		x->events_checks_done++;
+}
+
+static void on_app_data(void *arg, const struct sockaddr *from, const uint8_t *d, size_t n)
+{
+	unsigned *count = arg;
+	(void)from;
+
+	if (n >= 4 && memcmp(d, "data", 4) == 0)
+		(*count)++;
+}
+
+static void side_open(struct side *x, const char *name, bool controlling, unsigned components)
+{
+	static const struct ice_callbacks cb = {.on_state = on_state, .on_event = on_event};
+	struct ice_config cfg = {.controlling = controlling, .components = components, .ta_ms = 20};
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	memset(x, 0, sizeof(*x));
+	x->name = name;
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, &cb, x, &x->agent), 0);
+	for (unsigned c = 0; c < components; c++) {
+		ck_assert_int_eq(ice_udp_open(&loop, (struct sockaddr *)&lo, &x->udp[c]), 0);
+		x->udp[c].agent = x->agent;
+		x->udp[c].on_data = on_app_data;
+		x->udp[c].arg = &x->data_rx[c + 1];
+		ck_assert_int_eq(ice_agent_add_host(x->agent, c + 1, &x->udp[c].sock), 0);
+	}
+}
+
+/* The sockets live in the test's stack frame: closed for good before it returns. */
+static void side_close(struct side *x, unsigned components)
+{
+	ice_agent_close(x->agent);
+	for (unsigned c = 0; c < components; c++)
+		ice_udp_close(&x->udp[c], NULL);
+	for (int i = 0; i < 3; i++) /* close callbacks run in the next loop turn */
+		uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* Gives to's agent from's credentials and candidates, as an offer/answer would. */
+static void tell(struct side *from, struct side *to)
+{
+	struct ice_cand c[16];
+	const char *ufrag, *pwd;
+	size_t n = ice_agent_local_candidates(from->agent, c, 16);
+
+	ice_agent_local_credentials(from->agent, &ufrag, &pwd);
+	ck_assert_int_eq(ice_agent_set_remote(to->agent, ufrag, pwd, c, n), 0);
+}
+
+static bool run_until(bool (*done)(struct side *, struct side *), struct side *a, struct side *b,
+		      unsigned ms)
+{
+	uint64_t end = uv_hrtime() + (uint64_t)ms * 1000000ull;
+
+	while (!done(a, b) && uv_hrtime() < end)
+		uv_run(&loop, UV_RUN_ONCE);
+	return done(a, b);
+}
+
+static bool both_connected(struct side *a, struct side *b)
+{
+	return a->state == ICE_CONNECTED && b->state == ICE_CONNECTED;
+}
+
+static bool one_failed(struct side *a, struct side *b)
+{
+	(void)b;
+	return a->state == ICE_FAILED;
+}
+
+static void setup(void)
+{
+	uv_loop_init(&loop);
+}
+
+static void teardown(void)
+{
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+
+static void connect_and_exchange(unsigned components, bool a_controlling, bool b_controlling)
+{
+	struct side a, b;
+	struct ice_cand la, ra;
+
+	side_open(&a, "a", a_controlling, components);
+	side_open(&b, "b", b_controlling, components);
+	tell(&a, &b);
+	tell(&b, &a);
+	ck_assert_int_eq(ice_agent_start(a.agent), 0);
+	ck_assert_int_eq(ice_agent_start(b.agent), 0);
+	ck_assert_msg(run_until(both_connected, &a, &b, 5000), "a %s (%s), b %s (%s)",
+		      ice_state_name(a.state), a.reason, ice_state_name(b.state), b.reason);
+	ck_assert_uint_eq(a.events_checks_done, 1);
+	for (unsigned c = 1; c <= components; c++) {
+		ck_assert_int_eq(ice_agent_selected(a.agent, c, &la, &ra), 0);
+		ck_assert_int_eq(la.type, ICE_HOST);
+		ck_assert(ice_sa_equal((struct sockaddr *)&ra.addr,
+				       (struct sockaddr *)&b.udp[c - 1].sock.local));
+		ck_assert_int_eq(ice_agent_send(a.agent, c, "data-a", 6), 0);
+		ck_assert_int_eq(ice_agent_send(b.agent, c, "data-b", 6), 0);
+	}
+	for (int i = 0; i < 50; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	for (unsigned c = 1; c <= components; c++) {
+		ck_assert_uint_eq(a.data_rx[c], 1);
+		ck_assert_uint_eq(b.data_rx[c], 1);
+	}
+	side_close(&a, components);
+	side_close(&b, components);
+}
+
+/* RFC 8445 6-8: checks, regular nomination by the controlling agent, data on the pair */
+START_TEST(two_agents_connect_and_carry_data)
+{
+	connect_and_exchange(1, true, false);
+}
+END_TEST
+
+/* RFC 8445 6.1.2.6: every component gets its own nominated pair */
+START_TEST(two_components_each_get_a_pair)
+{
+	connect_and_exchange(2, true, false);
+}
+END_TEST
+
+/* RFC 8445 7.3.1.1 / 7.2.5.1: both controlling: the tiebreakers settle it */
+START_TEST(role_conflict_is_resolved)
+{
+	connect_and_exchange(1, true, true);
+}
+END_TEST
+
+/* ... and both controlled */
+START_TEST(both_controlled_is_resolved)
+{
+	connect_and_exchange(1, false, false);
+}
+END_TEST
+
+/* RFC 8445 7.2.5.2 / 6.1.2.1: nobody answers: the checklist fails, with a reason */
+START_TEST(unreachable_peer_fails_with_a_reason)
+{
+	struct side a, b;
+
+	side_open(&a, "a", true, 1);
+	side_open(&b, "b", false, 1);
+	tell(&b, &a);
+	side_close(&b, 1); /* b's socket is gone: a's checks go nowhere */
+	ck_assert_int_eq(ice_agent_start(a.agent), 0);
+	ck_assert(run_until(one_failed, &a, &b, 15000));
+	ck_assert_ptr_nonnull(strstr(a.reason, "failed"));
+	ck_assert_int_eq(ice_agent_send(a.agent, 1, "x", 1), -ENOTCONN);
+	side_close(&a, 1);
+}
+END_TEST
+
+/* RFC 8489 9.1.3: a check with a wrong password gets no answer: never connects */
+START_TEST(wrong_password_never_connects)
+{
+	struct side a, b;
+	struct ice_cand c[4];
+	const char *ufrag, *pwd;
+	size_t n;
+
+	side_open(&a, "a", true, 1);
+	side_open(&b, "b", false, 1);
+	n = ice_agent_local_candidates(b.agent, c, 4);
+	ice_agent_local_credentials(b.agent, &ufrag, &pwd);
+	ck_assert_int_eq(ice_agent_set_remote(a.agent, ufrag, "wrongwrongwrongwrongwrong", c, n),
+			 0);
+	tell(&a, &b);
+	ck_assert_int_eq(ice_agent_start(a.agent), 0);
+	ck_assert_int_eq(ice_agent_start(b.agent), 0);
+	ck_assert(run_until(one_failed, &a, &b, 15000));
+	ck_assert_int_ne(b.state, ICE_CONNECTED);
+	side_close(&a, 1);
+	side_close(&b, 1);
+}
+END_TEST
+
+START_TEST(bad_arguments_are_refused)
+{
+	struct ice_config cfg = {.components = 0};
+	struct ice_agent *x;
+
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, NULL, NULL, &x), -EINVAL);
+	cfg.components = ICE_MAX_COMPONENTS + 1;
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, NULL, NULL, &x), -EINVAL);
+	cfg.components = 1;
+	cfg.ufrag = "ab"; /* shorter than 4 */
+	cfg.pwd = "0123456789012345678901";
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, NULL, NULL, &x), -EINVAL);
+	cfg.ufrag = NULL;
+	cfg.pwd = NULL;
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, NULL, NULL, &x), 0);
+	ck_assert_int_eq(ice_agent_start(x), -EINVAL); /* no remote credentials */
+	ck_assert_int_eq(ice_agent_send(x, 1, "x", 1), -ENOTCONN);
+	ck_assert_int_eq(ice_agent_set_remote(x, "u", "p", NULL, 0), -EINVAL);
+	ice_agent_close(x);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ice_agent");
+	TCase *tc = tcase_create("agent");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, two_agents_connect_and_carry_data);
+	tcase_add_test(tc, two_components_each_get_a_pair);
+	tcase_add_test(tc, role_conflict_is_resolved);
+	tcase_add_test(tc, both_controlled_is_resolved);
+	tcase_add_test(tc, unreachable_peer_fails_with_a_reason);
+	tcase_add_test(tc, wrong_password_never_connects);
+	tcase_add_test(tc, bad_arguments_are_refused);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
