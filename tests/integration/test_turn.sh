@@ -113,13 +113,19 @@ probe nochanrefresh --pass secret --duration $SHORT --perm-lifetime $PERM_LT --c
 P3=$!
 probe badpass --pass wrong --duration 2 &
 P4=$!
-wait $P1 $P2 $P3
+PROBES_RC=0
+for p in $P1 $P2 $P3; do
+	wait "$p" || PROBES_RC=$?
+done
 wait $P4
 BADPASS_RC=$?
 
 for n in refresh norefresh nochanrefresh badpass; do
 	echo "# $n: $(tr '\n' ' ' <"$LAB_DIR/$n.out")"
 done
+
+check "the probes exit cleanly (rc $PROBES_RC; sanitizers too when built with them)" \
+	test "$PROBES_RC" -eq 0
 
 # RFC 8656 7.3: the relayed address is coturn's relay IP and port range; the
 # mapped address is the probe's own socket (no NAT here).
