@@ -150,6 +150,7 @@ static int start(struct rig *r, const struct stun_txn_timing *tm, struct seen *s
 			      on_done, s, out);
 }
 
+/* At least n sends (one loop turn may run a timer twice, so maybe more). */
 static void run_until_sent(struct rig *r, size_t n)
 {
 	for (int guard = 0; r->f.n < n && guard < 1000; guard++)
@@ -227,8 +228,11 @@ START_TEST(a_response_stops_retransmissions_and_calls_back_once)
 	struct sockaddr_storage srv = server();
 	struct seen s = {0};
 
+	size_t sent;
+
 	ck_assert_int_eq(start(r, &tm, &s, NULL), 0);
 	run_until_sent(r, 2);
+	sent = r->f.n;
 	ck_assert_int_eq(answer(&r->t, STUN_BINDING, STUN_SUCCESS, tid_a), 1);
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_int_eq(s.err, 0);
@@ -239,7 +243,7 @@ START_TEST(a_response_stops_retransmissions_and_calls_back_once)
 	/* a duplicate response is no longer ours */
 	ck_assert_int_eq(answer(&r->t, STUN_BINDING, STUN_SUCCESS, tid_a), 0);
 	uv_run(&r->loop, UV_RUN_DEFAULT);
-	ck_assert_uint_eq(r->f.n, 2);
+	ck_assert_uint_eq(r->f.n, sent);
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_uint_eq(r->t.timeouts, 0);
 	rig_free(r);
@@ -311,14 +315,17 @@ START_TEST(cancel_suppresses_the_callback_and_retransmissions)
 	struct seen s = {0};
 	struct stun_txn *x = NULL;
 
+	size_t sent;
+
 	ck_assert_int_eq(start(r, &tm, &s, &x), 0);
 	run_until_sent(r, 2);
+	sent = r->f.n;
 	stun_txn_cancel(x);
 	ck_assert_ptr_null(r->t.head);
 	ck_assert_int_eq(answer(&r->t, STUN_BINDING, STUN_SUCCESS, tid_a), 0);
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	ck_assert_int_eq(s.calls, 0);
-	ck_assert_uint_eq(r->f.n, 2);
+	ck_assert_uint_eq(r->f.n, sent);
 	stun_txn_cancel(NULL);
 	rig_free(r);
 }
