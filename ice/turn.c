@@ -38,6 +38,8 @@
 #define FEAT_PWALGS	 0x800000u /* bit 0: Password algorithms */
 #define FEAT_ANON	 0x400000u /* bit 1: Username anonymity */
 
+_Static_assert(CHANNEL_FIRST + TURN_MAX_CHANNELS - 1 <= CHANNEL_LAST, "channel numbers");
+
 enum req_kind { REQ_ALLOCATE, REQ_REFRESH, REQ_PERMISSION, REQ_CHANNEL };
 enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_ACTIVE, SLOT_FAILED };
 
