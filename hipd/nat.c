@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ctl.h"
 #include "common/log.h"
 #include "common/stamp.h"
 #include "hipd/bex.h"
@@ -319,9 +320,9 @@ static void ice_connected(struct hip_ha *ha)
 		 ice_sa_str((struct sockaddr *)&n->sel_remote.addr, r, sizeof(r)),
 		 (double)(stamp_now_ns() - n->checks_start_ns) / 1e6);
 	stamp_nat(ha, "ice.connected", "local_type", ice_cand_type_name(n->sel_local.type));
-	hadb_answer_waiter(ha, json_pack("{s:b,s:s,s:s}", "ok", 1, "state",
-					 hip_state_name(ha->state), "path",
-					 ice_cand_type_name(n->sel_local.type)));
+	hadb_answer_waiter(ha,
+			   json_pack("{s:b,s:s,s:s}", "ok", 1, "state", hip_state_name(ha->state),
+				     "path", ice_cand_type_name(n->sel_local.type)));
 	dataplane_ha_state(ha);
 }
 

@@ -198,6 +198,10 @@ static void on_allocated(void *arg, int err, const struct sockaddr *relayed,
 	memcpy(&n->relay_mapped, mapped, ice_sa_len(mapped));
 	memcpy(&n->relay_sock.local, relayed, ice_sa_len(relayed));
 	n->has_relay = true;
+	if (!n->bases[0].has_srflx) { /* the Allocate's XOR-MAPPED-ADDRESS, without a STUN server */
+		memcpy(&n->bases[0].srflx, mapped, ice_sa_len(mapped));
+		n->bases[0].has_srflx = true;
+	}
 	log_info("nat: TURN relay %s", ice_sa_str(relayed, s, sizeof(s)));
 	gather_done_check(n);
 }
@@ -287,45 +291,42 @@ void nat_host_close(struct nat_host *n)
 	uv_close((uv_handle_t *)&n->regather, free_on_close);
 }
 
-static void put_cand(struct ice_cand *out, size_t cap, size_t *n, enum ice_cand_type type,
-		     const struct sockaddr_storage *addr, const struct sockaddr_storage *base,
-		     unsigned local_pref)
+/* Appends c when there is room; counts it either way (RFC 5770 4.2: component 1). */
+static void put_cand(struct ice_cand *out, size_t cap, size_t *n, const struct ice_cand *c, int err)
 {
-	struct ice_cand *c;
-
-	if (out && *n < cap) {
-		c = &out[*n];
-		memset(c, 0, sizeof(*c));
-		c->type = type;
-		c->component = 1; /* RFC 5770 4.2: one component, ID 1 */
-		c->priority = ice_priority(ice_type_pref(type), local_pref, 1);
-		c->addr = *addr;
-		c->base = *base;
-		if (type != ICE_HOST)
-			c->related = *base;
-		ice_foundation(c, type == ICE_HOST ? NULL : (const struct sockaddr *)base);
-	}
+	if (err)
+		return;
+	if (out && *n < cap)
+		out[*n] = *c;
 	(*n)++;
 }
 
 size_t nat_local_candidates(const struct hipd *h, struct ice_cand *out, size_t cap)
 {
 	const struct nat_host *n = h->nat;
+	const struct sockaddr *stun = (const struct sockaddr *)&h->cfg.stun_server;
+	const struct sockaddr *turn = (const struct sockaddr *)&h->cfg.turn_server;
+	struct ice_cand c;
 	size_t count = 0;
 
 	if (!n)
 		return 0;
 	for (size_t i = 0; i < n->n_bases; i++) {
 		const struct nat_base *b = &n->bases[i];
-		unsigned pref = 65535 - (unsigned)i;
+		const struct sockaddr *base = (const struct sockaddr *)&b->sock.local;
+		unsigned pref = ICE_LOCALPREF_MAX - (unsigned)i;
 
-		put_cand(out, cap, &count, ICE_HOST, &b->sock.local, &b->sock.local, pref);
-		if (b->has_srflx && !ice_sa_equal((struct sockaddr *)&b->srflx,
-						  (struct sockaddr *)&b->sock.local))
-			put_cand(out, cap, &count, ICE_SRFLX, &b->srflx, &b->sock.local, pref);
+		put_cand(out, cap, &count, &c, ice_cand_host(&c, 1, base, pref));
+		if (b->has_srflx && !ice_sa_equal((const struct sockaddr *)&b->srflx, base))
+			put_cand(out, cap, &count, &c,
+				 ice_cand_srflx(&c, 1, (const struct sockaddr *)&b->srflx, base,
+						stun, pref));
 	}
 	if (n->has_relay)
-		put_cand(out, cap, &count, ICE_RELAY, &n->relayed, &n->relayed, 65535);
+		put_cand(out, cap, &count, &c,
+			 ice_cand_relay(&c, 1, (const struct sockaddr *)&n->relayed,
+					(const struct sockaddr *)&n->relay_mapped, turn,
+					ICE_LOCALPREF_MAX));
 	return count;
 }
 

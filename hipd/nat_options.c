@@ -34,7 +34,8 @@ static int parse_modes(const char *arg, struct hip_p_list16 *modes)
 static int parse_server(const char *opt, const char *arg, struct sockaddr_storage *out)
 {
 	if (ice_sa_parse(arg, out)) {
-		fprintf(stderr, "hipd: %s: '%s' is not ADDRESS:PORT (numeric, e.g. 203.0.113.3:3478)\n",
+		fprintf(stderr,
+			"hipd: %s: '%s' is not ADDRESS:PORT (numeric, e.g. 203.0.113.3:3478)\n",
 			opt, arg);
 		return -EINVAL;
 	}

@@ -27,6 +27,12 @@ static void setup_one(struct hipd *h, const char *state, const char *sock, uint1
 
 void pair_start(struct pair *p, uint16_t port_base)
 {
+	pair_start_with(p, port_base, NULL);
+}
+
+void pair_start_with(struct pair *p, uint16_t port_base,
+		     void (*tweak)(struct hipd_config *cfg, int which))
+{
 	memset(p, 0, sizeof(*p));
 	snprintf(p->dir, sizeof(p->dir), "/tmp/hipsip-test-bex.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(p->dir));
@@ -39,6 +45,10 @@ void pair_start(struct pair *p, uint16_t port_base)
 	p->port_b = (uint16_t)(port_base + 1);
 	setup_one(&p->a, p->path_a, p->sock_a, p->port_a);
 	setup_one(&p->b, p->path_b, p->sock_b, p->port_b);
+	if (tweak) {
+		tweak(&p->a.cfg, 0);
+		tweak(&p->b.cfg, 1);
+	}
 	ck_assert_int_eq(hipd_start(&p->a, &p->loop), 0);
 	ck_assert_int_eq(hipd_start(&p->b, &p->loop), 0);
 }

@@ -22,6 +22,9 @@ struct pair {
 
 /* Starts a (UDP port_base) and b (port_base + 1), ECDSA P-256, RTO 100 ms. */
 void pair_start(struct pair *p, uint16_t port_base);
+/* The same, with each config changed by tweak(cfg, 0 for a / 1 for b) first. */
+void pair_start_with(struct pair *p, uint16_t port_base,
+		     void (*tweak)(struct hipd_config *cfg, int which));
 void pair_stop(struct pair *p);
 /* Gives a the locator of b. */
 void map_b(struct pair *p);
