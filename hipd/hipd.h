@@ -50,6 +50,7 @@ struct hipd_config {
 	char turn_user[128];
 	char turn_pass[128];
 	const char *ice_host_addrs; /* host candidates, comma-separated; NULL = all */
+	bool ice_relay_only;	    /* offer only the relayed candidate */
 };
 
 /* Deliberate corruption of our own packets, for negative tests (test-only). */

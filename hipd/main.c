@@ -170,6 +170,7 @@ static const struct option options[] = {
     {"turn-user", required_argument, NULL, NAT_OPT_TURN_USER},
     {"turn-pass-file", required_argument, NULL, NAT_OPT_TURN_PASS_FILE},
     {"ice-host-addrs", required_argument, NULL, NAT_OPT_HOST_ADDRS},
+    {"ice-policy", required_argument, NULL, NAT_OPT_POLICY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},

@@ -311,7 +311,7 @@ size_t nat_local_candidates(const struct hipd *h, struct ice_cand *out, size_t c
 
 	if (!n)
 		return 0;
-	for (size_t i = 0; i < n->n_bases; i++) {
+	for (size_t i = 0; i < n->n_bases && !h->cfg.ice_relay_only; i++) {
 		const struct nat_base *b = &n->bases[i];
 		const struct sockaddr *base = (const struct sockaddr *)&b->sock.local;
 		unsigned pref = ICE_LOCALPREF_MAX - (unsigned)i;
@@ -352,11 +352,11 @@ int nat_gather_input(struct hipd *h, const uint8_t *buf, size_t len, const struc
 
 	if (!n)
 		return 0;
+	/* the STUN and the TURN server may be one: our Bindings first, then TURN */
+	if (n->stun_pending && ice_sa_equal(src, (struct sockaddr *)&h->cfg.stun_server) &&
+	    stun_parse(&m, buf, len) == 0 && stun_txns_input(&n->txns, &m, src))
+		return 1;
 	if (n->turn && ice_sa_equal(src, (struct sockaddr *)&h->cfg.turn_server))
 		return turn_client_input(n->turn, buf, len, src);
-	if (!n->stun_pending || !ice_sa_equal(src, (struct sockaddr *)&h->cfg.stun_server))
-		return 0;
-	if (stun_parse(&m, buf, len))
-		return 0;
-	return stun_txns_input(&n->txns, &m, src);
+	return 0;
 }

@@ -103,6 +103,13 @@ int nat_option(int opt, const char *arg, struct hipd_config *cfg)
 	case NAT_OPT_HOST_ADDRS:
 		cfg->ice_host_addrs = arg;
 		return 0;
+	case NAT_OPT_POLICY:
+		if (strcmp(arg, "all") && strcmp(arg, "relay")) {
+			fprintf(stderr, "hipd: --ice-policy: '%s' is not all or relay\n", arg);
+			return -EINVAL;
+		}
+		cfg->ice_relay_only = strcmp(arg, "relay") == 0;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -119,7 +126,9 @@ void nat_options_usage(FILE *f)
 	      "  --turn-user USER    TURN user name\n"
 	      "  --turn-pass-file F  file whose first line is the TURN password\n"
 	      "  --ice-host-addrs L  host candidate addresses, comma-separated (default: every\n"
-	      "                      IPv4 address that is up, not loopback, not on hit0)\n",
+	      "                      IPv4 address that is up, not loopback, not on hit0)\n"
+	      "  --ice-policy P      all (default) or relay: offer only the TURN relay's\n"
+	      "                      candidate (hides our addresses; needs --turn)\n",
 	      f);
 }
 
@@ -131,6 +140,10 @@ int nat_options_check(const struct hipd_config *cfg)
 		ice |= cfg->nat_modes.ids[i] == HIP_NAT_MODE_ICE_STUN_UDP;
 	if (!ice && (cfg->stun_server.ss_family || cfg->turn_server.ss_family)) {
 		fprintf(stderr, "hipd: --stun and --turn need --nat ice\n");
+		return -EINVAL;
+	}
+	if (cfg->ice_relay_only && !cfg->turn_server.ss_family) {
+		fprintf(stderr, "hipd: --ice-policy relay needs --turn\n");
 		return -EINVAL;
 	}
 	if (cfg->turn_server.ss_family && (!cfg->turn_user[0] || !cfg->turn_pass[0])) {

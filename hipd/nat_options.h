@@ -13,6 +13,7 @@ enum nat_option_id {
 	NAT_OPT_TURN_USER,
 	NAT_OPT_TURN_PASS_FILE,
 	NAT_OPT_HOST_ADDRS,
+	NAT_OPT_POLICY,
 };
 
 #include <stdio.h>
