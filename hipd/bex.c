@@ -69,7 +69,8 @@ void ha_set_state(struct hip_ha *ha, enum hip_state s)
 		stamp_ha("bex.established", ha, "role", ha->initiator ? "initiator" : "responder");
 	}
 	if (s == HIP_STATE_ESTABLISHED || s == HIP_STATE_R2_SENT)
-		nat_ha_start(ha); /* ICE-STUN-UDP: checks now; the waiter is answered when they end */
+		nat_ha_start(
+		    ha); /* ICE-STUN-UDP: checks now; the waiter is answered when they end */
 	if ((s == HIP_STATE_ESTABLISHED || s == HIP_STATE_R2_SENT) && !nat_ha_pending(ha))
 		hadb_answer_waiter(ha, json_pack("{s:b,s:s,s:f}", "ok", 1, "state",
 						 hip_state_name(s), "bex_ms",

@@ -149,9 +149,9 @@ struct hip_ha {
 	uint64_t bex_count;	     /* completed base exchanges with this peer */
 	void *dp;		     /* the data plane backend's per-association state */
 	/* NAT traversal (nat.c) */
-	uint16_t nat_mode;   /* negotiated HIP_NAT_MODE_*, 0 = none */
-	uint32_t ta_ms;	     /* negotiated ICE pacing */
-	struct nat_ha *nat;  /* remote candidates and the ICE agent, or NULL */
+	uint16_t nat_mode;  /* negotiated HIP_NAT_MODE_*, 0 = none */
+	uint32_t ta_ms;	    /* negotiated ICE pacing */
+	struct nat_ha *nat; /* remote candidates and the ICE agent, or NULL */
 };
 
 struct hip_map {

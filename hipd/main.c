@@ -50,8 +50,8 @@ static void usage(FILE *f)
 	    "                      or none (control plane only)\n"
 	    "  --rekey-seconds N   rekey ESP SAs by UPDATE after N s (default 3600, 0 = only\n"
 	    "                      when sequence numbers run out)\n"
-	    "  --test-faults       allow fault injection through the control socket (tests only)\n"
-	    );
+	    "  --test-faults       allow fault injection through the control socket (tests "
+	    "only)\n");
 	nat_options_usage(f);
 	fputs("  -h, --help          this help\n"
 	      "  -V, --version       print the version\n",

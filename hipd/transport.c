@@ -157,8 +157,9 @@ static void dispatch_udp(struct hip_transport_set *t, const uint8_t *buf, size_t
 		log_debug("transport: dropped %zu-byte datagram without HIP framing", n);
 		return;
 	}
-	memcpy(&rx.src, src, src->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							: sizeof(struct sockaddr_in));
+	memcpy(&rx.src, src,
+	       src->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					  : sizeof(struct sockaddr_in));
 	rx.dst = *dst;
 	rx.len = cur_left(&c);
 	if (cur_view(&c, rx.len, &rx.pkt) < 0)
@@ -196,8 +197,9 @@ void transport_deliver(struct hip_transport_set *t, const uint8_t *pkt, size_t l
 {
 	struct sockaddr_storage d = {0};
 
-	memcpy(&d, dst, dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						   : sizeof(struct sockaddr_in));
+	memcpy(&d, dst,
+	       dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					  : sizeof(struct sockaddr_in));
 	dispatch_udp(t, pkt, len, src, &d);
 }
 
