@@ -18,6 +18,7 @@
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
 #include "hipd/nat.h"
+#include "ice/sock.h"
 #include "hipd/r1cache.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
@@ -414,17 +415,78 @@ static json_t *cmd_set_puzzle(struct hipd *h, json_t *req)
 	return ctl_reply_ok();
 }
 
+static json_t *cmd_get_nat(struct hipd *h, json_t *req)
+{
+	json_t *o = nat_json(h);
+	(void)req;
+
+	json_object_set_new(o, "ok", json_true());
+	return o;
+}
+
+/* "none" or ADDRESS:PORT */
+static int server_arg(json_t *req, struct sockaddr_storage *ss)
+{
+	const char *s = json_string_value(json_object_get(req, "server"));
+
+	memset(ss, 0, sizeof(*ss));
+	if (!s)
+		return -EINVAL;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	return ice_sa_parse(s, ss);
+}
+
+static json_t *nat_result(int err, const char *what)
+{
+	if (err == -ENOTCONN)
+		return ctl_reply_error("NAT traversal is off: start hipd with --nat ice");
+	if (err)
+		return ctl_reply_error("%s: %s", what, strerror(-err));
+	return ctl_reply_ok();
+}
+
+static json_t *cmd_set_stun(struct hipd *h, json_t *req)
+{
+	struct sockaddr_storage ss;
+
+	if (server_arg(req, &ss))
+		return ctl_reply_error("server must be ADDRESS:PORT or none");
+	return nat_result(nat_set_stun(h, &ss), "STUN server");
+}
+
+static json_t *cmd_set_turn(struct hipd *h, json_t *req)
+{
+	struct sockaddr_storage ss;
+
+	if (server_arg(req, &ss))
+		return ctl_reply_error("server must be ADDRESS:PORT or none");
+	return nat_result(nat_set_turn(h, &ss, json_string_value(json_object_get(req, "user")),
+				       json_string_value(json_object_get(req, "pass"))),
+			  "TURN server (a user and a password are needed)");
+}
+
 static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
 } commands[] = {
-    {"add-map", cmd_add_map},	    {"del-map", cmd_del_map},
-    {"get-map", cmd_get_map},	    {"get-ha", cmd_get_ha},
-    {"get-hi", cmd_get_hi},	    {"trigger", cmd_trigger},
-    {"close", cmd_close},	    {"rekey", cmd_rekey},
-    {"reset", cmd_reset},	    {"get-status", cmd_get_status},
-    {"set-debug", cmd_set_debug},   {"get-puzzle", cmd_get_puzzle},
-    {"set-puzzle", cmd_set_puzzle}, {"get-dataplane", cmd_get_dataplane},
+    {"get-nat", cmd_get_nat},
+    {"set-stun", cmd_set_stun},
+    {"set-turn", cmd_set_turn},
+    {"add-map", cmd_add_map},
+    {"del-map", cmd_del_map},
+    {"get-map", cmd_get_map},
+    {"get-ha", cmd_get_ha},
+    {"get-hi", cmd_get_hi},
+    {"trigger", cmd_trigger},
+    {"close", cmd_close},
+    {"rekey", cmd_rekey},
+    {"reset", cmd_reset},
+    {"get-status", cmd_get_status},
+    {"set-debug", cmd_set_debug},
+    {"get-puzzle", cmd_get_puzzle},
+    {"set-puzzle", cmd_set_puzzle},
+    {"get-dataplane", cmd_get_dataplane},
 };
 
 json_t *hipd_ctl_handle(json_t *req, void *arg)

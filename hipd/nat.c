@@ -63,6 +63,26 @@ void nat_close(struct hipd *h)
 	h->nat = NULL;
 }
 
+static const char *mode_name(uint16_t m)
+{
+	return m == HIP_NAT_MODE_ICE_STUN_UDP ? "ICE-STUN-UDP"
+	       : m == HIP_NAT_MODE_UDP_ENCAP  ? "UDP-ENCAPSULATION"
+					      : "unknown";
+}
+
+json_t *nat_json(const struct hipd *h)
+{
+	json_t *o = h->nat ? nat_host_json(h) : json_object();
+	json_t *modes = json_array();
+
+	for (size_t i = 0; i < h->cfg.nat_modes.n; i++)
+		json_array_append_new(modes, json_string(mode_name(h->cfg.nat_modes.ids[i])));
+	json_object_set_new(o, "modes", modes);
+	json_object_set_new(o, "ta_ms", json_integer(h->cfg.ice_ta_ms));
+	json_object_set_new(o, "policy", json_string(h->cfg.ice_relay_only ? "relay" : "all"));
+	return o;
+}
+
 /* ---- negotiation (RFC 5770 4.3, 4.4) ---- */
 
 int nat_build_r1(const struct hipd *h, struct wbuf *w)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "common/cursor.h"
 #include "hipd/hadb.h"
 #include "hipd/wire/wire.h"
@@ -54,6 +56,14 @@ int nat_udp_filter(void *arg, const uint8_t *buf, size_t len, const struct socka
 		   const struct sockaddr *dst);
 /* Whether ha's HIP and ESP go through our TURN relay. */
 bool nat_ha_relayed(const struct hip_ha *ha);
+
+/* Control (hipconf): the host's NAT state, and changing the servers at run
+ * time (gathering starts again). -ENOTCONN when NAT traversal is off. */
+json_t *nat_json(const struct hipd *h);
+json_t *nat_host_json(const struct hipd *h);
+int nat_set_stun(struct hipd *h, const struct sockaddr_storage *server);
+int nat_set_turn(struct hipd *h, const struct sockaddr_storage *server, const char *user,
+		 const char *pass);
 
 /* nat_gather.c: the host's candidates, shared by every association's agent. */
 size_t nat_local_candidates(const struct hipd *h, struct ice_cand *out, size_t cap);

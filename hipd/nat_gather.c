@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "common/stamp.h"
@@ -359,4 +360,89 @@ int nat_gather_input(struct hipd *h, const uint8_t *buf, size_t len, const struc
 	if (n->turn && ice_sa_equal(src, (struct sockaddr *)&h->cfg.turn_server))
 		return turn_client_input(n->turn, buf, len, src);
 	return 0;
+}
+
+/* Starts gathering again from scratch (a server changed). */
+static void regather(struct nat_host *n)
+{
+	stun_txns_close(&n->txns);
+	stun_txns_init(&n->txns, n->h->loop);
+	for (size_t i = 0; i < n->n_bases; i++) {
+		n->bases[i].txn = NULL;
+		n->bases[i].has_srflx = false;
+	}
+	n->stun_pending = 0;
+	n->gathering = false;
+	nat_gather_start(n);
+}
+
+int nat_set_stun(struct hipd *h, const struct sockaddr_storage *server)
+{
+	if (!h->nat)
+		return -ENOTCONN;
+	h->cfg.stun_server = *server;
+	regather(h->nat);
+	return 0;
+}
+
+int nat_set_turn(struct hipd *h, const struct sockaddr_storage *server, const char *user,
+		 const char *pass)
+{
+	struct nat_host *n = h->nat;
+
+	if (!n)
+		return -ENOTCONN;
+	if (server->ss_family && (!user || !pass || strlen(user) >= sizeof(h->cfg.turn_user) ||
+				  strlen(pass) >= sizeof(h->cfg.turn_pass) || !*user || !*pass))
+		return -EINVAL;
+	if (n->turn) {
+		log_warn("nat: releasing the TURN allocation %s; relayed paths through it end",
+			 n->has_relay ? "" : "(not allocated)");
+		turn_client_close(n->turn);
+		n->turn = NULL;
+	}
+	n->has_relay = false;
+	n->turn_pending = 0;
+	h->cfg.turn_server = *server;
+	snprintf(h->cfg.turn_user, sizeof(h->cfg.turn_user), "%s", user ? user : "");
+	OPENSSL_cleanse(h->cfg.turn_pass, sizeof(h->cfg.turn_pass));
+	snprintf(h->cfg.turn_pass, sizeof(h->cfg.turn_pass), "%s", pass ? pass : "");
+	regather(n);
+	return 0;
+}
+
+json_t *nat_host_json(const struct hipd *h)
+{
+	const struct nat_host *n = h->nat;
+	struct ice_cand c[HIP_MAX_LOCATORS];
+	char buf[ICE_CAND_TEXT_MAX], s[64];
+	json_t *o = json_object(), *cands = json_array();
+	size_t count = nat_local_candidates(h, c, HIP_MAX_LOCATORS);
+
+	if (count > HIP_MAX_LOCATORS)
+		count = HIP_MAX_LOCATORS;
+	json_object_set_new(
+	    o, "stun",
+	    json_string(h->cfg.stun_server.ss_family
+			    ? ice_sa_str((const void *)&h->cfg.stun_server, s, sizeof(s))
+			    : "none"));
+	json_object_set_new(
+	    o, "turn",
+	    json_string(h->cfg.turn_server.ss_family
+			    ? ice_sa_str((const void *)&h->cfg.turn_server, s, sizeof(s))
+			    : "none"));
+	json_object_set_new(o, "relayed",
+			    json_string(n->has_relay
+					    ? ice_sa_str((const void *)&n->relayed, s, sizeof(s))
+					    : "none"));
+	json_object_set_new(o, "gathering", json_boolean(n->gathering));
+	json_object_set_new(o, "gathered", json_boolean(n->gathered));
+	if (n->gathered && n->gathered_ns >= n->gather_start_ns)
+		json_object_set_new(o, "gather_ms",
+				    json_real((double)(n->gathered_ns - n->gather_start_ns) / 1e6));
+	for (size_t i = 0; i < count; i++)
+		if (ice_cand_format(&c[i], buf, sizeof(buf)) > 0)
+			json_array_append_new(cands, json_string(buf));
+	json_object_set_new(o, "candidates", cands);
+	return o;
 }

@@ -52,6 +52,13 @@ check "b gathered its candidates" lab_wait 10 gathered b
 check "a's TURN allocation is up" grep -q "TURN relay 203.0.113" "$LAB_DIR/a/hipd.log"
 check "a's gathering took no server timeout" sh -c "! grep -q 'timed out' $LAB_DIR/a/hipd.log"
 
+cands() { hc "$1" --json daemon get nat | jq -r '.candidates[]'; }
+offers_all() { cands a | grep -q 'typ host' && cands a | grep -q 'typ srflx' && cands a | grep -q 'typ relay'; }
+offers_relay_only() { [ "$(cands b | wc -l)" = 1 ] && cands b | grep -q 'typ relay'; }
+check "a offers host, srflx and relay candidates" offers_all
+check "b (relay policy) offers only its relay" offers_relay_only
+hc a daemon get nat | sed 's/^/# /'
+
 hc a daemon add map "$HIT_P" $V4_PEER >/dev/null
 hc b daemon add map "$HIT_P" $V4_PEER >/dev/null
 
@@ -85,4 +92,9 @@ check "STUN at the peer dissects cleanly" test -z "$(malformed "$LAB_DIR/peer.pc
 check "TURN ChannelData carried b's traffic" test "$(count "$LAB_DIR/turn.pcap" stun.channel)" -gt 0
 check "STUN/TURN at the server dissect cleanly" \
 	test -z "$(malformed "$LAB_DIR/turn.pcap" stun)"
+# servers can change at run time: without STUN, a gathers again (host + relay)
+check "set stun none" hc a daemon set stun none
+check "a gathers again without srflx from STUN" lab_wait 5 sh -c \
+	"[ \"\$($HIPCONF --socket $LAB_DIR/a/hipd.sock --json daemon get nat | jq -r .stun)\" = none ]"
+check "set stun with a bad address is refused" sh -c "! $HIPCONF --socket $LAB_DIR/a/hipd.sock daemon set stun 203.0.113.3 2>/dev/null"
 tap_end

@@ -28,6 +28,9 @@ static const struct verb verbs[] = {
 	{{"daemon", "get", "puzzle"}, "",              0, 0, verb_get_puzzle, "show the puzzle difficulty K sent in R1"},
 	{{"daemon", "get", "dataplane"}, "",           0, 0, verb_get_dataplane, "show the data plane backend, why it was chosen, counters"},
 	{{"daemon", "set", "puzzle"}, "K",             1, 1, verb_set_puzzle, "set the puzzle difficulty K (0..40)"},
+	{{"daemon", "get", "nat"},    "",              0, 0, verb_get_nat,    "show NAT traversal: modes, STUN/TURN servers, relay, candidates"},
+	{{"daemon", "set", "stun"},   "ADDR:PORT|none", 1, 1, verb_set_stun,  "use another STUN server (candidates are gathered again)"},
+	{{"daemon", "set", "turn"},   "ADDR:PORT USER PASSFILE|none", 1, 3, verb_set_turn, "use another TURN server (the relay is allocated again)"},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

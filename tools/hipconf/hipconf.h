@@ -72,5 +72,8 @@ int verb_get_status(struct hipconf *hc, int argc, char **argv);
 int verb_set_debug(struct hipconf *hc, int argc, char **argv);
 int verb_get_puzzle(struct hipconf *hc, int argc, char **argv);
 int verb_set_puzzle(struct hipconf *hc, int argc, char **argv);
+int verb_get_nat(struct hipconf *hc, int argc, char **argv);
+int verb_set_stun(struct hipconf *hc, int argc, char **argv);
+int verb_set_turn(struct hipconf *hc, int argc, char **argv);
 
 #endif

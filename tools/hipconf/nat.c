@@ -1,0 +1,96 @@
+/* hipconf verbs about NAT traversal: get nat (servers, relay, candidates), set
+ * stun and set turn (the running daemon gathers again). Not hipd's NAT code. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hipconf.h"
+
+int verb_get_nat(struct hipconf *hc, int argc, char **argv)
+{
+	static struct kv rows[16];
+	json_t *reply, *v;
+	const char *key;
+	size_t i;
+	int n = 0;
+
+	(void)argc;
+	(void)argv;
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-nat"), &reply);
+	if (rc || !reply)
+		return rc;
+	json_object_foreach(reply, key, v)
+	{
+		if (strcmp(key, "ok") == 0 || strcmp(key, "candidates") == 0 || n >= 16)
+			continue;
+		rows[n].key = key;
+		value_text(v, rows[n].value, sizeof(rows[n].value));
+		n++;
+	}
+	print_kv_block(rows, n, "");
+	json_array_foreach(json_object_get(reply, "candidates"), i, v)
+		printf("  %s\n", json_string_value(v));
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+static int server_ok(const char *what, const char *s)
+{
+	if (strcmp(s, "none") == 0 || strchr(s, ':'))
+		return 0;
+	usage_error("%s \"%s\" is not ADDRESS:PORT or none", what, s);
+	return -1;
+}
+
+int verb_set_stun(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	if (server_ok("SERVER", argv[0]))
+		return EXIT_USAGE;
+	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-stun", "server", argv[0]));
+}
+
+/* The password comes from a file (its first line), never from the command line. */
+static int read_pass(const char *path, char *out, size_t cap)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		usage_error("PASSFILE \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "hipconf: warning: %s is readable by others (chmod 600 it)\n",
+			path);
+	if (!fgets(out, (int)cap, f)) {
+		fclose(f);
+		usage_error("PASSFILE \"%s\" is empty", path);
+		return -1;
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
+}
+
+int verb_set_turn(struct hipconf *hc, int argc, char **argv)
+{
+	char pass[128];
+	int rc;
+
+	if (server_ok("SERVER", argv[0]))
+		return EXIT_USAGE;
+	if (strcmp(argv[0], "none") == 0)
+		return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-turn", "server", "none"));
+	if (argc != 3) {
+		usage_error("set turn ADDRESS:PORT needs USER and PASSFILE");
+		return EXIT_USAGE;
+	}
+	if (read_pass(argv[2], pass, sizeof(pass)))
+		return EXIT_USAGE;
+	rc = hipconf_act(hc, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "set-turn", "server", argv[0],
+				       "user", argv[1], "pass", pass));
+	memset(pass, 0, sizeof(pass));
+	return rc;
+}
