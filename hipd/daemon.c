@@ -16,6 +16,7 @@
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/hipd_ctl.h"
 #include "hipd/r1cache.h"
+#include "hipd/relay.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
 
@@ -54,6 +55,10 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->e_failed_ms = 10000;
 	cfg->rekey_s = 3600;
 	cfg->r1_rotate_ms = 60000;
+	cfg->relay_max_clients = 1024;
+	cfg->relay_max_lifetime_s = 3600;
+	cfg->relay_lifetime_s = 600;
+	cfg->relay_keepalive_s = 15; /* RFC 5770 4.7 */
 }
 
 const struct hostid *hipd_identity(const struct hipd *h, const struct in6_addr *hit)
@@ -131,6 +136,7 @@ static void on_signal(uv_signal_t *s, int signum)
 static void on_tick(uv_timer_t *t)
 {
 	update_tick(t->data);
+	relay_tick(t->data);
 }
 
 static void on_prepare(uv_prepare_t *p)
@@ -150,6 +156,9 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	if (err)
 		return err;
 	err = r1cache_new(h, &h->r1);
+	if (err)
+		return err;
+	err = relay_start(h);
 	if (err)
 		return err;
 	struct transport_opts to = {
@@ -203,6 +212,7 @@ void hipd_stop(struct hipd *h)
 
 void hipd_free(struct hipd *h)
 {
+	relay_stop(h);
 	r1cache_free(h->r1);
 	h->r1 = NULL;
 	for (size_t i = 0; i < h->nids; i++)

@@ -146,6 +146,13 @@ struct hip_ha {
 	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer */
 	uint64_t bex_count;	     /* completed base exchanges with this peer */
 	void *dp;		     /* the data plane backend's per-association state */
+
+	/* RFC 5770 4.5: the exchange came through a HIP relay (peer_addr is the
+	 * relay); the peer's own transport address as the relay saw it (the
+	 * I2's RELAY_FROM), for ICE. Control packets keep going through the
+	 * relay until a direct path exists (4.10). */
+	bool via_relay;
+	struct sockaddr_storage relay_peer_addr;
 };
 
 struct hip_map {

@@ -18,6 +18,7 @@
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
 #include "hipd/r1cache.h"
+#include "hipd/relay.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
 
@@ -177,6 +178,7 @@ static json_t *ha_json(const struct hip_ha *ha)
 	if (ha->last_notify)
 		json_object_set_new(o, "last_notify",
 				    json_string(notify_type_name(ha->last_notify)));
+	relay_ha_json(ha, o);
 	return o;
 }
 
@@ -397,6 +399,15 @@ static json_t *cmd_set_puzzle(struct hipd *h, json_t *req)
 	return ctl_reply_ok();
 }
 
+/* The HIP relay: server registrations and our own (RFC 5770 4.1). */
+static json_t *cmd_get_relay(struct hipd *h, json_t *req)
+{
+	json_t *o = relay_json(h);
+	(void)req;
+
+	return o ? o : ctl_reply_error("the relay module is not running");
+}
+
 static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
@@ -408,6 +419,7 @@ static const struct {
     {"reset", cmd_reset},	    {"get-status", cmd_get_status},
     {"set-debug", cmd_set_debug},   {"get-puzzle", cmd_get_puzzle},
     {"set-puzzle", cmd_set_puzzle}, {"get-dataplane", cmd_get_dataplane},
+    {"get-relay", cmd_get_relay},
 };
 
 json_t *hipd_ctl_handle(json_t *req, void *arg)

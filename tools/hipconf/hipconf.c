@@ -28,6 +28,7 @@ static const struct verb verbs[] = {
 	{{"daemon", "get", "puzzle"}, "",              0, 0, verb_get_puzzle, "show the puzzle difficulty K sent in R1"},
 	{{"daemon", "get", "dataplane"}, "",           0, 0, verb_get_dataplane, "show the data plane backend, why it was chosen, counters"},
 	{{"daemon", "set", "puzzle"}, "K",             1, 1, verb_set_puzzle, "set the puzzle difficulty K (0..40)"},
+	{{"daemon", "get", "relay"},  "",              0, 0, verb_get_relay,  "show HIP relay registrations: clients served, our own relay"},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
