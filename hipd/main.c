@@ -129,6 +129,8 @@ static int parse_endpoint(const char *s, uint16_t port, struct sockaddr_storage 
 	unsigned long v = 0;
 	char *end;
 
+	if (!s)
+		return -EINVAL;
 	snprintf(host, sizeof(host), "%s", s);
 	if (s[0] == '[') {
 		const char *end = strchr(s, ']');
