@@ -575,8 +575,8 @@ json_t *relay_client_json(struct hipd *h)
 	if (c->hit_known)
 		json_object_set_new(o, "relay_hit", json_string(hit_to_str(&c->relay_hit, hit)));
 	if (c->state == RC_REGISTERED) {
-		json_object_set_new(o, "remaining_s",
-				    json_integer((json_int_t)((c->expires_ns - now) / NS_PER_S)));
+		uint64_t left = c->expires_ns > now ? c->expires_ns - now : 0;
+		json_object_set_new(o, "remaining_s", json_integer((json_int_t)(left / NS_PER_S)));
 		json_object_set_new(
 		    o, "lifetime_s",
 		    json_integer((json_int_t)(hip_reg_lifetime_ms(c->lifetime) / 1000)));

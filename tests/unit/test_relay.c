@@ -22,7 +22,7 @@
 static const struct in6_addr hit_i = {{{0x20, 0x01, 0x00, 0x21, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}};
 static const struct in6_addr hit_r = {{{0x20, 0x01, 0x00, 0x21, 9, 9, 9, 9, 5, 6, 7, 8, 9, 11}}};
 static const uint8_t key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-static const uint8_t other_key[32] = {16, 15, 14, 13};
+static const uint8_t other_key[HIP_KEY_MAX] = {16, 15, 14, 13}; /* any key length */
 
 static void loopback(struct sockaddr_storage *ss, uint16_t port)
 {
