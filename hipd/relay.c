@@ -670,7 +670,7 @@ static json_t *reg_json(const struct relay *r, const struct relay_reg *g)
 
 	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "hit", hit_str(&g->client), "address",
 			 relay_endpoint_str(&g->addr, addr, sizeof(addr)), "remaining_s",
-			 (json_int_t)((g->expires_ns - now) / NS_PER_S), "registered_s",
+			 (json_int_t)((g->expires_ns - now) / NS_PER_S), "registered_for_s",
 			 (json_int_t)((now - g->registered_ns) / NS_PER_S), "relayed_in",
 			 (json_int_t)g->relayed_in, "relayed_out", (json_int_t)g->relayed_out);
 }

@@ -57,7 +57,7 @@ static void print_server(const json_t *srv)
 	static const char *const fields[] = {"enabled",	   "max_clients", "max_lifetime_s",
 					     "relayed_in", "relayed_out", "dropped",
 					     "keepalives", NULL};
-	static const char *const client_fields[] = {"address",	  "remaining_s", "registered_s",
+	static const char *const client_fields[] = {"address",	  "remaining_s", "registered_for_s",
 						    "relayed_in", "relayed_out", NULL};
 	const json_t *clients = json_object_get(srv, "clients");
 	const json_t *c;
