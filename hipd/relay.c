@@ -697,8 +697,17 @@ json_t *relay_json(struct hipd *h)
 
 void relay_ha_json(const struct hip_ha *ha, json_t *o)
 {
+	struct relay *r = ha->hipd ? ha->hipd->relay : NULL;
 	char addr[64];
 
+	if (!r)
+		return;
+	struct relay_reg *reg = reg_find(r, &ha->hit_peer);
+	if (reg_live(r, reg) && memcmp(&reg->relay_hit, &ha->hit_local, 16) == 0)
+		json_object_set_new(
+		    o, "relay_client_remaining_s",
+		    json_integer((json_int_t)((reg->expires_ns - relay_now(r)) / NS_PER_S)));
+	relay_client_ha_json(ha, o);
 	if (!ha->via_relay)
 		return;
 	json_object_set_new(o, "via_relay", json_true());

@@ -560,6 +560,14 @@ uint8_t *relay_wrap(struct hipd *h, const struct sockaddr *dst, uint8_t *pkt, si
 	return buf;
 }
 
+void relay_client_ha_json(const struct hip_ha *ha, json_t *o)
+{
+	struct relay_client *c = client_of(ha->hipd);
+
+	if (c && c->hit_known && same_hit(&ha->hit_peer, &c->relay_hit))
+		json_object_set_new(o, "relay_registration", json_string(state_names[c->state]));
+}
+
 json_t *relay_client_json(struct hipd *h)
 {
 	struct relay_client *c = &h->relay->cli;

@@ -133,5 +133,7 @@ void relay_client_after_input(struct hipd *h, const struct hip_rx *rx, const str
 			      const struct relay_note *note);
 void relay_client_on_update(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m);
 json_t *relay_client_json(struct hipd *h);
+/* For get ha: our registration's state on the association with our relay. */
+void relay_client_ha_json(const struct hip_ha *ha, json_t *o);
 
 #endif

@@ -12,6 +12,22 @@ LAB_TOPOLOGY=${LAB_TOPOLOGY:-$(cd "$HERE/../.." && pwd)/tools/hiplab/topologies/
 lab_need_root
 command -v tcpdump >/dev/null || { echo "SKIP: tcpdump missing"; exit 77; }
 
+# --- the command line: bad relay options are refused before anything starts ---
+refused() { # refused PATTERN OPTIONS...: hipd exits 2 naming the value
+	local pattern=$1 out rc
+	shift
+	out=$("$HIPD" --state-dir /nonexistent --socket /nonexistent/s "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && grep -qF -- "$pattern" <<<"$out"
+}
+check "--relay without a usable port is refused" \
+	refused '--relay value "192.0.2.9:0" is not ADDR, ADDR:PORT or [ADDR6]:PORT' --relay 192.0.2.9:0
+check "--relay with a name is refused" refused 'is not ADDR' --relay relay.example
+check "--relay with an open bracket is refused" refused 'is not ADDR' --relay '[2001:db8::1:10500'
+check "--relay-lifetime under 10 s is refused (RFC 8003 5)" \
+	refused '--relay-lifetime 9 is below 10 seconds' --relay-lifetime 9
+check "--relay without UDP is refused" refused 'need UDP' --relay-server --no-udp
+
 lab_up
 NS_R=hl-$LAB_ID.peer
 V4_R=$("$HIPLAB" addr --lab "$LAB_ID" peer)
@@ -60,6 +76,10 @@ addr_b=$(client_field "$HIT_B" address)
 check "the relay records b's NAT mapping ($addr_b)" bash -c "[[ '$addr_b' == '$NAT_B':* ]]"
 remaining=$(client_field "$HIT_A" remaining_s)
 check "the registration has a lifetime ($remaining s left)" test "${remaining:-0}" -gt 500
+check "get ha on a shows the registration with the relay" \
+	test "$(hc a --json daemon get ha "$HIT_R" | jq -r '.associations[0].relay_registration')" = registered
+left=$(hc r --json daemon get ha "$HIT_B" | jq -r '.associations[0].relay_client_remaining_s')
+check "get ha on the relay shows b's registration ($left s left)" test "${left:-0}" -gt 500
 human=$(hc r daemon get relay)
 check "hipconf daemon get relay shows the clients" \
 	bash -c "grep -q 'client $HIT_A' <<<'$human' && grep -q 'client $HIT_B' <<<'$human'"

@@ -449,6 +449,14 @@ START_TEST(client_registers_in_its_base_exchange_with_the_relay)
 	j = relay_json(&t.b);
 	ck_assert(json_is_true(json_object_get(json_object_get(j, "client"), "registered")));
 	json_decref(j);
+	j = json_object(); /* hipconf daemon get ha, on both ends */
+	relay_ha_json(ha_br(&t), j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "relay_registration")), "registered");
+	json_decref(j);
+	j = json_object();
+	relay_ha_json(hadb_find(&t.r.db, hit_of(&t.r), hit_of(&t.b)), j);
+	ck_assert_int_gt(json_integer_value(json_object_get(j, "relay_client_remaining_s")), 600);
+	json_decref(j);
 	trio_stop(&t);
 }
 END_TEST
