@@ -34,6 +34,16 @@ static void loopback(struct sockaddr_storage *ss, uint16_t port)
 	inet_pton(AF_INET, "127.0.0.1", &s->sin_addr);
 }
 
+static void loopback6(struct sockaddr_storage *ss, uint16_t port)
+{
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons(port);
+	s->sin6_addr = in6addr_loopback;
+}
+
 static struct hip_p_relay_addr lo_addr(uint16_t port)
 {
 	struct sockaddr_storage ss;
@@ -494,6 +504,34 @@ START_TEST(base_exchange_through_the_relay_completes)
 }
 END_TEST
 
+/* RFC 5770 5.6: IPv6 transport addresses as they are (no IPv4 mapping) */
+START_TEST(base_exchange_through_the_relay_over_ipv6)
+{
+	struct trio t;
+	struct sockaddr_storage r6, a6;
+	char buf[64];
+
+	trio_config(&t, "b");
+	loopback6(&t.b.cfg.relay_addr, PORT_R);
+	trio_start(&t);
+	loopback6(&r6, PORT_R);
+	ck_assert_int_eq(hadb_map_add(&t.b.db, hit_of(&t.r), (struct sockaddr *)&r6), 0);
+	relay_tick(&t.b);
+	ck_assert(trio_run(&t, b_registered, 5000));
+	ck_assert_str_eq(relay_endpoint_str(&t.b.relay->cli.reflexive, buf, sizeof(buf)),
+			 "[::1]:40533");
+	ck_assert_int_eq(hadb_map_add(&t.a.db, hit_of(&t.b), (struct sockaddr *)&r6), 0);
+	ck_assert_int_eq(bex_trigger(&t.a, hit_of(&t.b), HIPD_FAULT_NONE), 0);
+	ck_assert(trio_run(&t, ab_up, 5000));
+	loopback6(&a6, PORT_A);
+	ck_assert(ha_ba(&t)->via_relay);
+	ck_assert(relay_same_endpoint((struct sockaddr *)&ha_ba(&t)->relay_peer_addr,
+				      (struct sockaddr *)&a6, 0));
+	ck_assert_uint_eq(t.r.relay->srv.relayed_out, 2);
+	trio_stop(&t);
+}
+END_TEST
+
 /* RFC 5770 4.1: "MUST silently drop packets to a HIP relay client that has not
  * previously registered" */
 START_TEST(relay_drops_i1_for_an_unregistered_hit)
@@ -809,6 +847,7 @@ int main(void)
 	tcase_set_timeout(run, 60);
 	tcase_add_test(run, client_registers_in_its_base_exchange_with_the_relay);
 	tcase_add_test(run, base_exchange_through_the_relay_completes);
+	tcase_add_test(run, base_exchange_through_the_relay_over_ipv6);
 	tcase_add_test(run, relay_drops_i1_for_an_unregistered_hit);
 	tcase_add_test(run, relay_refuses_r1_to_an_address_no_i1_came_from);
 	tcase_add_test(run, relay_drops_client_packets_without_a_valid_relay_hmac);
