@@ -459,12 +459,14 @@ static void peek_reg_info(struct relay_client *c, const struct hip_msg *m)
 	}
 }
 
-static bool relayed_drop(const struct hip_msg *m, const char *why)
+/* Counted, logged at debug level only: anyone can send such packets. */
+static bool relayed_drop(struct hipd *h, const struct hip_msg *m, const char *why)
 {
 	char buf[HIT_STRLEN];
 
-	log_warn("relay: %s from %s dropped: %s", hip_packet_type_name(m->type),
-		 hit_to_str(&m->hit_s, buf), why);
+	h->relay->cli.dropped++;
+	log_debug("relay: %s from %s dropped: %s", hip_packet_type_name(m->type),
+		  hit_to_str(&m->hit_s, buf), why);
 	return true;
 }
 
@@ -481,18 +483,18 @@ bool relay_client_input(struct hipd *h, const struct hip_rx *rx, const struct hi
 		return false;
 	/* RFC 8004 4.3.2: a RELAY_HMAC that cannot be verified drops the packet */
 	if (!c || !c->hit_known || !from_our_relay(h, &rx->src))
-		return relayed_drop(m, "relay parameters, but not from our relay");
+		return relayed_drop(h, m, "relay parameters, but not from our relay");
 	struct hip_ha *ha = relay_ha_keyed(h);
 	if (!ha || relay_pkt_check(m, ha->rhash_suite, ha->keys.mac_in, ha->keys.mac_len))
-		return relayed_drop(m, "RELAY_HMAC does not verify");
+		return relayed_drop(h, m, "RELAY_HMAC does not verify");
 	if (!has_from)
 		return false;
 	struct hip_p_relay_addr from;
 	if (relay_pkt_addr(m, HIP_PARAM_RELAY_FROM, &from) ||
 	    hip_p_relay_addr_to_sa(&from, &note->from))
-		return relayed_drop(m, "malformed or repeated RELAY_FROM");
+		return relayed_drop(h, m, "malformed or repeated RELAY_FROM");
 	if (m->type == HIP_I1 && same_hit(&m->hit_r, &zero))
-		return relayed_drop(m, "opportunistic I1 through a relay (RFC 8004 4.3.2)");
+		return relayed_drop(h, m, "opportunistic I1 through a relay (RFC 8004 4.3.2)");
 	note->relayed = true;
 	peer_note(c, &m->hit_s, &note->from, relay_now(h->relay));
 	return false;
@@ -598,6 +600,7 @@ json_t *relay_client_json(struct hipd *h)
 	if (c->failure_type >= 0)
 		json_object_set_new(o, "failure_type", json_integer(c->failure_type));
 	json_object_set_new(o, "keepalives", json_integer((json_int_t)c->keepalives));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)c->dropped));
 	json_object_set_new(o, "registrations", json_integer((json_int_t)c->registrations));
 	return o;
 }

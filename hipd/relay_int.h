@@ -106,6 +106,7 @@ struct relay_client {
 	size_t upd_len;
 	struct relayed_peer peers[RELAYED_PEERS];
 	uint64_t keepalives, registrations;
+	uint64_t dropped; /* relayed packets refused: not from our relay, bad RELAY_HMAC */
 };
 
 struct relay {

@@ -81,7 +81,7 @@ int verb_get_relay(struct hipconf *hc, int argc, char **argv)
 {
 	static const char *const client_fields[] = {
 	    "state", "relay",	     "relay_hit",  "remaining_s",   "lifetime_s", "reflexive",
-	    "error", "failure_type", "keepalives", "registrations", NULL};
+	    "error", "failure_type", "keepalives", "registrations", "dropped",	  NULL};
 	json_t *reply;
 
 	(void)argc;
