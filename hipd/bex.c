@@ -19,6 +19,7 @@
 #include "hipd/output.h"
 #include "hipd/update.h"
 #include "hipd/r1cache.h"
+#include "hipd/relay.h"
 
 #define UNKNOWN_CRITICAL_TYPE 1023 /* odd, in the handshake range, defined nowhere */
 #define PUZZLE_K_MAX	      28   /* we refuse to solve harder puzzles */
@@ -529,6 +530,7 @@ static int build_i2(struct hip_ha *ha, const struct r1_view *v, struct wbuf *w)
 	err = build_encrypted_host_id(ha, w);
 	if (err)
 		return err;
+	relay_i2_params(ha, w); /* REG_REQUEST (932), RFC 8003 3.2 */
 	if (v->echo_signed)
 		hip_p_echo_encode(w, HIP_PARAM_ECHO_RESPONSE_SIGNED, v->echo_signed,
 				  v->echo_signed_len);
@@ -813,6 +815,7 @@ static int build_r2(struct hipd *h, struct hip_ha *ha, struct wbuf *w)
 	struct hip_p_esp_info ei = {.keymat_index = ha->keys.keymat_index, .new_spi = ha->spi_in};
 	hip_p_esp_info_encode(w, &ei);
 	nat_build_locators(ha, w); /* the ICE answer (RFC 5770 4.3) */
+	relay_r2_params(ha, w);	   /* REG_RESPONSE/REG_FAILED/REG_FROM, RFC 8003 3.3 */
 	err = auth_mac_append(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, w,
 			      HIP_PARAM_HIP_MAC_2, hi_tlv, hw.len);
 	if (err)

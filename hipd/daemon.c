@@ -17,6 +17,7 @@
 #include "hipd/hipd_ctl.h"
 #include "hipd/nat.h"
 #include "hipd/r1cache.h"
+#include "hipd/relay.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
 
@@ -56,6 +57,10 @@ void hipd_config_defaults(struct hipd_config *cfg)
 	cfg->rekey_s = 3600;
 	cfg->r1_rotate_ms = 60000;
 	cfg->ice_ta_ms = 500; /* RFC 5770 4.4: 500 ms unless configured */
+	cfg->relay_max_clients = 1024;
+	cfg->relay_max_lifetime_s = 3600;
+	cfg->relay_lifetime_s = 600;
+	cfg->relay_keepalive_s = 15; /* RFC 5770 4.7 */
 }
 
 const struct hostid *hipd_identity(const struct hipd *h, const struct in6_addr *hit)
@@ -133,6 +138,7 @@ static void on_signal(uv_signal_t *s, int signum)
 static void on_tick(uv_timer_t *t)
 {
 	update_tick(t->data);
+	relay_tick(t->data);
 }
 
 static void on_prepare(uv_prepare_t *p)
@@ -152,6 +158,9 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	if (err)
 		return err;
 	err = r1cache_new(h, &h->r1);
+	if (err)
+		return err;
+	err = relay_start(h);
 	if (err)
 		return err;
 	struct transport_opts to = {
@@ -217,6 +226,7 @@ void hipd_stop(struct hipd *h)
 
 void hipd_free(struct hipd *h)
 {
+	relay_stop(h);
 	r1cache_free(h->r1);
 	h->r1 = NULL;
 	for (size_t i = 0; i < h->nids; i++)

@@ -168,6 +168,7 @@ void hadb_reset_session(struct hip_ha *ha)
 	ha->spi_in = 0;
 	ha->spi_out = 0;
 	ha->fail_reason = NULL;
+	ha->via_relay = false;
 }
 
 static void ha_free_cb(uv_handle_t *h)

@@ -152,6 +152,13 @@ struct hip_ha {
 	uint16_t nat_mode;  /* negotiated HIP_NAT_MODE_*, 0 = none */
 	uint32_t ta_ms;	    /* negotiated ICE pacing */
 	struct nat_ha *nat; /* remote candidates and the ICE agent, or NULL */
+
+	/* RFC 5770 4.5: the exchange came through a HIP relay (peer_addr is the
+	 * relay); the peer's own transport address as the relay saw it (the
+	 * I2's RELAY_FROM), for ICE. Control packets keep going through the
+	 * relay until a direct path exists (4.10). */
+	bool via_relay;
+	struct sockaddr_storage relay_peer_addr;
 };
 
 struct hip_map {

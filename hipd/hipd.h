@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "common/hostid.h"
@@ -51,6 +52,15 @@ struct hipd_config {
 	char turn_pass[128];
 	const char *ice_host_addrs; /* host candidates, comma-separated; NULL = all */
 	bool ice_relay_only;	    /* offer only the relayed candidate */
+	/* HIP relay, RFC 5770 (relay.c, relay_client.c) */
+	bool relay_server;		    /* offer RELAY_UDP_HIP and relay for clients */
+	uint32_t relay_max_clients;	    /* registrations kept at most */
+	uint32_t relay_max_lifetime_s;	    /* longest registration granted */
+	bool relay_require_nat_mode;	    /* relayed I2/R1 need NAT_TRAVERSAL_MODE (4.5) */
+	bool relay_client;		    /* register with relay_addr */
+	struct sockaddr_storage relay_addr; /* the relay's address and UDP port */
+	uint32_t relay_lifetime_s;	    /* registration lifetime we ask for */
+	uint32_t relay_keepalive_s;	    /* NAT keepalive period towards the relay (4.7) */
 };
 
 /* Deliberate corruption of our own packets, for negative tests (test-only). */
@@ -68,6 +78,7 @@ struct hip_transport_set;
 struct ctl_server;
 struct dataplane;
 struct nat_host;
+struct relay;
 
 struct hipd {
 	uv_loop_t *loop;
@@ -80,6 +91,7 @@ struct hipd {
 	struct ctl_server *ctl;
 	struct dataplane *dp; /* NULL when the data plane is off */
 	struct nat_host *nat; /* NULL unless ICE-STUN-UDP is configured */
+	struct relay *relay;  /* relay server and client state (relay.c) */
 	uv_signal_t sigint, sigterm;
 	uv_prepare_t flush; /* flushes event stamps once per loop turn */
 	uv_timer_t tick;    /* once a second: rekey lifetimes */

@@ -20,6 +20,7 @@
 #include "hipd/nat.h"
 #include "ice/sock.h"
 #include "hipd/r1cache.h"
+#include "hipd/relay.h"
 #include "hipd/transport.h"
 #include "hipd/update.h"
 
@@ -195,6 +196,7 @@ static json_t *ha_json(const struct hip_ha *ha)
 	if (ha->last_notify)
 		json_object_set_new(o, "last_notify",
 				    json_string(notify_type_name(ha->last_notify)));
+	relay_ha_json(ha, o);
 	return o;
 }
 
@@ -466,6 +468,15 @@ static json_t *cmd_set_turn(struct hipd *h, json_t *req)
 			  "TURN server (a user and a password are needed)");
 }
 
+/* The HIP relay: server registrations and our own (RFC 5770 4.1). */
+static json_t *cmd_get_relay(struct hipd *h, json_t *req)
+{
+	json_t *o = relay_json(h);
+	(void)req;
+
+	return o ? o : ctl_reply_error("the relay module is not running");
+}
+
 static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
@@ -487,6 +498,7 @@ static const struct {
     {"get-puzzle", cmd_get_puzzle},
     {"set-puzzle", cmd_set_puzzle},
     {"get-dataplane", cmd_get_dataplane},
+    {"get-relay", cmd_get_relay},
 };
 
 json_t *hipd_ctl_handle(json_t *req, void *arg)

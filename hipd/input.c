@@ -1,5 +1,6 @@
 /* Entry point for received HIP packets: framing, checksum and receiver checks,
- * then dispatch by packet type. Protocol processing is in bex.c, close.c, notify.c. */
+ * the relay's look (relay.c), then dispatch by packet type. Protocol processing
+ * is in bex.c, close.c, notify.c, update.c. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "common/hit.h"
 #include "common/log.h"
 #include "hipd/bex.h"
+#include "hipd/relay.h"
 #include "hipd/update.h"
 
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -46,10 +48,47 @@ static void reject_critical(struct hipd *h, const struct hip_rx *rx, const struc
 		    sizeof(data));
 }
 
+/* Dispatch by packet type to the protocol handlers. */
+static void dispatch(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
+{
+	char from[INET6_ADDRSTRLEN];
+
+	switch (m->type) {
+	case HIP_I1:
+		bex_on_i1(h, rx, m);
+		return;
+	case HIP_R1:
+		bex_on_r1(h, rx, m);
+		return;
+	case HIP_I2:
+		bex_on_i2(h, rx, m);
+		return;
+	case HIP_R2:
+		bex_on_r2(h, rx, m);
+		return;
+	case HIP_NOTIFY:
+		notify_on_notify(h, rx, m);
+		return;
+	case HIP_UPDATE:
+		update_on_update(h, rx, m);
+		return;
+	case HIP_CLOSE:
+		close_on_close(h, rx, m);
+		return;
+	case HIP_CLOSE_ACK:
+		close_on_close_ack(h, rx, m);
+		return;
+	default:
+		log_debug("input: %s from %s not handled yet, dropped",
+			  hip_packet_type_name(m->type), addr_str(&rx->src, from, sizeof(from)));
+	}
+}
+
 void input_packet(void *arg, const struct hip_rx *rx)
 {
 	struct hipd *h = arg;
 	struct hip_msg m;
+	struct relay_note note;
 	char from[INET6_ADDRSTRLEN];
 	int err;
 
@@ -68,38 +107,14 @@ void input_packet(void *arg, const struct hip_rx *rx)
 		reject_critical(h, rx, &m);
 		return;
 	}
+	/* relaying, keepalives, RELAY_HMAC checks (RFC 5770 4.5, 5.3) */
+	if (relay_input(h, rx, &m, &note))
+		return;
 	if (m.type != HIP_I1 && m.type != HIP_NOTIFY && !hipd_identity(h, &m.hit_r)) {
 		log_debug("input: %s from %s for a HIT that is not ours, dropped",
 			  hip_packet_type_name(m.type), addr_str(&rx->src, from, sizeof(from)));
 		return;
 	}
-	switch (m.type) {
-	case HIP_I1:
-		bex_on_i1(h, rx, &m);
-		return;
-	case HIP_R1:
-		bex_on_r1(h, rx, &m);
-		return;
-	case HIP_I2:
-		bex_on_i2(h, rx, &m);
-		return;
-	case HIP_R2:
-		bex_on_r2(h, rx, &m);
-		return;
-	case HIP_NOTIFY:
-		notify_on_notify(h, rx, &m);
-		return;
-	case HIP_UPDATE:
-		update_on_update(h, rx, &m);
-		return;
-	case HIP_CLOSE:
-		close_on_close(h, rx, &m);
-		return;
-	case HIP_CLOSE_ACK:
-		close_on_close_ack(h, rx, &m);
-		return;
-	default:
-		log_debug("input: %s from %s not handled yet, dropped",
-			  hip_packet_type_name(m.type), addr_str(&rx->src, from, sizeof(from)));
-	}
+	dispatch(h, rx, &m);
+	relay_after_input(h, rx, &m, &note);
 }

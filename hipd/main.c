@@ -1,5 +1,6 @@
 /* hipd command line: parses options into struct hipd_config, then runs the
  * daemon on one libuv loop until SIGINT/SIGTERM. Nothing protocol-related here. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -50,6 +51,16 @@ static void usage(FILE *f)
 	    "                      or none (control plane only)\n"
 	    "  --rekey-seconds N   rekey ESP SAs by UPDATE after N s (default 3600, 0 = only\n"
 	    "                      when sequence numbers run out)\n"
+	    "  --relay-server      be a HIP relay (RFC 5770): offer RELAY_UDP_HIP in R1,\n"
+	    "                      register clients, relay I1/I2 to them and R1/R2 back\n"
+	    "  --relay-max-clients N  registrations kept at most (default 1024)\n"
+	    "  --relay-max-lifetime S longest registration granted, seconds (default 3600)\n"
+	    "  --relay-require-nat-mode  drop relayed I2s and R1s that carry no\n"
+	    "                      NAT_TRAVERSAL_MODE (RFC 5770 4.5)\n"
+	    "  --relay ADDR[:PORT] register with the HIP relay at ADDR (UDP PORT, default\n"
+	    "                      10500; IPv6 as [ADDR]:PORT); its HIT comes from the\n"
+	    "                      locator map: hipconf daemon add map RELAY-HIT ADDR\n"
+	    "  --relay-lifetime S  registration lifetime to ask for (default 600)\n"
 	    "  --test-faults       allow fault injection through the control socket (tests "
 	    "only)\n");
 	nat_options_usage(f);
@@ -113,6 +124,51 @@ static int parse_list(const char *opt, const char *s, unsigned long max, uint16_
 	return *n ? 0 : -EINVAL;
 }
 
+/* ADDR[:PORT] or [ADDR6]:PORT or ADDR6, the port defaulting to port. */
+static int parse_endpoint(const char *s, uint16_t port, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	const char *ps = NULL;
+	unsigned long v = 0;
+	char *end;
+
+	if (!s)
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%s", s);
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':') || (size_t)(end - s - 1) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(end - s - 1), s + 1);
+		ps = end[1] ? end + 2 : NULL;
+	} else if (colon && strchr(s, ':') == colon) { /* one colon: IPv4:PORT */
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+		ps = colon + 1;
+	}
+	if (ps) {
+		errno = 0;
+		v = strtoul(ps, &end, 10);
+		if (errno || !*ps || *end || v == 0 || v > 65535)
+			return -EINVAL;
+	}
+	port = ps ? (uint16_t)v : port;
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 enum {
 	OPT_STATE_DIR = 256,
 	OPT_SOCKET,
@@ -137,6 +193,12 @@ enum {
 	OPT_TEST_FAULTS,
 	OPT_DATAPLANE,
 	OPT_REKEY,
+	OPT_RELAY_SERVER,
+	OPT_RELAY_MAX_CLIENTS,
+	OPT_RELAY_MAX_LIFETIME,
+	OPT_RELAY_REQUIRE_NAT_MODE,
+	OPT_RELAY,
+	OPT_RELAY_LIFETIME,
 };
 
 static const struct option options[] = {
@@ -171,6 +233,12 @@ static const struct option options[] = {
     {"turn-pass-file", required_argument, NULL, NAT_OPT_TURN_PASS_FILE},
     {"ice-host-addrs", required_argument, NULL, NAT_OPT_HOST_ADDRS},
     {"ice-policy", required_argument, NULL, NAT_OPT_POLICY},
+    {"relay-server", no_argument, NULL, OPT_RELAY_SERVER},
+    {"relay-max-clients", required_argument, NULL, OPT_RELAY_MAX_CLIENTS},
+    {"relay-max-lifetime", required_argument, NULL, OPT_RELAY_MAX_LIFETIME},
+    {"relay-require-nat-mode", no_argument, NULL, OPT_RELAY_REQUIRE_NAT_MODE},
+    {"relay", required_argument, NULL, OPT_RELAY},
+    {"relay-lifetime", required_argument, NULL, OPT_RELAY_LIFETIME},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -300,6 +368,43 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 			return -EINVAL;
 		cfg->rekey_s = (uint32_t)v;
 		return 0;
+	case OPT_RELAY_SERVER:
+		cfg->relay_server = true;
+		return 0;
+	case OPT_RELAY_MAX_CLIENTS:
+		if (parse_uint("--relay-max-clients", arg, 1000000, &v))
+			return -EINVAL;
+		cfg->relay_max_clients = (uint32_t)v;
+		return 0;
+	case OPT_RELAY_MAX_LIFETIME:
+	case OPT_RELAY_LIFETIME:
+		if (parse_uint(c == OPT_RELAY_LIFETIME ? "--relay-lifetime"
+						       : "--relay-max-lifetime",
+			       arg, 86400 * 178, &v))
+			return -EINVAL;
+		if (v < 10) { /* RFC 8003 5: the minimum lifetime is 10 seconds */
+			fprintf(stderr, "hipd: %s %lu is below 10 seconds (RFC 8003 5)\n",
+				c == OPT_RELAY_LIFETIME ? "--relay-lifetime"
+							: "--relay-max-lifetime",
+				v);
+			return -EINVAL;
+		}
+		*(c == OPT_RELAY_LIFETIME ? &cfg->relay_lifetime_s : &cfg->relay_max_lifetime_s) =
+		    (uint32_t)v;
+		return 0;
+	case OPT_RELAY_REQUIRE_NAT_MODE:
+		cfg->relay_require_nat_mode = true;
+		return 0;
+	case OPT_RELAY:
+		if (parse_endpoint(arg, HIP_UDP_PORT, &cfg->relay_addr)) {
+			fprintf(
+			    stderr,
+			    "hipd: --relay value \"%s\" is not ADDR, ADDR:PORT or [ADDR6]:PORT\n",
+			    arg);
+			return -EINVAL;
+		}
+		cfg->relay_client = true;
+		return 0;
 	case OPT_STAMPS:
 		cfg->stamps_path = arg;
 		return 0;
@@ -368,6 +473,11 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "hipd: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if ((h.cfg.relay_server || h.cfg.relay_client) && !h.cfg.udp_enabled) {
+		fprintf(stderr, "hipd: --relay and --relay-server need UDP (RFC 5770 4.1), not "
+				"--no-udp\n");
 		return 2;
 	}
 	log_init("hipd", level, use_syslog);

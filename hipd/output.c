@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "hipd/bex.h"
 #include "hipd/nat.h"
+#include "hipd/relay.h"
 #include "hipd/transport.h"
 #include "hipd/wire/wire.h"
 
@@ -15,8 +16,10 @@ int out_send(struct hipd *h, enum hip_transport tr, const struct sockaddr *src,
 	     const struct sockaddr *dst, uint8_t *pkt, size_t len)
 {
 	struct sockaddr_storage route_src;
+	uint8_t relayed[HIP_MAX_PACKET_LEN];
 
 	if (tr == HIP_TRANSPORT_UDP) {
+		pkt = relay_wrap(h, dst, pkt, &len, relayed, sizeof(relayed)); /* RFC 5770 4.5 */
 		hip_build_checksum(pkt, len, NULL, NULL);
 	} else {
 		if (!src || src->sa_family != dst->sa_family) {

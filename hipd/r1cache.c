@@ -13,6 +13,7 @@
 #include "hipd/auth.h"
 #include "hipd/hipd.h"
 #include "hipd/nat.h"
+#include "hipd/relay.h"
 
 #define GEN_KEEP   2 /* current and previous generation */
 #define MAX_GROUPS 8
@@ -204,6 +205,7 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	nat_build_r1(h, &w); /* NAT_TRAVERSAL_MODE, TRANSACTION_PACING (RFC 5770 4.3) */
 	build_host_id(&w, id);
 	build_suite_list(&w, h);
+	relay_r1_params(h, &w); /* REG_INFO (930) with --relay-server, RFC 5770 4.1 */
 	struct hip_p_list16 tf = {.ids = {HIP_PARAM_ESP_TRANSFORM}, .n = 1};
 	hip_p_list16_encode(&w, HIP_PARAM_TRANSPORT_FORMAT_LIST, &tf);
 	hip_p_esp_transform_encode(&w, &h->cfg.esp_suites);

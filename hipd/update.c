@@ -17,6 +17,7 @@
 #include "hipd/esp/esp.h"
 #include "hipd/keys.h"
 #include "hipd/output.h"
+#include "hipd/relay.h"
 
 #define UPDATE_RETRIES_MAX 5
 #define REKEY_SEQ_LIMIT	   0xf0000000u /* 32-bit sequence numbers: rekey well before */
@@ -90,6 +91,7 @@ static int build_update(struct hip_ha *ha, bool esp_info, const uint32_t *seq, c
 		    .group = ha->dh_group, .pub = pub, .pub_len = (uint16_t)pub_len};
 		hip_p_dh_encode(w, &dh);
 	}
+	relay_update_params(ha, ack, w); /* REG_RESPONSE etc. with the ACK, RFC 8003 3.3 */
 	err = wbuf_error(w);
 	if (err)
 		return err;
@@ -357,6 +359,7 @@ void update_on_update(struct hipd *h, const struct hip_rx *rx, const struct hip_
 	}
 	if (ha->state == HIP_STATE_R2_SENT) /* RFC 7401 4.4.4: the peer got R2 */
 		ha_set_state(ha, HIP_STATE_ESTABLISHED);
+	relay_on_update(h, ha, rx, m); /* registration in UPDATE, RFC 8003 3.2-3.3 */
 	if (v.has_ack)
 		on_ack(ha, &v.ack);
 	if (v.has_seq)

@@ -1,5 +1,5 @@
 /* HIP protocol numbers: packet types, parameter types, algorithm and suite IDs,
- * NOTIFY types (RFC 7401, RFC 7402, RFC 5770). Constants only, no code. */
+ * NOTIFY types, registration types (RFC 7401, 7402, 5770, 8003). Constants only, no code. */
 #ifndef HIPSIP_HIP_PROTO_H
 #define HIPSIP_HIP_PROTO_H
 
@@ -21,7 +21,8 @@ enum hip_packet_type {
 	HIP_CLOSE_ACK = 19,
 };
 
-/* Parameter types: RFC 7401 section 5.2, RFC 7402 section 5.1, RFC 5770 section 5 */
+/* Parameter types: RFC 7401 section 5.2, RFC 7402 section 5.1, RFC 5770 section 5,
+ * RFC 8003 section 4 */
 enum hip_param_type {
 	HIP_PARAM_ESP_INFO = 65,
 	HIP_PARAM_R1_COUNTER = 129,
@@ -41,6 +42,11 @@ enum hip_param_type {
 	HIP_PARAM_CERT = 768,
 	HIP_PARAM_NOTIFICATION = 832,
 	HIP_PARAM_ECHO_REQUEST_SIGNED = 897,
+	HIP_PARAM_REG_INFO = 930,
+	HIP_PARAM_REG_REQUEST = 932,
+	HIP_PARAM_REG_RESPONSE = 934,
+	HIP_PARAM_REG_FAILED = 936,
+	HIP_PARAM_REG_FROM = 950, /* signed: the only one of the three addresses (RFC 5770 5.6) */
 	HIP_PARAM_ECHO_RESPONSE_SIGNED = 961,
 	HIP_PARAM_TRANSPORT_FORMAT_LIST = 2049,
 	HIP_PARAM_ESP_TRANSFORM = 4095,
@@ -50,6 +56,12 @@ enum hip_param_type {
 	HIP_PARAM_HIP_SIGNATURE = 61697,
 	HIP_PARAM_ECHO_RESPONSE_UNSIGNED = 63425,
 	HIP_PARAM_ECHO_REQUEST_UNSIGNED = 63661,
+	/* RFC 5770 5.6, 5.8: after the signatures, in the "rendezvous and
+	 * relaying" range (RFC 7401 5.2), so a relay can add them to signed
+	 * packets; RELAY_HMAC protects them instead (RFC 8004 4.2.1) */
+	HIP_PARAM_RELAY_FROM = 63998,
+	HIP_PARAM_RELAY_TO = 64002,
+	HIP_PARAM_RELAY_HMAC = 65520,
 };
 
 /* HI algorithms, RFC 7401 section 5.2.9 (EdDSA: RFC 9374) */
@@ -121,6 +133,7 @@ enum hip_notify_type {
 	HIP_NTF_ENCRYPTION_FAILED = 32,
 	HIP_NTF_INVALID_HIT = 40,
 	HIP_NTF_BLOCKED_BY_POLICY = 42,
+	HIP_NTF_REG_REQUIRED = 51, /* RFC 8003 3.2 */
 	HIP_NTF_RESPONDER_BUSY_PLEASE_RETRY = 44,
 	HIP_NTF_NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER = 60, /* RFC 5770 5.10 */
 	HIP_NTF_CONNECTIVITY_CHECKS_FAILED = 61,
@@ -132,6 +145,20 @@ enum hip_notify_type {
 enum hip_nat_mode {
 	HIP_NAT_MODE_UDP_ENCAP = 1,
 	HIP_NAT_MODE_ICE_STUN_UDP = 2,
+};
+
+/* Registration types (RFC 8003 4, RFC 8004 4.1, RFC 5770 5.9) */
+enum hip_reg_type {
+	HIP_REG_RENDEZVOUS = 1,
+	HIP_REG_RELAY_UDP_HIP = 2,
+};
+
+/* REG_FAILED Failure Types (RFC 8003 4.5) */
+enum hip_reg_failure {
+	HIP_REG_FAIL_CREDENTIALS = 0, /* registration requires additional credentials */
+	HIP_REG_FAIL_UNAVAILABLE = 1, /* registration type unavailable */
+	HIP_REG_FAIL_RESOURCES = 2,   /* insufficient resources */
+	HIP_REG_FAIL_CERTIFICATE = 3, /* invalid certificate */
 };
 
 /* LOCATOR_SET (RFC 8046 4, RFC 5770 5.7): locator types, traffic types, kinds */

@@ -392,7 +392,8 @@ int hip_p_mac_decode(const struct hip_param *p, const uint8_t **mac, size_t *mac
 
 int hip_p_mac_encode(struct wbuf *w, uint16_t type, const uint8_t *mac, size_t mac_len)
 {
-	if (type != HIP_PARAM_HIP_MAC && type != HIP_PARAM_HIP_MAC_2)
+	if (type != HIP_PARAM_HIP_MAC && type != HIP_PARAM_HIP_MAC_2 &&
+	    type != HIP_PARAM_RELAY_HMAC)
 		return -EINVAL;
 	if (mac_len == 0 || mac_len > HIP_RHASH_MAX || !mac)
 		return -EINVAL;

@@ -258,6 +258,59 @@ int hip_p_nat_mode_encode(struct wbuf *w, const struct hip_p_list16 *v);
 int hip_p_pacing_encode(struct wbuf *w, uint32_t min_ta_ms);
 int hip_p_locator_set_encode(struct wbuf *w, const struct hip_p_locator_set *v);
 
+/* ---- registration (RFC 8003 4) and relaying (RFC 5770 5.6, 5.8): params_reg.c ---- */
+
+/* A registration type is one octet, so a list of more than 255 repeats itself. */
+#define HIP_REG_TYPES_MAX 255
+
+/* REG_INFO: the registrar's lifetime range and offered types (may be none:
+ * "currently unable to provide services", RFC 8003 3.1). */
+struct hip_p_reg_info {
+	uint8_t min_lifetime;
+	uint8_t max_lifetime;
+	uint8_t types[HIP_REG_TYPES_MAX];
+	size_t n;
+};
+
+/* REG_REQUEST, REG_RESPONSE (head = Lifetime) and REG_FAILED (head = Failure
+ * Type): one octet, then at least one registration type. */
+struct hip_p_reg {
+	uint8_t head;
+	uint8_t types[HIP_REG_TYPES_MAX];
+	size_t n;
+};
+
+/* REG_FROM, RELAY_FROM, RELAY_TO (RFC 5770 5.6, Figure 8): a transport address.
+ * addr is IPv6 or IPv4-mapped; protocol 17 for UDP (port set), 0 for plain IP. */
+struct hip_p_relay_addr {
+	uint16_t port;
+	uint8_t protocol;
+	struct in6_addr addr;
+};
+
+int hip_p_reg_info_decode(const struct hip_param *p, struct hip_p_reg_info *out);
+int hip_p_reg_info_encode(struct wbuf *w, const struct hip_p_reg_info *v);
+/* type is HIP_PARAM_REG_REQUEST, _REG_RESPONSE or _REG_FAILED */
+int hip_p_reg_decode(const struct hip_param *p, struct hip_p_reg *out);
+int hip_p_reg_encode(struct wbuf *w, uint16_t type, const struct hip_p_reg *v);
+/* Whether a decoded list holds registration type t. */
+bool hip_p_reg_has(const uint8_t *types, size_t n, uint8_t t);
+/* type is HIP_PARAM_REG_FROM, _RELAY_FROM or _RELAY_TO */
+int hip_p_relay_addr_decode(const struct hip_param *p, struct hip_p_relay_addr *out);
+int hip_p_relay_addr_encode(struct wbuf *w, uint16_t type, const struct hip_p_relay_addr *v);
+/* Between sockaddrs (AF_INET or AF_INET6, with port) and the parameter's form:
+ * IPv4 as IPv4-mapped IPv6 and back. -EAFNOSUPPORT for other families. */
+int hip_p_relay_addr_from_sa(const struct sockaddr *sa, uint8_t protocol,
+			     struct hip_p_relay_addr *out);
+int hip_p_relay_addr_to_sa(const struct hip_p_relay_addr *a, struct sockaddr_storage *out);
+
+/* RFC 8003 4.1: Lifetime 0 is zero seconds, x > 0 is 2^((x - 64) / 8) seconds.
+ * In milliseconds, rounded down (x = 1 is about 4 ms). */
+uint64_t hip_reg_lifetime_ms(uint8_t x);
+/* The smallest Lifetime value that lasts at least seconds (0 for 0, 255 above
+ * the largest, about 178 days). */
+uint8_t hip_reg_lifetime_encode(uint32_t seconds);
+
 int hip_p_r1_counter_encode(struct wbuf *w, const struct hip_p_r1_counter *v);
 int hip_p_puzzle_encode(struct wbuf *w, const struct hip_p_puzzle *v);
 int hip_p_solution_encode(struct wbuf *w, const struct hip_p_solution *v);
@@ -270,7 +323,8 @@ int hip_p_host_id_encode(struct wbuf *w, const struct hip_p_host_id *v);
 int hip_p_encrypted_encode(struct wbuf *w, const struct hip_p_encrypted *v);
 /* type is HIP_PARAM_HIP_SIGNATURE or HIP_PARAM_HIP_SIGNATURE_2 */
 int hip_p_signature_encode(struct wbuf *w, uint16_t type, const struct hip_p_signature *v);
-/* type is HIP_PARAM_HIP_MAC or HIP_PARAM_HIP_MAC_2 */
+/* type is HIP_PARAM_HIP_MAC, HIP_PARAM_HIP_MAC_2 or HIP_PARAM_RELAY_HMAC (RFC 5770
+ * 5.8: the same contents as HIP_MAC, RFC 8004 4.2.1) */
 int hip_p_mac_encode(struct wbuf *w, uint16_t type, const uint8_t *mac, size_t mac_len);
 int hip_p_notification_encode(struct wbuf *w, const struct hip_p_notification *v);
 int hip_p_esp_info_encode(struct wbuf *w, const struct hip_p_esp_info *v);

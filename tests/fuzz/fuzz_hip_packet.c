@@ -1,8 +1,10 @@
 /* libFuzzer target for hipd/wire: parses the input as a HIP packet, runs every
- * typed decoder on every parameter found, and the checksums. Not a unit test. */
+ * typed decoder on every parameter found, the checksums, and the relay's
+ * rewriting of the packet (hipd/relay_pkt.c). Not a unit test. */
 #include <stdint.h>
 #include <string.h>
 
+#include "hipd/relay_pkt.h"
 #include "hipd/wire/wire.h"
 
 static void decode_all(const struct hip_param *p)
@@ -22,6 +24,9 @@ static void decode_all(const struct hip_param *p)
 		struct hip_p_ack ack;
 		struct hip_p_cert cert;
 		struct hip_p_locator_set locs;
+		struct hip_p_reg_info reg_info;
+		struct hip_p_reg reg;
+		struct hip_p_relay_addr ra;
 	} u;
 	const uint8_t *d;
 	size_t n;
@@ -47,6 +52,13 @@ static void decode_all(const struct hip_param *p)
 	hip_p_nat_mode_decode(p, &u.l16);
 	hip_p_pacing_decode(p, &id);
 	hip_p_locator_set_decode(p, &u.locs);
+	hip_p_reg_info_decode(p, &u.reg_info);
+	if (hip_p_reg_decode(p, &u.reg) == 0)
+		hip_p_reg_has(u.reg.types, u.reg.n, HIP_REG_RELAY_UDP_HIP);
+	if (hip_p_relay_addr_decode(p, &u.ra) == 0) {
+		struct sockaddr_storage ss;
+		hip_p_relay_addr_to_sa(&u.ra, &ss);
+	}
 	hip_param_type_name(p->type);
 }
 
@@ -64,6 +76,29 @@ static void checksums(const uint8_t *d, size_t n)
 	hip_checksum_verify(d, n, NULL, NULL);
 }
 
+/* What a relay and its clients do with a received packet: check and strip a
+ * RELAY_HMAC, read the relay addresses, seal it again with RELAY_FROM/RELAY_TO. */
+static void relay(const struct hip_msg *m)
+{
+	static const uint8_t key[48] = {1, 2, 3};
+	static uint8_t out[HIP_MAX_PACKET_LEN];
+	struct hip_p_relay_addr a = {.port = 10500, .protocol = 17};
+	struct wbuf w;
+
+	relay_pkt_has_relay_params(m);
+	relay_pkt_addr(m, HIP_PARAM_RELAY_FROM, &a);
+	relay_pkt_addr(m, HIP_PARAM_RELAY_TO, &a);
+	relay_pkt_addr(m, HIP_PARAM_REG_FROM, &a);
+	if (relay_pkt_check(m, 2, key, sizeof(key)) != -HIPW_EMISSING) {
+		wbuf_init(&w, out, sizeof(out));
+		relay_pkt_strip_hmac(m, &w);
+	}
+	wbuf_init(&w, out, sizeof(out));
+	relay_pkt_seal(m->raw, m->len, HIP_PARAM_RELAY_FROM, &a, 2, key, sizeof(key), &w);
+	wbuf_init(&w, out, sizeof(out));
+	relay_pkt_seal(m->raw, m->len, HIP_PARAM_RELAY_TO, &a, 1, key, 32, &w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static struct hip_msg m;
@@ -79,5 +114,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		decode_all(&m.params[i]);
 		hip_msg_find_next(&m, &m.params[i]);
 	}
+	relay(&m);
 	return 0;
 }

@@ -112,6 +112,35 @@ static void notify(struct wbuf *w)
 	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
 }
 
+/* A registrar's R2 (RFC 8003, RFC 5770 4.1) on its way back through a relay. */
+static void r2_reg(struct wbuf *w)
+{
+	struct hip_p_esp_info ei = {.keymat_index = 128, .new_spi = 0x5678};
+	struct hip_p_reg ok = {.head = 138, .types = {2}, .n = 1};
+	struct hip_p_reg failed = {.head = 1, .types = {1, 7}, .n = 2};
+	struct hip_p_relay_addr from = {.port = 10500, .protocol = 17};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = blob, .sig_len = 64};
+
+	from.addr.s6_addr[10] = from.addr.s6_addr[11] = 0xff;
+	from.addr.s6_addr[12] = 203;
+	from.addr.s6_addr[15] = 1;
+	hip_build_start(w, HIP_R2, 0, &hit_a, &hit_b);
+	hip_p_esp_info_encode(w, &ei);
+	hip_p_reg_encode(w, HIP_PARAM_REG_RESPONSE, &ok);
+	hip_p_reg_encode(w, HIP_PARAM_REG_FAILED, &failed);
+	hip_p_relay_addr_encode(w, HIP_PARAM_REG_FROM, &from);
+	hip_p_mac_encode(w, HIP_PARAM_HIP_MAC_2, blob, 32);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
+	hip_p_relay_addr_encode(w, HIP_PARAM_RELAY_TO, &from);
+	hip_p_mac_encode(w, HIP_PARAM_RELAY_HMAC, blob, 32);
+}
+
+/* RFC 5770 5.3: a NAT keepalive is a NOTIFY without parameters. */
+static void keepalive(struct wbuf *w)
+{
+	hip_build_start(w, HIP_NOTIFY, 0, &hit_a, &hit_b);
+}
+
 static void close_(struct wbuf *w)
 {
 	hip_build_start(w, HIP_CLOSE, 0, &hit_a, &hit_b);
@@ -122,8 +151,8 @@ static void close_(struct wbuf *w)
 int main(int argc, char **argv)
 {
 	static uint8_t buf[HIP_MAX_PACKET_LEN];
-	void (*makers[])(struct wbuf *) = {r1, i2, update, notify, close_};
-	const char *names[] = {"r1", "i2", "update", "notify", "close"};
+	void (*makers[])(struct wbuf *) = {r1, i2, update, notify, close_, r2_reg, keepalive};
+	const char *names[] = {"r1", "i2", "update", "notify", "close", "r2_reg", "keepalive"};
 	struct wbuf w;
 
 	if (argc != 2)

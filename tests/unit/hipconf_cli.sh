@@ -57,7 +57,8 @@ expect() {
 help=$("$HIPCONF" --help)
 for verb in "daemon add map HIT LOCATOR" "daemon del map HIT [LOCATOR]" "daemon get map" \
 	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" "daemon rst HIT" \
-	"daemon get status" "daemon set debug LEVEL" "daemon get puzzle" "daemon set puzzle K"; do
+	"daemon get status" "daemon set debug LEVEL" "daemon get puzzle" "daemon set puzzle K" \
+	"daemon get relay"; do
 	count=$((count + 1))
 	if printf '%s\n' "$help" | grep -qF -- "  $verb  "; then echo "ok: help lists $verb"
 	else echo "FAIL: help lacks $verb"; fails=$((fails + 1)); fi
@@ -120,6 +121,12 @@ expect "trigger --wait" 0 "ESTABLISHED after 1.2 ms" -- daemon trigger --wait 20
 expect "wait on other verb" 2 'hipconf: option --wait only goes with "daemon trigger"' -- \
 	--wait daemon get map
 expect "trigger error" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- daemon trigger 2001:2a::dead
+expect "get relay: server block" 0 "relay server" -- daemon get relay
+expect "get relay: a client of the relay" 0 "  client 2001:2a::5" -- daemon get relay
+expect "get relay: client address" 0 "    address         203.0.113.1:4711" -- daemon get relay
+expect "get relay: our registration" 0 "  state      registered" -- daemon get relay
+expect "get relay: durations" 0 "  remaining  9m 50s" -- daemon get relay
+expect "get relay takes no argument" 2 'hipconf: unexpected argument "all"' -- daemon get relay all
 expect "json" 0 '"k": 17' -- --json daemon get puzzle
 expect "json after verb" 0 '"ok": true' -- daemon get status --json
 expect "json error reply" 1 '"error": "no mapping for 2001:2a::2"' -- --json daemon del map 2001:2a::2

@@ -10,7 +10,7 @@
 
 #include "hipd/dataplane/dataplane.h"
 
-static void setup_one(struct hipd *h, const char *state, const char *sock, uint16_t port)
+void hipd_test_config(struct hipd *h, const char *state, const char *sock, uint16_t port)
 {
 	hipd_config_defaults(&h->cfg);
 	h->cfg.state_dir = state;
@@ -43,8 +43,8 @@ void pair_start_with(struct pair *p, uint16_t port_base,
 	uv_loop_init(&p->loop);
 	p->port_a = port_base;
 	p->port_b = (uint16_t)(port_base + 1);
-	setup_one(&p->a, p->path_a, p->sock_a, p->port_a);
-	setup_one(&p->b, p->path_b, p->sock_b, p->port_b);
+	hipd_test_config(&p->a, p->path_a, p->sock_a, p->port_a);
+	hipd_test_config(&p->b, p->path_b, p->sock_b, p->port_b);
 	if (tweak) {
 		tweak(&p->a.cfg, 0);
 		tweak(&p->b.cfg, 1);

@@ -20,6 +20,9 @@ struct pair {
 	bool finished;
 };
 
+/* The configuration every test daemon gets: ECDSA P-256, UDP only on port,
+ * RTO 100 ms, no data plane. */
+void hipd_test_config(struct hipd *h, const char *state, const char *sock, uint16_t port);
 /* Starts a (UDP port_base) and b (port_base + 1), ECDSA P-256, RTO 100 ms. */
 void pair_start(struct pair *p, uint16_t port_base);
 /* The same, with each config changed by tweak(cfg, 0 for a / 1 for b) first. */

@@ -554,6 +554,11 @@ START_TEST(all_protocol_parameter_types_are_known)
 	    HIP_PARAM_CERT,
 	    HIP_PARAM_NOTIFICATION,
 	    HIP_PARAM_ECHO_REQUEST_SIGNED,
+	    HIP_PARAM_REG_INFO,
+	    HIP_PARAM_REG_REQUEST,
+	    HIP_PARAM_REG_RESPONSE,
+	    HIP_PARAM_REG_FAILED,
+	    HIP_PARAM_REG_FROM,
 	    HIP_PARAM_ECHO_RESPONSE_SIGNED,
 	    HIP_PARAM_TRANSPORT_FORMAT_LIST,
 	    HIP_PARAM_ESP_TRANSFORM,
@@ -563,6 +568,9 @@ START_TEST(all_protocol_parameter_types_are_known)
 	    HIP_PARAM_HIP_SIGNATURE,
 	    HIP_PARAM_ECHO_RESPONSE_UNSIGNED,
 	    HIP_PARAM_ECHO_REQUEST_UNSIGNED,
+	    HIP_PARAM_RELAY_FROM,
+	    HIP_PARAM_RELAY_TO,
+	    HIP_PARAM_RELAY_HMAC,
 	};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -1026,6 +1034,238 @@ START_TEST(locator_set_skips_unknown_types_and_rejects_bad_lengths)
 	b[0] = 0;
 	p = view(HIP_PARAM_LOCATOR_SET, b, 6);
 	ck_assert_int_eq(hip_p_locator_set_decode(&p, &out), -HIPW_EPARAM);
+}
+END_TEST
+
+/* ======== registration (RFC 8003 4) and relay parameters (RFC 5770 5.6, 5.8) ======== */
+
+/* RFC 8003 4.2: Min Lifetime, Max Lifetime, types; 3.1: an empty REG_INFO says
+ * "no services now" */
+START_TEST(reg_info_round_trips_and_may_list_no_type)
+{
+	struct hip_p_reg_info in = {
+	    .min_lifetime = 91, .max_lifetime = 158, .types = {2, 1}, .n = 2};
+	struct hip_p_reg_info out;
+	struct wbuf w;
+
+	start(&w, HIP_R1);
+	ck_assert_int_eq(hip_p_reg_info_encode(&w, &in), 0);
+	const struct hip_param *p = only_param(&w, HIP_PARAM_REG_INFO);
+	ck_assert_uint_eq(p->len, 4);
+	ck_assert_uint_eq(p->val[0], 91);
+	ck_assert_uint_eq(p->val[1], 158);
+	ck_assert_uint_eq(p->val[2], 2);
+	ck_assert_int_eq(hip_p_reg_info_decode(p, &out), 0);
+	ck_assert_uint_eq(out.min_lifetime, 91);
+	ck_assert_uint_eq(out.max_lifetime, 158);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert(hip_p_reg_has(out.types, out.n, HIP_REG_RELAY_UDP_HIP));
+	ck_assert(!hip_p_reg_has(out.types, out.n, 3));
+	in.n = 0;
+	start(&w, HIP_R1);
+	ck_assert_int_eq(hip_p_reg_info_encode(&w, &in), 0);
+	ck_assert_int_eq(hip_p_reg_info_decode(only_param(&w, HIP_PARAM_REG_INFO), &out), 0);
+	ck_assert_uint_eq(out.n, 0);
+}
+END_TEST
+
+/* RFC 8003 4.3-4.5: one octet (Lifetime or Failure Type), then the types */
+START_TEST(reg_request_response_and_failed_round_trip)
+{
+	static const uint16_t types[] = {HIP_PARAM_REG_REQUEST, HIP_PARAM_REG_RESPONSE,
+					 HIP_PARAM_REG_FAILED};
+	struct hip_p_reg in = {.head = 138, .types = {HIP_REG_RELAY_UDP_HIP, 7, 9}, .n = 3}, out;
+	struct wbuf w;
+
+	for (size_t t = 0; t < 3; t++) {
+		start(&w, HIP_I2);
+		ck_assert_int_eq(hip_p_reg_encode(&w, types[t], &in), 0);
+		const struct hip_param *p = only_param(&w, types[t]);
+		ck_assert_uint_eq(p->len, 4);
+		ck_assert_int_eq(hip_p_reg_decode(p, &out), 0);
+		ck_assert_uint_eq(out.head, 138);
+		ck_assert_uint_eq(out.n, 3);
+		ck_assert_mem_eq(out.types, in.types, 3);
+	}
+}
+END_TEST
+
+START_TEST(reg_lists_without_types_or_too_long_are_rejected)
+{
+	uint8_t b[300] = {0};
+	struct hip_p_reg r, none = {.head = 1, .n = 0};
+	struct hip_p_reg_info info;
+	struct hip_param p;
+	struct wbuf w;
+
+	p = view(HIP_PARAM_REG_REQUEST, b, 1); /* Lifetime, no type */
+	ck_assert_int_eq(hip_p_reg_decode(&p, &r), -HIPW_EPARAM);
+	p = view(HIP_PARAM_REG_INFO, b, 1); /* Min Lifetime only */
+	ck_assert_int_eq(hip_p_reg_info_decode(&p, &info), -HIPW_EPARAM);
+	p = view(HIP_PARAM_REG_RESPONSE, b, 257); /* 256 types: more than there are */
+	ck_assert_int_eq(hip_p_reg_decode(&p, &r), -HIPW_EPARAM);
+	p = view(HIP_PARAM_REG_INFO, b, 258);
+	ck_assert_int_eq(hip_p_reg_info_decode(&p, &info), -HIPW_EPARAM);
+	p = view(HIP_PARAM_REG_FAILED, b, 256); /* 255 types is the most */
+	ck_assert_int_eq(hip_p_reg_decode(&p, &r), 0);
+	ck_assert_uint_eq(r.n, 255);
+	p = view(HIP_PARAM_REG_FAILED, b, 0);
+	ck_assert_int_eq(hip_p_reg_decode(&p, &r), -HIPW_EZEROLEN);
+	start(&w, HIP_I2);
+	ck_assert_int_eq(hip_p_reg_encode(&w, HIP_PARAM_REG_REQUEST, &none), -EINVAL);
+	none.n = 1;
+	ck_assert_int_eq(hip_p_reg_encode(&w, HIP_PARAM_REG_INFO, &none), -EINVAL);
+	ck_assert_int_eq(hip_p_reg_encode(&w, HIP_PARAM_REG_FROM, &none), -EINVAL);
+}
+END_TEST
+
+/* RFC 5770 5.6, Figure 8: Port, Protocol, Reserved, 16-byte address; Length 20 */
+START_TEST(relay_addresses_round_trip_with_the_rfc_layout)
+{
+	static const uint16_t types[] = {HIP_PARAM_REG_FROM, HIP_PARAM_RELAY_FROM,
+					 HIP_PARAM_RELAY_TO};
+	struct hip_p_relay_addr in = {.port = 10500, .protocol = 17}, out;
+	struct wbuf w;
+
+	inet_pton(AF_INET6, "::ffff:203.0.113.1", &in.addr);
+	for (size_t t = 0; t < 3; t++) {
+		start(&w, HIP_R2);
+		ck_assert_int_eq(hip_p_relay_addr_encode(&w, types[t], &in), 0);
+		const struct hip_param *p = only_param(&w, types[t]);
+		ck_assert_uint_eq(p->len, 20);
+		ck_assert_uint_eq(p->val[0] << 8 | p->val[1], 10500);
+		ck_assert_uint_eq(p->val[2], 17);
+		ck_assert_uint_eq(p->val[3], 0);
+		ck_assert_int_eq(hip_p_relay_addr_decode(p, &out), 0);
+		ck_assert_uint_eq(out.port, in.port);
+		ck_assert_uint_eq(out.protocol, in.protocol);
+		ck_assert_mem_eq(&out.addr, &in.addr, sizeof(in.addr));
+	}
+	start(&w, HIP_R2);
+	ck_assert_int_eq(hip_p_relay_addr_encode(&w, HIP_PARAM_REG_INFO, &in), -EINVAL);
+}
+END_TEST
+
+/* 5.6: "Reserved ... ignored when received"; the length is fixed */
+START_TEST(relay_address_with_wrong_length_is_rejected)
+{
+	uint8_t b[24] = {0x28, 0x04, 17, 0xee};
+	struct hip_p_relay_addr out;
+	struct hip_param p;
+
+	p = view(HIP_PARAM_RELAY_FROM, b, 20);
+	ck_assert_int_eq(hip_p_relay_addr_decode(&p, &out), 0);
+	ck_assert_uint_eq(out.port, 10244);
+	p = view(HIP_PARAM_RELAY_FROM, b, 19);
+	ck_assert_int_eq(hip_p_relay_addr_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_RELAY_TO, b, 24);
+	ck_assert_int_eq(hip_p_relay_addr_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_REG_FROM, b, 4);
+	ck_assert_int_eq(hip_p_relay_addr_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_REG_FROM, b, 0);
+	ck_assert_int_eq(hip_p_relay_addr_decode(&p, &out), -HIPW_EZEROLEN);
+}
+END_TEST
+
+/* 5.6: "an IPv6 address or an IPv4 address in IPv4-Mapped IPv6 address format" */
+START_TEST(relay_addresses_map_ipv4_into_ipv6_and_back)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(4242)};
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(10500)};
+	struct sockaddr_storage back;
+	struct hip_p_relay_addr a;
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+
+	inet_pton(AF_INET, "198.51.100.7", &sin.sin_addr);
+	ck_assert_int_eq(hip_p_relay_addr_from_sa((struct sockaddr *)&sin, 17, &a), 0);
+	ck_assert(IN6_IS_ADDR_V4MAPPED(&a.addr));
+	ck_assert_uint_eq(a.port, 4242);
+	ck_assert_uint_eq(a.protocol, 17);
+	ck_assert_int_eq(hip_p_relay_addr_to_sa(&a, &back), 0);
+	ck_assert_int_eq(back.ss_family, AF_INET);
+	ck_assert_mem_eq(&((struct sockaddr_in *)&back)->sin_addr, &sin.sin_addr, 4);
+	ck_assert_uint_eq(((struct sockaddr_in *)&back)->sin_port, htons(4242));
+	inet_pton(AF_INET6, "2001:db8::7", &sin6.sin6_addr);
+	ck_assert_int_eq(hip_p_relay_addr_from_sa((struct sockaddr *)&sin6, 17, &a), 0);
+	ck_assert_int_eq(hip_p_relay_addr_to_sa(&a, &back), 0);
+	ck_assert_int_eq(back.ss_family, AF_INET6);
+	ck_assert_mem_eq(&((struct sockaddr_in6 *)&back)->sin6_addr, &sin6.sin6_addr, 16);
+	ck_assert_uint_eq(((struct sockaddr_in6 *)&back)->sin6_port, htons(10500));
+	ck_assert_int_eq(hip_p_relay_addr_from_sa(&sa, 17, &a), -EAFNOSUPPORT);
+}
+END_TEST
+
+/* 5.8: RELAY_HMAC has the contents of HIP_MAC under its own type */
+START_TEST(relay_hmac_round_trips_like_hip_mac)
+{
+	uint8_t mac[32];
+	const uint8_t *out;
+	size_t out_len;
+	struct wbuf w;
+
+	fill(mac, sizeof(mac), 3);
+	start(&w, HIP_I1);
+	ck_assert_int_eq(hip_p_mac_encode(&w, HIP_PARAM_RELAY_HMAC, mac, sizeof(mac)), 0);
+	const struct hip_param *p = only_param(&w, HIP_PARAM_RELAY_HMAC);
+	ck_assert_int_eq(hip_p_mac_decode(p, &out, &out_len), 0);
+	ck_assert_uint_eq(out_len, 32);
+	ck_assert_mem_eq(out, mac, 32);
+	ck_assert(!(HIP_PARAM_RELAY_HMAC & 1) && !(HIP_PARAM_RELAY_FROM & 1) &&
+		  !(HIP_PARAM_RELAY_TO & 1)); /* non-critical (RFC 7401 5.2.1) */
+}
+END_TEST
+
+/* RFC 8003 4.1: 0 is zero seconds, else 2^((x - 64) / 8) seconds */
+START_TEST(registration_lifetimes_follow_the_exponent_encoding)
+{
+	ck_assert_uint_eq(hip_reg_lifetime_ms(0), 0);
+	ck_assert_uint_eq(hip_reg_lifetime_ms(64), 1000);
+	ck_assert_uint_eq(hip_reg_lifetime_ms(72), 2000);
+	ck_assert_uint_eq(hip_reg_lifetime_ms(56), 500);
+	ck_assert_uint_eq(hip_reg_lifetime_ms(68), 1414);
+	ck_assert_uint_eq(hip_reg_lifetime_ms(1), 4);			/* 2^(63/8) ms: ~4 ms */
+	ck_assert_uint_eq(hip_reg_lifetime_ms(255) / 86400000ull, 178); /* ~178 days */
+	ck_assert_uint_eq(hip_reg_lifetime_encode(0), 0);
+	ck_assert_uint_eq(hip_reg_lifetime_encode(1), 64);
+	ck_assert_uint_eq(hip_reg_lifetime_encode(10), 91); /* 10.37 s */
+	ck_assert_uint_eq(hip_reg_lifetime_encode(4000000000u), 255);
+	for (uint32_t s = 1; s < 100000; s = s * 3 + 1) {
+		uint8_t x = hip_reg_lifetime_encode(s);
+		ck_assert_uint_ge(hip_reg_lifetime_ms(x), (uint64_t)s * 1000);
+		ck_assert_uint_lt(hip_reg_lifetime_ms((uint8_t)(x - 1)), (uint64_t)s * 1000);
+	}
+	for (unsigned x = 2; x < 256; x++) /* monotonic (in whole ms: equal near 4 ms) */
+		ck_assert_uint_ge(hip_reg_lifetime_ms((uint8_t)x),
+				  hip_reg_lifetime_ms((uint8_t)(x - 1)));
+}
+END_TEST
+
+/* RFC 7401 5.2.1 order in a registrar's R2 (RFC 8003 4.4-4.5, RFC 5770 4.1):
+ * ESP_INFO, REG_RESPONSE, REG_FAILED, REG_FROM, HIP_MAC_2, HIP_SIGNATURE, and the
+ * relay's parameters after the signature */
+START_TEST(registration_r2_parameters_are_in_type_order)
+{
+	struct hip_p_esp_info ei = {.new_spi = 0x1000};
+	struct hip_p_reg ok = {.head = 138, .types = {2}, .n = 1};
+	struct hip_p_reg failed = {.head = 1, .types = {1}, .n = 1};
+	struct hip_p_relay_addr from = {.port = 10500, .protocol = 17};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = pkt, .sig_len = 64};
+	uint8_t mac[32] = {0};
+	struct wbuf w;
+
+	start(&w, HIP_R2);
+	hip_p_esp_info_encode(&w, &ei);
+	hip_p_reg_encode(&w, HIP_PARAM_REG_RESPONSE, &ok);
+	hip_p_reg_encode(&w, HIP_PARAM_REG_FAILED, &failed);
+	hip_p_relay_addr_encode(&w, HIP_PARAM_REG_FROM, &from);
+	hip_p_mac_encode(&w, HIP_PARAM_HIP_MAC_2, mac, sizeof(mac));
+	hip_p_signature_encode(&w, HIP_PARAM_HIP_SIGNATURE, &sig);
+	hip_p_relay_addr_encode(&w, HIP_PARAM_RELAY_TO, &from);
+	hip_p_mac_encode(&w, HIP_PARAM_RELAY_HMAC, mac, sizeof(mac));
+	ck_assert_int_eq(finish_and_parse(&w), 0);
+	ck_assert_uint_eq(msg.nparams, 8);
+	ck_assert_ptr_nonnull(hip_msg_find(&msg, HIP_PARAM_REG_FROM));
+	ck_assert_uint_eq(msg.params[7].type, HIP_PARAM_RELAY_HMAC);
 }
 END_TEST
 
@@ -1799,6 +2039,15 @@ int main(void)
 	tcase_add_test(par, transport_locators_round_trip_with_the_rfc_layout);
 	tcase_add_test(par, locator_set_skips_unknown_types_and_rejects_bad_lengths);
 	tcase_add_test(par, cert_round_trips);
+	tcase_add_test(par, reg_info_round_trips_and_may_list_no_type);
+	tcase_add_test(par, reg_request_response_and_failed_round_trip);
+	tcase_add_test(par, reg_lists_without_types_or_too_long_are_rejected);
+	tcase_add_test(par, relay_addresses_round_trip_with_the_rfc_layout);
+	tcase_add_test(par, relay_address_with_wrong_length_is_rejected);
+	tcase_add_test(par, relay_addresses_map_ipv4_into_ipv6_and_back);
+	tcase_add_test(par, relay_hmac_round_trips_like_hip_mac);
+	tcase_add_test(par, registration_lifetimes_follow_the_exponent_encoding);
+	tcase_add_test(par, registration_r2_parameters_are_in_type_order);
 	tcase_add_test(par, echo_round_trips_for_all_four_types);
 	tcase_add_test(par, decoders_reject_empty_contents);
 	tcase_add_test(par, decoders_reject_empty_variable_part);

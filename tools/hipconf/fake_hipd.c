@@ -108,6 +108,23 @@ static json_t *do_set_puzzle(json_t *req, void *arg)
 	return ctl_reply_ok();
 }
 
+static json_t *do_get_relay(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:{s:b,s:i,s:I,s:[{s:s,s:s,s:I,s:I,s:I,s:I}],s:I,s:I,s:I,s:I},"
+			 "s:{s:b,s:s,s:b,s:s,s:s,s:I,s:I,s:s}}",
+			 "ok", 1, "server", "enabled", 1, "max_clients", 1024, "max_lifetime_s",
+			 (json_int_t)3756, "clients", "hit", "2001:2a::5", "address",
+			 "203.0.113.1:4711", "remaining_s", (json_int_t)600, "registered_for_s",
+			 (json_int_t)8, "relayed_in", (json_int_t)2, "relayed_out", (json_int_t)2,
+			 "relayed_in", (json_int_t)2, "relayed_out", (json_int_t)2, "dropped",
+			 (json_int_t)1, "keepalives", (json_int_t)3, "client", "enabled", 1,
+			 "state", "registered", "registered", 1, "relay", "203.0.113.10:10500",
+			 "relay_hit", "2001:2a::10", "remaining_s", (json_int_t)590, "lifetime_s",
+			 (json_int_t)608, "reflexive", "203.0.113.2:5000");
+}
+
 static json_t *do_broken(json_t *req, void *arg)
 {
 	(void)req;
@@ -116,19 +133,13 @@ static json_t *do_broken(json_t *req, void *arg)
 }
 
 static const struct ctl_command commands[] = {
-    {"add-map", do_add_map},
-    {"del-map", do_del_map},
-    {"get-map", do_get_map},
-    {"get-ha", do_get_ha},
-    {"get-hi", do_get_hi},
-    {"trigger", do_trigger},
-    {"close", do_trigger},
-    {"reset", do_trigger},
-    {"get-status", do_get_status},
-    {"set-debug", do_set_debug},
-    {"get-puzzle", do_get_puzzle},
-    {"set-puzzle", do_set_puzzle},
-    {NULL, NULL},
+    {"add-map", do_add_map},	   {"del-map", do_del_map},
+    {"get-map", do_get_map},	   {"get-ha", do_get_ha},
+    {"get-hi", do_get_hi},	   {"trigger", do_trigger},
+    {"close", do_trigger},	   {"reset", do_trigger},
+    {"get-status", do_get_status}, {"set-debug", do_set_debug},
+    {"get-puzzle", do_get_puzzle}, {"set-puzzle", do_set_puzzle},
+    {"get-relay", do_get_relay},   {NULL, NULL},
 };
 
 static json_t *handle(json_t *req, void *arg)

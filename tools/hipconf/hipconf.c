@@ -31,6 +31,7 @@ static const struct verb verbs[] = {
 	{{"daemon", "get", "nat"},    "",              0, 0, verb_get_nat,    "show NAT traversal: modes, STUN/TURN servers, relay, candidates"},
 	{{"daemon", "set", "stun"},   "ADDR:PORT|none", 1, 1, verb_set_stun,  "use another STUN server (candidates are gathered again)"},
 	{{"daemon", "set", "turn"},   "ADDR:PORT USER PASSFILE|none", 1, 3, verb_set_turn, "use another TURN server (the relay is allocated again)"},
+	{{"daemon", "get", "relay"},  "",              0, 0, verb_get_relay,  "show HIP relay registrations: clients served, our own relay"},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

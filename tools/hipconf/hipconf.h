@@ -64,6 +64,7 @@ int verb_get_map(struct hipconf *hc, int argc, char **argv);
 int verb_get_ha(struct hipconf *hc, int argc, char **argv);
 int verb_trigger(struct hipconf *hc, int argc, char **argv);
 int verb_get_dataplane(struct hipconf *hc, int argc, char **argv);
+int verb_get_relay(struct hipconf *hc, int argc, char **argv);
 int verb_rekey(struct hipconf *hc, int argc, char **argv);
 int verb_close(struct hipconf *hc, int argc, char **argv);
 int verb_rst(struct hipconf *hc, int argc, char **argv);

@@ -30,7 +30,7 @@ int verb_get_nat(struct hipconf *hc, int argc, char **argv)
 	}
 	print_kv_block(rows, n, "");
 	json_array_foreach(json_object_get(reply, "candidates"), i, v)
-		printf("  %s\n", json_string_value(v));
+	    printf("  %s\n", json_string_value(v));
 	json_decref(reply);
 	return EXIT_OK;
 }
