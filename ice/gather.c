@@ -2,6 +2,7 @@
  * a STUN Binding per host base for server-reflexive candidates, one TURN
  * allocation per component for a relayed one. Not the checks (agent.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -220,10 +221,25 @@ void ice_gather_stop(struct ice_agent *a)
 	uv_timer_stop(&a->gather);
 }
 
+/* A Binding message: never the TURN client's, which speaks only Allocate, Refresh,
+ * CreatePermission, ChannelBind, Send and Data (RFC 8656 17). */
+static bool is_binding(const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+
+	return stun_looks_like(buf, len) && stun_parse(&m, buf, len) == 0 &&
+	       m.method == STUN_BINDING;
+}
+
 int ice_gather_input(struct ice_agent *a, const struct sockaddr *local, const uint8_t *buf,
 		     size_t len, const struct sockaddr *from)
 {
 	if (!a->n_relays || !ice_sa_equal(from, (const struct sockaddr *)&a->cfg.turn))
+		return 0;
+	/* One server for STUN and TURN (coturn is both, the usual set-up): the
+	 * response to the agent's Binding (RFC 8445 5.1.1.2) is the agent's, or the
+	 * TURN client would swallow it and gathering would wait for its timeout. */
+	if (is_binding(buf, len))
 		return 0;
 	for (size_t i = 0; i < a->n_relays; i++)
 		if (ice_sa_equal(local, (const struct sockaddr *)&a->relays[i].host))

@@ -1,5 +1,6 @@
 /* Unit tests of the ICE agent (ice/agent.c): two agents in one process on
  * loopback UDP sockets, candidates exchanged in memory. Not a NAT test (the lab). */
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <uv.h>
 
 #include "ice/ice.h"
+#include "ice/stun.h"
 #include "ice/udp.h"
 
 struct side {
@@ -223,6 +225,111 @@ START_TEST(wrong_password_never_connects)
 }
 END_TEST
 
+/* A socket that keeps what the agent sends: the test plays the server. */
+struct fake_sock {
+	struct ice_sock sock;
+	uint8_t binding[STUN_MAX_MSG]; /* the last Binding request */
+	size_t binding_len;
+	unsigned allocates;
+};
+
+static int fake_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	struct fake_sock *f = ctx;
+	struct stun_msg m;
+	(void)dst;
+
+	if (stun_parse(&m, buf, len) || m.cls != STUN_REQUEST)
+		return 0;
+	if (m.method == STUN_ALLOCATE)
+		f->allocates++;
+	if (m.method == STUN_BINDING && len <= sizeof(f->binding)) {
+		memcpy(f->binding, buf, len);
+		f->binding_len = len;
+	}
+	return 0;
+}
+
+struct gathered {
+	unsigned srflx;
+	struct sockaddr_storage mapped;
+	bool done;
+};
+
+static void on_candidate(void *arg, const struct ice_cand *c)
+{
+	struct gathered *g = arg;
+
+	if (c->type != ICE_SRFLX)
+		return;
+	g->srflx++;
+	g->mapped = c->addr;
+}
+
+static void on_gathered(void *arg)
+{
+	((struct gathered *)arg)->done = true;
+}
+
+static void set_v4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	ck_assert_int_eq(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+}
+
+/* RFC 8445 5.1.1.2: one server for STUN and TURN (coturn); the answer to the
+ * Binding is the agent's (a server-reflexive candidate at once), not the TURN
+ * client's, which speaks only the TURN methods (RFC 8656 17) */
+START_TEST(binding_response_from_the_turn_server_gives_a_srflx_candidate)
+{
+	static const struct ice_callbacks cb = {.on_candidate = on_candidate,
+						.on_gathered = on_gathered};
+	struct ice_config cfg = {.controlling = true,
+				 .components = 1,
+				 .turn_user = "alice",
+				 .turn_pass = "secret",
+				 .gather_timeout_ms = 60000};
+	struct fake_sock f = {.sock = {.send = fake_send}};
+	struct gathered g = {0};
+	struct sockaddr_storage mapped;
+	struct stun_builder b;
+	struct stun_msg req;
+	struct ice_agent *a;
+	uint8_t resp[STUN_MAX_MSG];
+	size_t len;
+
+	f.sock.ctx = &f;
+	set_v4(&f.sock.local, "192.0.2.1", 5000);
+	set_v4(&cfg.stun, "203.0.113.3", 3478);
+	cfg.turn = cfg.stun;
+	set_v4(&mapped, "203.0.113.1", 6000);
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, &cb, &g, &a), 0);
+	ck_assert_int_eq(ice_agent_add_host(a, 1, &f.sock), 0);
+	ck_assert_int_eq(ice_agent_gather(a), 0);
+	ck_assert_uint_eq(f.allocates, 1);
+	ck_assert_uint_gt(f.binding_len, 0);
+	ck_assert_int_eq(stun_parse(&req, f.binding, f.binding_len), 0);
+
+	stun_build_init(&b, resp, sizeof(resp), STUN_BINDING, STUN_SUCCESS, req.tid);
+	stun_put_xor_addr(&b, STUN_A_XOR_MAPPED_ADDRESS, (struct sockaddr *)&mapped);
+	stun_put_fingerprint(&b);
+	ck_assert_int_eq(stun_finish(&b, &len), 0);
+	ck_assert_int_eq(ice_agent_input(a, (struct sockaddr *)&f.sock.local,
+					 (struct sockaddr *)&cfg.stun, resp, len),
+			 1);
+	ck_assert_uint_eq(g.srflx, 1);
+	ck_assert(ice_sa_equal((struct sockaddr *)&g.mapped, (struct sockaddr *)&mapped));
+	ck_assert(!g.done); /* the allocation is still pending */
+	ice_agent_close(a);
+	for (int i = 0; i < 3; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_refused)
 {
 	struct ice_config cfg = {.components = 0};
@@ -260,6 +367,7 @@ int main(void)
 	tcase_add_test(tc, both_controlled_is_resolved);
 	tcase_add_test(tc, unreachable_peer_fails_with_a_reason);
 	tcase_add_test(tc, wrong_password_never_connects);
+	tcase_add_test(tc, binding_response_from_the_turn_server_gives_a_srflx_candidate);
 	tcase_add_test(tc, bad_arguments_are_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
