@@ -240,9 +240,9 @@ static int from_locator(const struct hip_p_locator *l, struct ice_cand *c)
 		a->sin6_port = htons(l->port);
 		a->sin6_addr = l->addr;
 	}
-	snprintf(c->foundation, sizeof(c->foundation), "%u%08x", l->kind,
-		 (unsigned)(l->addr.s6_addr[12] << 24 | l->addr.s6_addr[13] << 16 |
-			    l->addr.s6_addr[14] << 8 | l->addr.s6_addr[15]));
+	snprintf(c->foundation, sizeof(c->foundation), "%u%02x%02x%02x%02x", l->kind,
+		 l->addr.s6_addr[12], l->addr.s6_addr[13], l->addr.s6_addr[14],
+		 l->addr.s6_addr[15]);
 	return 0;
 }
 

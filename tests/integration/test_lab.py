@@ -112,7 +112,7 @@ def finish(proc, what, timeout=20):
 class NatBehaviour(unittest.TestCase):
     """Mapping and filtering of each NAT kind, measured from inside (RFC 4787 terms)."""
 
-    def mapping_and_filtering(self, topology, nat_addr, pcap=None):
+    def mapping_and_filtering(self, topology, nat_addr, pcap=None, address_dependent=False):
         with Lab(os.path.join(TOPO, topology)) as lab:
             cap = lab.capture("public", pcap) if pcap else None
             a = lab.probe("a", "mapping", "--server", STUN1, "--server", STUN2,
@@ -125,17 +125,32 @@ class NatBehaviour(unittest.TestCase):
             for target in m["mapped"]:
                 s = lab.run("peer", NATPROBE, "send", "--to", target, "--count", "5")
                 self.assertEqual(s.returncode, 0, s.stderr)
+            # The STUN server's address, from another port, to the mapping a used
+            # towards it: a good NAT lets it in (address-dependent filtering,
+            # RFC 4787 REQ-8), a bad one does not (address and port).
+            stun_ip = STUN1.rsplit(":", 1)[0]
+            s = lab.run("stun", NATPROBE, "send", "--to", m["mapped"][0], "--count", "5",
+                        "--bind", stun_ip, "--port", "4000")
+            self.assertEqual(s.returncode, 0, s.stderr)
             rc, got = finish(a, "listen")
-            self.assertEqual(got["received"], [], "unsolicited packets from a third host got through")
+            froms = [r["from"] for r in got["received"]]
+            third = [f for f in froms if not f.startswith(stun_ip + ":")]
+            self.assertEqual(third, [], "unsolicited packets from a third host got through")
+            known = [f for f in froms if f == stun_ip + ":4000"]
+            if address_dependent:
+                self.assertTrue(known, "the good NAT dropped a known address's other port")
+            else:
+                self.assertEqual(known, [], "the bad NAT let in another port of a known address")
             if cap:
                 cap.send_signal(signal.SIGINT)
                 cap.wait(10)
             return m
 
-    def test_good_nat_maps_one_socket_to_one_public_port_and_drops_unsolicited(self):
+    def test_good_nat_maps_one_socket_to_one_public_port_and_filters_by_address(self):
         with tempfile.TemporaryDirectory() as d:
             pcap = os.path.join(d, "public.pcap")
-            m = self.mapping_and_filtering("good-good.toml", "203.0.113.1", pcap)
+            m = self.mapping_and_filtering("good-good.toml", "203.0.113.1", pcap,
+                                           address_dependent=True)
             self.assertTrue(m["same"], f"good NAT gave two mappings to one socket: {m['mapped']}")
             self.check_capture(pcap, m)
 
