@@ -20,8 +20,10 @@
 #include "ice/stun_txn.h"
 #include "ice/turn.h"
 
-#define REGATHER_MS	 60000 /* a fresh Binding keeps the srflx mapping alive */
-#define GATHER_TIMING_RC 5     /* Binding sends before the server counts as silent */
+#define REGATHER_MS	  60000 /* a fresh Binding keeps the srflx mapping alive */
+#define GATHER_TIMING_RC  5	/* Binding sends before the server counts as silent */
+#define TURN_RETRY_MIN_MS 1000	/* RFC 8656 7.4: a 437 may be transient; so may a silent server */
+#define TURN_RETRY_MAX_MS 60000
 
 static const struct stun_txn_timing gather_timing = {250, GATHER_TIMING_RC, 4};
 
@@ -179,6 +181,8 @@ static int send_binding(struct nat_base *b)
 	return err;
 }
 
+static void on_turn_retry(uv_timer_t *t);
+
 static void on_allocated(void *arg, int err, const struct sockaddr *relayed,
 			 const struct sockaddr *mapped, const char *reason)
 {
@@ -189,12 +193,18 @@ static void on_allocated(void *arg, int err, const struct sockaddr *relayed,
 		n->turn_pending = 0;
 	if (err) {
 		n->has_relay = false;
-		log_warn("nat: TURN server %s: %s",
+		log_warn("nat: TURN server %s: %s; trying again in %u s",
 			 ice_sa_str((struct sockaddr *)&n->h->cfg.turn_server, s, sizeof(s)),
-			 reason ? reason : strerror(-err));
+			 reason ? reason : strerror(-err), n->turn_retry_ms / 1000);
+		turn_client_close(n->turn);
+		n->turn = NULL;
+		uv_timer_start(&n->turn_retry, on_turn_retry, n->turn_retry_ms, 0);
+		n->turn_retry_ms = n->turn_retry_ms * 2 > TURN_RETRY_MAX_MS ? TURN_RETRY_MAX_MS
+									    : n->turn_retry_ms * 2;
 		gather_done_check(n);
 		return;
 	}
+	n->turn_retry_ms = TURN_RETRY_MIN_MS;
 	memcpy(&n->relayed, relayed, ice_sa_len(relayed));
 	memcpy(&n->relay_mapped, mapped, ice_sa_len(mapped));
 	memcpy(&n->relay_sock.local, relayed, ice_sa_len(relayed));
@@ -229,6 +239,14 @@ static int start_turn(struct nat_host *n)
 	if (!err)
 		n->turn_pending = 1;
 	return err;
+}
+
+static void on_turn_retry(uv_timer_t *t)
+{
+	struct nat_host *n = t->data;
+
+	if (!n->turn && n->h->cfg.turn_server.ss_family && start_turn(n))
+		log_warn("nat: cannot start the TURN client");
 }
 
 int nat_gather_start(struct nat_host *n)
@@ -271,6 +289,10 @@ int nat_host_init(struct hipd *h, struct nat_host **out)
 	n->relay_sock.ctx = n;
 	uv_timer_init(h->loop, &n->regather);
 	n->regather.data = n;
+	uv_timer_init(h->loop, &n->turn_retry);
+	n->turn_retry.data = n;
+	n->turn_retry_ms = TURN_RETRY_MIN_MS;
+	n->open_timers = 2;
 	uv_timer_start(&n->regather, on_regather, REGATHER_MS, REGATHER_MS);
 	*out = n;
 	return nat_gather_start(n);
@@ -278,7 +300,10 @@ int nat_host_init(struct hipd *h, struct nat_host **out)
 
 static void free_on_close(uv_handle_t *t)
 {
-	free(t->data);
+	struct nat_host *n = t->data;
+
+	if (--n->open_timers == 0)
+		free(n);
 }
 
 void nat_host_close(struct nat_host *n)
@@ -289,7 +314,9 @@ void nat_host_close(struct nat_host *n)
 	if (n->turn)
 		turn_client_close(n->turn);
 	uv_timer_stop(&n->regather);
+	uv_timer_stop(&n->turn_retry);
 	uv_close((uv_handle_t *)&n->regather, free_on_close);
+	uv_close((uv_handle_t *)&n->turn_retry, free_on_close);
 }
 
 /* Appends c when there is room; counts it either way (RFC 5770 4.2: component 1). */
@@ -403,6 +430,8 @@ int nat_set_turn(struct hipd *h, const struct sockaddr_storage *server, const ch
 	}
 	n->has_relay = false;
 	n->turn_pending = 0;
+	uv_timer_stop(&n->turn_retry);
+	n->turn_retry_ms = TURN_RETRY_MIN_MS;
 	h->cfg.turn_server = *server;
 	snprintf(h->cfg.turn_user, sizeof(h->cfg.turn_user), "%s", user ? user : "");
 	OPENSSL_cleanse(h->cfg.turn_pass, sizeof(h->cfg.turn_pass));

@@ -39,6 +39,9 @@ struct nat_host {
 	bool gathering, gathered;
 	uint64_t gather_start_ns, gathered_ns;
 	uv_timer_t regather;
+	uv_timer_t turn_retry; /* a failed allocation is tried again, with backoff */
+	unsigned turn_retry_ms;
+	int open_timers;
 };
 
 int nat_host_init(struct hipd *h, struct nat_host **out);

@@ -12,10 +12,14 @@
 #include "ice/ice.h"
 #include "ice/turn.h"
 
-#define TA_DEFAULT_MS	     50
-#define CHECK_RC	     4 /* sends per check: 0, RTO, 3 RTO, 7 RTO; then Rm * RTO */
-#define CHECK_RM	     8
-#define NOMINATE_WAIT_MIN_MS 500	    /* after the first valid pair, nominate anyway */
+#define TA_DEFAULT_MS 50
+#define CHECK_RC      4 /* sends per check: 0, RTO, 3 RTO, 7 RTO; then Rm * RTO */
+#define CHECK_RM      8
+/* After the first valid pair the controlling agent waits for better pairs
+ * that are still being checked for 2 round trips of that check (at least 2 Ta,
+ * at most NOMINATE_WAIT_MAX_MS), then nominates the best valid pair anyway
+ * (RFC 8445 8.1.1 leaves the stopping point to the agent). */
+#define NOMINATE_WAIT_MAX_MS 500
 #define CONSENT_LOST_NS	     30000000000ull /* RFC 7675 5.1: 30 s */
 #define MSG_MAX		     600
 
@@ -177,6 +181,7 @@ static void send_check(struct ice_agent *a, struct ice_pair *p)
 	}
 	c->agent = a;
 	c->pair = p;
+	c->sent_ns = now_ns();
 	c->next = a->checks;
 	a->checks = c;
 	err = stun_txn_start(&a->txns, s, (const struct sockaddr *)&p->remote->addr, buf, len, &t,
@@ -189,10 +194,10 @@ static void send_check(struct ice_agent *a, struct ice_pair *p)
 	p->txn = c->txn;
 }
 
-static void arm_nomination(struct ice_agent *a);
+static void arm_nomination(struct ice_agent *a, uint64_t rtt_ns);
 
 static void check_succeeded(struct ice_agent *a, struct ice_pair *p, const struct stun_msg *resp,
-			    const struct sockaddr *from)
+			    const struct sockaddr *from, uint64_t rtt_ns)
 {
 	struct sockaddr_storage mapped;
 	struct ice_pair *valid = NULL;
@@ -206,7 +211,7 @@ static void check_succeeded(struct ice_agent *a, struct ice_pair *p, const struc
 		return;
 	if (a->controlling && a->cl->state == ICE_CL_RUNNING) {
 		ice_cl_nominate(a->cl, false);
-		arm_nomination(a);
+		arm_nomination(a, rtt_ns);
 	}
 }
 
@@ -217,6 +222,7 @@ static void on_check_done(void *arg, int err, const struct stun_msg *resp,
 	struct ice_agent *a = c->agent;
 	struct ice_pair *p = c->pair;
 	bool current = p->txn == c->txn;
+	uint64_t rtt_ns = now_ns() - c->sent_ns;
 	int code = 0;
 	const char *r;
 	size_t rl;
@@ -227,7 +233,7 @@ static void on_check_done(void *arg, int err, const struct stun_msg *resp,
 	if (err == -ECANCELED)
 		return; /* given up by the checklist: no verdict (7.3.1.4) */
 	if (!err && resp && resp->cls == STUN_SUCCESS) {
-		check_succeeded(a, p, resp, from);
+		check_succeeded(a, p, resp, from, rtt_ns);
 	} else if (!current) {
 		return; /* a newer check on this pair decides */
 	} else if (!err && resp &&
@@ -264,15 +270,18 @@ static void on_nominate(uv_timer_t *t)
 }
 
 /* The controlling agent nominates once checks settle, or after a short wait. */
-static void arm_nomination(struct ice_agent *a)
+static void arm_nomination(struct ice_agent *a, uint64_t rtt_ns)
 {
-	unsigned ms = 10 * a->cfg.ta_ms;
+	uint64_t ms = 2 * (rtt_ns / 1000000);
 
 	if (a->nominate_armed)
 		return;
 	a->nominate_armed = true;
-	uv_timer_start(&a->nominate, on_nominate,
-		       ms > NOMINATE_WAIT_MIN_MS ? ms : NOMINATE_WAIT_MIN_MS, 0);
+	if (ms < 2ull * a->cfg.ta_ms)
+		ms = 2ull * a->cfg.ta_ms;
+	if (ms > NOMINATE_WAIT_MAX_MS)
+		ms = NOMINATE_WAIT_MAX_MS;
+	uv_timer_start(&a->nominate, on_nominate, ms, 0);
 }
 
 /* RFC 8445 7.3.1.4: no more retransmissions, but a response still counts. */

@@ -46,6 +46,7 @@ struct ice_check {
 	struct ice_agent *agent;
 	struct ice_pair *pair;
 	struct stun_txn *txn;
+	uint64_t sent_ns; /* when the check started, for the nomination wait */
 };
 
 struct ice_agent {

@@ -1148,8 +1148,12 @@ static void send_delete(struct turn_client *c)
 	uint8_t buf[STUN_MAX_MSG];
 	size_t len;
 
-	if (build_request(c, REQ_REFRESH, 0, 1, buf, sizeof(buf), &len) == 0)
-		c->sock->send(c->sock->ctx, sa(&c->server), buf, len);
+	int err = build_request(c, REQ_REFRESH, 0, 1, buf, sizeof(buf), &len);
+
+	if (!err)
+		err = c->sock->send(c->sock->ctx, sa(&c->server), buf, len);
+	if (err)
+		log_warn("turn: the allocation could not be released: %s", strerror(-err));
 }
 
 void turn_client_close(struct turn_client *c)
