@@ -20,6 +20,7 @@
  * at most NOMINATE_WAIT_MAX_MS), then nominates the best valid pair anyway
  * (RFC 8445 8.1.1 leaves the stopping point to the agent). */
 #define NOMINATE_WAIT_MAX_MS 500
+#define RELAY_WAIT_MS	     500	    /* one first-retransmission RTO of the peer's checks */
 #define CONSENT_LOST_NS	     30000000000ull /* RFC 7675 5.1: 30 s */
 #define MSG_MAX		     600
 
@@ -260,12 +261,49 @@ static void on_ta(uv_timer_t *t)
 	update_state(a);
 }
 
+static bool relayed(const struct ice_pair *p)
+{
+	return p->local->type == ICE_RELAY || p->remote->type == ICE_RELAY;
+}
+
+/* Whether the best valid pair is relayed while a direct pair of higher
+ * priority is still Waiting or In-Progress. A hole punch through an
+ * address-filtering NAT often needs the peer's retransmitted check (one RTO
+ * later), so the relay is settled for only after one more wait of an RTO. */
+static bool direct_still_possible(const struct ice_agent *a)
+{
+	const struct ice_checklist *cl = a->cl;
+	const struct ice_pair *best = NULL;
+
+	for (size_t i = 0; i < cl->n_pairs; i++)
+		if (cl->pairs[i].valid && (!best || cl->pairs[i].priority > best->priority))
+			best = &cl->pairs[i];
+	if (!best || !relayed(best))
+		return false;
+	for (size_t i = 0; i < cl->n_pairs; i++) {
+		const struct ice_pair *p = &cl->pairs[i];
+
+		if (p->in_checklist && !relayed(p) && p->priority > best->priority &&
+		    (p->state == ICE_PAIR_WAITING || p->state == ICE_PAIR_IN_PROGRESS))
+			return true;
+	}
+	return false;
+}
+
 static void on_nominate(uv_timer_t *t)
 {
 	struct ice_agent *a = t->data;
 
-	if (a->controlling && a->cl->state == ICE_CL_RUNNING)
-		ice_cl_nominate(a->cl, true);
+	if (!a->controlling || a->cl->state != ICE_CL_RUNNING) {
+		update_state(a);
+		return;
+	}
+	if (!a->nominate_extended && direct_still_possible(a)) {
+		a->nominate_extended = true;
+		uv_timer_start(&a->nominate, on_nominate, RELAY_WAIT_MS, 0);
+		return;
+	}
+	ice_cl_nominate(a->cl, true);
 	update_state(a);
 }
 

@@ -79,6 +79,7 @@ struct ice_agent {
 	int open_handles;
 	bool closing;
 	bool nominate_armed;
+	bool nominate_extended;			     /* waited once more for a direct pair */
 	uint64_t consent_ns[ICE_MAX_COMPONENTS + 1]; /* last consent per component */
 	char reason[128];
 };
