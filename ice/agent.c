@@ -20,8 +20,8 @@
  * at most NOMINATE_WAIT_MAX_MS), then nominates the best valid pair anyway
  * (RFC 8445 8.1.1 leaves the stopping point to the agent). */
 #define NOMINATE_WAIT_MAX_MS 500
-#define RELAY_WAIT_MS	     500	    /* one first-retransmission RTO of the peer's checks */
-#define CONSENT_LOST_NS	     30000000000ull /* RFC 7675 5.1: 30 s */
+#define RELAY_WAIT_MS	     500 /* one first-retransmission RTO of the peer's checks */
+#define CONSENT_LOST_S	     30	 /* RFC 7675 5.1 */
 #define MSG_MAX		     600
 
 static const char *const state_names[] = {"new",       "gathering", "gathered", "checking",
@@ -491,14 +491,16 @@ static void send_consent(struct ice_agent *a, struct ice_pair *p)
 static void on_keepalive(uv_timer_t *t)
 {
 	struct ice_agent *a = t->data;
+	uint64_t lost_ns =
+	    (a->cfg.consent_timeout_s ? a->cfg.consent_timeout_s : CONSENT_LOST_S) * 1000000000ull;
 
 	for (unsigned c = 1; c <= a->cfg.components; c++) {
 		struct ice_pair *p = ice_cl_selected(a->cl, c);
 
 		if (!p)
 			continue;
-		if (a->cfg.consent_s && now_ns() - a->consent_ns[c] > CONSENT_LOST_NS) {
-			set_failed(a, "consent lost: no answer on the selected pair for 30 s");
+		if (a->cfg.consent_s && now_ns() - a->consent_ns[c] > lost_ns) {
+			set_failed(a, "consent lost: the selected pair went unanswered");
 			return;
 		}
 		if (a->cfg.consent_s)

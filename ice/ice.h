@@ -41,7 +41,8 @@ struct ice_config {
 	 * (RFC 7675) as Binding requests every consent_s, lost after 30 s; 0 = off. */
 	unsigned keepalive_s;
 	unsigned consent_s;
-	const char *software; /* SOFTWARE attribute, or NULL */
+	unsigned consent_timeout_s; /* consent lost after this long unanswered; 0 = 30 */
+	const char *software;	    /* SOFTWARE attribute, or NULL */
 };
 
 #define ICE_MAX_COMPONENTS 4

@@ -53,10 +53,16 @@ static void on_app_data(void *arg, const struct sockaddr *from, const uint8_t *d
 		(*count)++;
 }
 
+static unsigned consent_s, consent_timeout_s;
+
 static void side_open(struct side *x, const char *name, bool controlling, unsigned components)
 {
 	static const struct ice_callbacks cb = {.on_state = on_state, .on_event = on_event};
-	struct ice_config cfg = {.controlling = controlling, .components = components, .ta_ms = 20};
+	struct ice_config cfg = {.controlling = controlling,
+				 .components = components,
+				 .ta_ms = 20,
+				 .consent_s = consent_s,
+				 .consent_timeout_s = consent_timeout_s};
 	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 
 	memset(x, 0, sizeof(*x));
@@ -330,6 +336,32 @@ START_TEST(binding_response_from_the_turn_server_gives_a_srflx_candidate)
 }
 END_TEST
 
+/* RFC 7675 5.1: consent checks on the selected pair; no answers for the
+ * timeout (30 s by default, 2 s here): consent is lost and the agent fails */
+START_TEST(consent_is_lost_when_the_peer_goes_silent)
+{
+	struct side a, b;
+
+	consent_s = 1;
+	consent_timeout_s = 2;
+	side_open(&a, "a", true, 1);
+	side_open(&b, "b", false, 1);
+	consent_s = consent_timeout_s = 0;
+	tell(&a, &b);
+	tell(&b, &a);
+	ck_assert_int_eq(ice_agent_start(a.agent), 0);
+	ck_assert_int_eq(ice_agent_start(b.agent), 0);
+	ck_assert(run_until(both_connected, &a, &b, 5000));
+	/* answered consent checks keep it for longer than the timeout */
+	run_until(one_failed, &a, &b, 3000);
+	ck_assert_int_eq(a.state, ICE_CONNECTED);
+	side_close(&b, 1);
+	ck_assert(run_until(one_failed, &a, &b, 6000));
+	ck_assert_ptr_nonnull(strstr(a.reason, "consent lost"));
+	side_close(&a, 1);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_refused)
 {
 	struct ice_config cfg = {.components = 0};
@@ -368,6 +400,7 @@ int main(void)
 	tcase_add_test(tc, unreachable_peer_fails_with_a_reason);
 	tcase_add_test(tc, wrong_password_never_connects);
 	tcase_add_test(tc, binding_response_from_the_turn_server_gives_a_srflx_candidate);
+	tcase_add_test(tc, consent_is_lost_when_the_peer_goes_silent);
 	tcase_add_test(tc, bad_arguments_are_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
