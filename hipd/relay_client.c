@@ -100,13 +100,20 @@ static bool learn_relay_hit(struct hipd *h)
 	struct relay_client *c = &h->relay->cli;
 	char buf[64];
 
-	for (const struct hip_map *m = h->db.maps; m; m = m->next) {
-		for (size_t i = 0; i < m->nlocs; i++) {
-			if (!same_ip(&m->locs[i], &h->cfg.relay_addr))
-				continue;
-			adopt_map(h, &m->hit, &m->locs[i]);
-			return true;
-		}
+	const struct hip_map *first = NULL;
+	size_t loc = 0;
+
+	/* Peers behind the relay are mapped to its address too: the relay is the
+	 * HIT mapped there first (maps are kept newest first, so the last match). */
+	for (const struct hip_map *m = h->db.maps; m; m = m->next)
+		for (size_t i = 0; i < m->nlocs; i++)
+			if (same_ip(&m->locs[i], &h->cfg.relay_addr)) {
+				first = m;
+				loc = i;
+			}
+	if (first) {
+		adopt_map(h, &first->hit, &first->locs[loc]);
+		return true;
 	}
 	if (!c->waiting_logged)
 		log_info("relay: waiting for the relay's HIT: hipconf daemon add map HIT %s",
