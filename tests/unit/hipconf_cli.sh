@@ -84,6 +84,12 @@ expect "bad level" 2 'hipconf: LEVEL "loud" is not one of: error, warning, info,
 	daemon set debug loud
 expect "puzzle out of range" 2 'hipconf: K "41" is out of range (0..40)' -- daemon set puzzle 41
 expect "puzzle not a number" 2 'hipconf: K "ten" is not a decimal number' -- daemon set puzzle ten
+expect "stun server without a port" 2 'hipconf: SERVER "203.0.113.3" is not ADDRESS:PORT or none' -- \
+	daemon set stun 203.0.113.3
+expect "turn server without credentials" 2 'hipconf: set turn ADDRESS:PORT needs USER and PASSFILE' -- \
+	daemon set turn 203.0.113.3:3478
+expect "turn password file missing" 2 'hipconf: PASSFILE "/nonexistent/p"' -- \
+	daemon set turn 203.0.113.3:3478 alice /nonexistent/p
 expect "unknown option" 2 'hipconf: unknown option "--frob"' -- --frob daemon get status
 expect "fault on other verb" 2 'hipconf: option --fault only goes with "daemon trigger"' -- \
 	--fault i2-mac daemon get status
