@@ -608,6 +608,8 @@ int ice_agent_add_candidate(struct ice_agent *a, const struct ice_cand *c,
 		return -ENOSPC;
 	if (c->component < 1 || c->component > a->cfg.components)
 		return -EINVAL;
+	if (a->cfg.relay_only && c->type != ICE_RELAY)
+		return 0; /* kept out of the offer and the checklist */
 	err = ice_cl_add_local(a->cl, c);
 	if (err)
 		return err;

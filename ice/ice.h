@@ -36,6 +36,7 @@ struct ice_config {
 	struct sockaddr_storage stun, turn;
 	const char *turn_user, *turn_pass;
 	unsigned gather_timeout_ms; /* give up on a server after this; 0 = 3000 */
+	bool relay_only; /* offer and pair only relayed candidates (hides our addresses) */
 	/* After nomination: keepalives on the selected pair (RFC 8445 11) every
 	 * keepalive_s as Binding indications (RFC 5770 5.3) and consent freshness
 	 * (RFC 7675) as Binding requests every consent_s, lost after 30 s; 0 = off. */

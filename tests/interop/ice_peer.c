@@ -50,6 +50,7 @@ struct opts {
 	unsigned timeout_s;
 	unsigned ta_ms;
 	bool force_relay;
+	bool relay_policy; /* --relay-only: the agent's own policy (ice_config.relay_only) */
 	unsigned linger_ms;
 };
 
@@ -168,7 +169,10 @@ static void usage(FILE *f)
 	    "  --turn ADDR:PORT     TURN server (UDP) for relayed candidates\n"
 	    "  --turn-user USER     TURN long-term credential user\n"
 	    "  --turn-pass PASS     TURN long-term credential password\n"
-	    "  --force-relay        offer and pair relayed candidates only (needs --turn)\n"
+	    "  --force-relay        offer and pair relayed candidates only (needs --turn),\n"
+	    "                       from TURN allocations of this program's own\n"
+	    "  --relay-only         the same through the agent: it gathers the TURN\n"
+	    "                       relay itself and offers only that (ice_config.relay_only)\n"
 	    "  --components N       components in the stream, 1 or 2 (default 1)\n"
 	    "  --local FILE         where our description goes once gathering is done\n"
 	    "  --remote FILE        the peer's description; waited for until complete\n"
@@ -240,6 +244,7 @@ enum {
 	OPT_TURN_USER,
 	OPT_TURN_PASS,
 	OPT_FORCE_RELAY,
+	OPT_RELAY_ONLY,
 	OPT_COMPONENTS,
 	OPT_LOCAL,
 	OPT_REMOTE,
@@ -260,6 +265,7 @@ static const struct option long_opts[] = {
     {"turn-user", required_argument, NULL, OPT_TURN_USER},
     {"turn-pass", required_argument, NULL, OPT_TURN_PASS},
     {"force-relay", no_argument, NULL, OPT_FORCE_RELAY},
+    {"relay-only", no_argument, NULL, OPT_RELAY_ONLY},
     {"components", required_argument, NULL, OPT_COMPONENTS},
     {"local", required_argument, NULL, OPT_LOCAL},
     {"remote", required_argument, NULL, OPT_REMOTE},
@@ -334,6 +340,9 @@ static int take_opt(struct opts *o, int c, const char *arg)
 	case OPT_FORCE_RELAY:
 		o->force_relay = true;
 		return 0;
+	case OPT_RELAY_ONLY:
+		o->relay_policy = true;
+		return 0;
 	case OPT_COMPONENTS:
 		return parse_uint("--components", arg, 1, MAX_COMPONENTS, &o->components);
 	case OPT_LOCAL:
@@ -375,6 +384,10 @@ static int check_opts(const struct opts *o, struct peer *p)
 		return -1;
 	if (o->turn && (!o->turn_user || !o->turn_pass)) {
 		fputs("ice_peer: --turn needs --turn-user and --turn-pass\n", stderr);
+		return -1;
+	}
+	if (o->relay_policy && (!o->turn || o->force_relay)) {
+		fputs("ice_peer: --relay-only needs --turn and excludes --force-relay\n", stderr);
 		return -1;
 	}
 	if (o->force_relay && !o->turn) {
@@ -1097,6 +1110,7 @@ static int make_agent(struct peer *p)
 				 .components = p->o.components,
 				 .ta_ms = p->o.ta_ms,
 				 .keepalive_s = KEEPALIVE_S,
+				 .relay_only = p->o.relay_policy,
 				 .software = "hipsip ice_peer"};
 	int rc;
 

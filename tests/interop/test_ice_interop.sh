@@ -171,6 +171,17 @@ check "  ours: a direct pair through both NATs" \
 check "  libnice: to our NAT address" \
 	summary_ok "$DIR/bad-nat/2.json" controlled 1 10 'srflx|host|prflx' 'srflx|prflx'
 
+# The agent's own relay policy (ice_config.relay_only): it allocates on coturn itself
+# (gather.c) and offers and pairs only that relayed candidate.
+check "ice(b, bad NAT, --relay-only) controlling vs nice(a, NAT, STUN): both exit 0" \
+	run agent-relay "$ICE_PEER" b "$B" --controlling "${TURN[@]}" --relay-only -- \
+	"$NICE_PEER" a "$A" --controlled "${STUN[@]}"
+check "  ours: offered only its relay" only_relay "$DIR/agent-relay/1.desc"
+check "  ours: from the agent's relay" \
+	summary_ok "$DIR/agent-relay/1.json" controlling 1 10 relay 'srflx|prflx|host'
+check "  libnice: to our relay" \
+	summary_ok "$DIR/agent-relay/2.json" controlled 1 10 'srflx|host|prflx' relay
+
 echo "# 4. our agent on both sides"
 check "ice(a, NAT) controlling vs ice(peer) controlled: both exit 0" \
 	run ice-ice "$ICE_PEER" a "$A" --controlling --components 2 "${STUN[@]}" -- \
