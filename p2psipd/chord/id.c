@@ -1,5 +1,5 @@
-/* Chord identifier arithmetic mod 2^128 (Chord: Stoica et al., section 4.2 "identifier circle")
- * and text forms. Not routing: ring.c decides where a key goes. */
+/* Chord identifier arithmetic mod 2^128 (Stoica et al., "Consistent Hashing": the identifier
+ * circle) and text forms. Not routing: ring.c decides where a key goes. */
 #include "id.h"
 
 #include <arpa/inet.h>

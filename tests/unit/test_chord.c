@@ -93,7 +93,7 @@ START_TEST(addition_and_subtraction_wrap_at_2_pow_128)
 }
 END_TEST
 
-/* Chord section 4 (identifier circle): intervals run clockwise and wrap. */
+/* Chord's identifier circle ("Consistent Hashing"): intervals run clockwise and wrap. */
 START_TEST(intervals_exclude_or_include_their_bounds_and_wrap)
 {
 	struct chord_id z = id_small(0), one = id_small(1), five = id_small(5), ten = id_small(10);
@@ -621,7 +621,7 @@ static void ring_of(unsigned n, unsigned succ_len, uint64_t seed, bool hits)
 	       n, hits ? "HIT" : "random", rounds, mean, 0.5 * log2(n));
 }
 
-/* Chord's theorem (section IV-E): joins interleaved with stabilization converge; the finger
+/* Chord "Stabilization": joins interleaved with stabilization converge; the finger
  * table then gives O(log N) lookups. Checked against the sorted ID list. */
 START_TEST(a_16_node_ring_converges_and_routes_in_log_n_hops)
 {
