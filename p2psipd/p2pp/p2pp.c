@@ -155,7 +155,6 @@ int p2pp_parse(struct p2pp_msg *m, const void *buf, size_t len)
 		else if (err)
 			return -EBADMSG;
 	}
-	/* Type 0 (Peer-Info) is known, so unknown_type alone cannot say "none". */
 	m->buf = buf;
 	m->len = len;
 	return unknown ? -ENOTSUP : 0;

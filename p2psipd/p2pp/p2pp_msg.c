@@ -520,26 +520,25 @@ static int tlv(struct wbuf *w, uint8_t type, const struct p2pp_bytes *v)
 static int resource_tbs(struct wbuf *w, const struct p2pp_resource *r)
 {
 	struct p2pp_bytes id = {r->id, P2PP_ID_LEN};
-	int err = 0;
+	int err;
 
 	if ((r->has_cert && (!r->cert.len || r->cert_subtype > P2PP_CERT_SERVER_SIGNED)) ||
 	    (r->value.len && !r->value.p))
 		return -EINVAL;
 	wbuf_u8(w, r->cont_type);
 	wbuf_u8(w, r->sub_type);
-	err = err ? err : tlv(w, P2PP_O_RESOURCE_ID, &id);
-	err = err ? err : tlv(w, P2PP_O_RESOURCE_VALUE, &r->value);
+	err = tlv(w, P2PP_O_RESOURCE_ID, &id);
+	if (!err)
+		err = tlv(w, P2PP_O_RESOURCE_VALUE, &r->value);
 	if (!err && r->owner.len)
 		err = tlv(w, P2PP_O_OWNER, &r->owner);
-	if (!err && r->has_expires) {
-		tlv_hdr(w, P2PP_O_EXPIRES, 4);
-		err = wbuf_u32(w, r->expires);
-	}
-	if (!err && r->has_cert) {
+	if (!err && r->has_expires && !tlv_hdr(w, P2PP_O_EXPIRES, 4))
+		wbuf_u32(w, r->expires);
+	if (!err && r->has_cert)
 		err = tlv_hdr(w, P2PP_O_CERTIFICATE, r->cert.len + 1);
+	if (!err && r->has_cert) {
 		wbuf_u8(w, r->cert_subtype);
-		if (!err)
-			err = wbuf_put(w, r->cert.p, r->cert.len);
+		wbuf_put(w, r->cert.p, r->cert.len);
 	}
 	return err ? err : wbuf_error(w);
 }
@@ -621,7 +620,7 @@ int p2pp_get_resource(const struct p2pp_msg *m, const struct p2pp_obj *o, struct
 		return r;
 	if (!s.id || !s.value)
 		return -EBADMSG;
-	return view(&start, out->sig.len ? before : cur_pos(&v), &out->signed_) ? -EBADMSG : 0;
+	return view(&start, out->sig.len ? before : cur_pos(&v), &out->signed_part) ? -EBADMSG : 0;
 }
 
 /* ---- Error (9.4.2 "TBD"; ours): Code(16), Sub-code(8), Object-Type(8), reason ---- */

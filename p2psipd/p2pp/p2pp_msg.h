@@ -147,8 +147,8 @@ struct p2pp_resource {
 	uint32_t expires;
 	uint8_t cert_subtype;
 	struct p2pp_bytes cert;
-	struct p2pp_bytes sig;	   /* len 0: absent */
-	struct p2pp_bytes signed_; /* decoders: the bytes sig covers */
+	struct p2pp_bytes sig;	       /* len 0: absent */
+	struct p2pp_bytes signed_part; /* decoders: the bytes sig covers */
 };
 
 /* Error (9.4.2, "TBD" in the draft; ours): code, sub-code, the offending

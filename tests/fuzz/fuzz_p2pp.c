@@ -112,8 +112,8 @@ static void check_tbs(const struct p2pp_resource *r)
 
 	if (!r->sig.len)
 		return;
-	if (p2pp_resource_tbs(r, tbs, sizeof(tbs), &n) || n != r->signed_.len ||
-	    memcmp(tbs, r->signed_.p, n) != 0)
+	if (p2pp_resource_tbs(r, tbs, sizeof(tbs), &n) || n != r->signed_part.len ||
+	    memcmp(tbs, r->signed_part.p, n) != 0)
 		abort();
 }
 

@@ -107,7 +107,7 @@ static void sample_peer(struct p2pp_peer_info *pi, const uint8_t *id, int full)
 	pi->unhashed_id = (struct p2pp_bytes){owner_bytes, sizeof(owner_bytes) - 1};
 }
 
-static void sample_resource(struct p2pp_resource *r, int signed_)
+static void sample_resource(struct p2pp_resource *r, int signed_part)
 {
 	memset(r, 0, sizeof(*r));
 	r->cont_type = P2PP_CT_USER_INFO;
@@ -120,7 +120,7 @@ static void sample_resource(struct p2pp_resource *r, int signed_)
 	r->has_cert = 1;
 	r->cert_subtype = P2PP_CERT_SELF_SIGNED;
 	r->cert = (struct p2pp_bytes){cert_bytes, sizeof(cert_bytes)};
-	if (signed_)
+	if (signed_part)
 		r->sig = (struct p2pp_bytes){sig_bytes, sizeof(sig_bytes)};
 }
 
@@ -436,7 +436,7 @@ START_TEST(resource_object_layout_and_signed_bytes)
 	ck_assert_mem_eq(tbs, buf + 36, tn);
 	ck_assert_int_eq(p2pp_parse(&m, buf, n), 0);
 	ck_assert_int_eq(p2pp_get_resource(&m, &m.objs[0], &got), 0);
-	bytes_eq(got.signed_, (struct p2pp_bytes){tbs, tn});
+	bytes_eq(got.signed_part, (struct p2pp_bytes){tbs, tn});
 	bytes_eq(got.sig, r.sig);
 }
 END_TEST
@@ -600,7 +600,7 @@ START_TEST(unsigned_resource_has_no_signature)
 	ck_assert_int_eq(p2pp_parse(&m, buf, n), 0);
 	ck_assert_int_eq(p2pp_get_resource(&m, &m.objs[0], &got), 0);
 	resource_eq(&r, &got);
-	ck_assert_uint_eq(got.signed_.len, m.objs[0].len);
+	ck_assert_uint_eq(got.signed_part.len, m.objs[0].len);
 }
 END_TEST
 
