@@ -43,19 +43,8 @@ struct k_ha {
 	uint32_t reqid;
 	struct sockaddr_storage local, peer;
 	uint32_t spi_in, spi_out, spi_in_old;
-	uint16_t encap_port;	  /* ours; 0: plain ESP */
-	uint16_t encap_peer_port; /* the peer's (a NAT may have mapped it) */
+	uint16_t encap_port; /* 0: plain ESP */
 };
-
-/* The port of a peer locator (host order), 0 when it has none. */
-static uint16_t peer_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return 0;
-}
 
 static const char *peer_str(const struct in6_addr *hit)
 {
@@ -101,8 +90,8 @@ static int add_sa(struct k_dp *k, const struct hip_ha *ha, const struct k_ha *kh
 	    .enc_key_len = keys->esp_enc_len,
 	    .auth_key = out ? keys->esp_auth_out : keys->esp_auth_in,
 	    .auth_key_len = keys->esp_auth_len,
-	    .encap_sport = out ? kh->encap_port : kh->encap_peer_port,
-	    .encap_dport = out ? kh->encap_peer_port : kh->encap_port,
+	    .encap_sport = kh->encap_port,
+	    .encap_dport = kh->encap_port,
 	    .replay_window = K_REPLAY_WINDOW,
 	    .reqid = kh->reqid,
 	    .soft_packet_limit = K_SOFT_PACKETS,
@@ -198,9 +187,6 @@ static int install(struct k_dp *k, struct hip_ha *ha)
 	kh->local = ha->local_addr;
 	kh->peer = ha->peer_addr;
 	kh->encap_port = ha->transport == HIP_TRANSPORT_UDP ? k->h->cfg.udp_port : 0;
-	kh->encap_peer_port = kh->encap_port && peer_port(&ha->peer_addr)
-				  ? peer_port(&ha->peer_addr)
-				  : kh->encap_port;
 	kh->spi_in = ha->spi_in;
 	kh->spi_out = ha->spi_out;
 	kh->spi_in_old = 0;
