@@ -64,8 +64,14 @@ c, _ = s.accept(); data = bytes(range(256)) * 8192
 c.sendall(data); c.close()" $HIT_B &
 	sleep 0.5
 	got=$($IP netns exec a python3 -c "
-import hashlib, socket, sys
-s = socket.create_connection((sys.argv[1], 9009), timeout=20); b = b''
+import hashlib, socket, sys, time
+for attempt in range(20):  # python starts slowly under TCG: a refused connect is retried
+    try:
+        s = socket.create_connection((sys.argv[1], 9009), timeout=20)
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.5)
+b = b''
 while True:
     d = s.recv(65536)
     if not d: break
