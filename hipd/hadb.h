@@ -83,7 +83,9 @@ struct hip_update {
 	size_t peer_dh_len;		 /* ... 0: none, the old one counts */
 	uint64_t started_ns;
 	uint64_t keyed_ns; /* when the SAs in use were keyed */
-	uint64_t rekeys;   /* completed rekeys */
+	uint64_t
+	    new_in_used_ns; /* first packet on the new inbound SA after a rekey; 0 = none yet */
+	uint64_t rekeys;    /* completed rekeys */
 };
 
 struct nat_ha;

@@ -22,6 +22,9 @@
 #define UPDATE_RETRIES_MAX 5
 #define REKEY_SEQ_LIMIT	   0xf0000000u /* 32-bit sequence numbers: rekey well before */
 #define OLD_SA_KEEP_NS	   (30ull * 1000000000ull)
+/* After the new inbound SA carried a packet, the old one still takes packets
+ * that were in flight (or reordered) for this long. */
+#define OLD_SA_GRACE_NS (2ull * 1000000000ull)
 
 static const char *peer_str(const struct in6_addr *hit)
 {
@@ -202,6 +205,7 @@ static void finalize(struct hip_ha *ha)
 	u->pending = false;
 	u->rekeys++;
 	u->keyed_ns = stamp_now_ns();
+	u->new_in_used_ns = 0;
 	dataplane_ha_rekeyed(ha);
 	log_info("ha %s: rekeyed (SPI in 0x%08x, out 0x%08x)", peer_str(&ha->hit_peer), ha->spi_in,
 		 ha->spi_out);
@@ -425,7 +429,9 @@ void update_tick(struct hipd *h)
 			continue;
 		if (!ha->upd.keyed_ns)
 			ha->upd.keyed_ns = now;
-		if (ha->spi_in_old && now - ha->upd.keyed_ns >= OLD_SA_KEEP_NS)
+		if (ha->spi_in_old &&
+		    (now - ha->upd.keyed_ns >= OLD_SA_KEEP_NS ||
+		     (ha->upd.new_in_used_ns && now - ha->upd.new_in_used_ns >= OLD_SA_GRACE_NS)))
 			dataplane_ha_drop_old(ha);
 		if (!ha->upd.pending && rekey_due(ha, now, h->cfg.rekey_s))
 			update_rekey_start(ha);

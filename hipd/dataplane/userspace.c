@@ -327,8 +327,10 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 		dp->c.esp_dropped++;
 		return;
 	}
-	if (current && ha->esp_in_old) /* RFC 7402 6.10 step 4: the new SA is in use */
-		us_ha_drop_old(dp, ha);
+	/* RFC 7402 6.10 step 4: the new SA is in use; the old one goes after a
+	 * grace period (update_tick), so packets still in flight on it arrive */
+	if (current && ha->esp_in_old && !ha->upd.new_in_used_ns)
+		ha->upd.new_in_used_ns = stamp_now_ns();
 	if (ha->state == HIP_STATE_R2_SENT) /* RFC 7401 4.4.4: ESP for the HA */
 		ha_set_state(ha, HIP_STATE_ESTABLISHED);
 	if (arrives_as_v4(ha, nh, dp->in, plen)) {
