@@ -348,23 +348,7 @@ static bool list8_has(const struct hip_p_list8 *l, uint8_t v)
 	return false;
 }
 
-static bool list16_has(const struct hip_p_list16 *l, uint16_t v)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->ids[i] == v)
-			return true;
-	return false;
-}
-
 /* Our first preference that the peer offered, or 0. */
-static uint16_t pick16(const struct hip_p_list16 *ours, const struct hip_p_list16 *offered)
-{
-	for (size_t i = 0; i < ours->n; i++)
-		if (list16_has(offered, ours->ids[i]))
-			return ours->ids[i];
-	return 0;
-}
-
 /* RFC 7401 6.8 step 7: the R1's group must be the Responder's first choice
  * among the groups of our I1 (otherwise the I1's list was tampered with). */
 static int check_r1_group(const struct hipd *h, const struct hip_p_list8 *r1_list, uint8_t group)
@@ -579,13 +563,13 @@ static int r1_negotiate(struct hipd *h, struct hip_ha *ha, const struct r1_view 
 		return *why = "our HIT suite is not in the Responder's HIT_SUITE_LIST", -ENOTSUP;
 	if (check_r1_group(h, &v->groups, v->dh.group) < 0 || !hip_dh_supported(v->dh.group))
 		return *why = "DH group is not the Responder's first common choice", -EPROTO;
-	ha->hip_cipher = pick16(&h->cfg.hip_ciphers, &v->ciphers);
+	ha->hip_cipher = hip_p_list16_pick(&h->cfg.hip_ciphers, &v->ciphers);
 	if (!ha->hip_cipher)
 		return *why = "no common HIP_CIPHER", -ENOTSUP;
-	ha->esp_suite = pick16(&h->cfg.esp_suites, &v->esp);
+	ha->esp_suite = hip_p_list16_pick(&h->cfg.esp_suites, &v->esp);
 	if (!ha->esp_suite)
 		return *why = "no common ESP_TRANSFORM suite", -ENOTSUP;
-	if (!list16_has(&v->formats, HIP_PARAM_ESP_TRANSFORM))
+	if (!hip_p_list16_has(&v->formats, HIP_PARAM_ESP_TRANSFORM))
 		return *why = "Responder offers no ESP transport format", -ENOTSUP;
 	if (v->puzzle.k > PUZZLE_K_MAX)
 		return *why = "puzzle difficulty above our limit", -ERANGE;
@@ -760,13 +744,13 @@ static int i2_verify(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m,
 	size_t kij_len;
 	int err;
 
-	if (v->cipher.n != 1 || !list16_has(&h->cfg.hip_ciphers, v->cipher.ids[0]))
+	if (v->cipher.n != 1 || !hip_p_list16_has(&h->cfg.hip_ciphers, v->cipher.ids[0]))
 		return *notify = HIP_NTF_INVALID_HIP_CIPHER_CHOSEN, *why = "bad HIP_CIPHER",
 		       -EPROTO;
-	if (v->esp.n != 1 || !list16_has(&h->cfg.esp_suites, v->esp.ids[0]))
+	if (v->esp.n != 1 || !hip_p_list16_has(&h->cfg.esp_suites, v->esp.ids[0]))
 		return *notify = HIP_NTF_NO_HIP_PROPOSAL_CHOSEN, *why = "bad ESP_TRANSFORM",
 		       -EPROTO;
-	if (!list16_has(&v->formats, HIP_PARAM_ESP_TRANSFORM))
+	if (!hip_p_list16_has(&v->formats, HIP_PARAM_ESP_TRANSFORM))
 		return *notify = HIP_NTF_NO_HIP_PROPOSAL_CHOSEN, *why = "no ESP transport format",
 		       -EPROTO;
 	ha->hip_cipher = v->cipher.ids[0];

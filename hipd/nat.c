@@ -104,14 +104,6 @@ static uint32_t peer_pacing(const struct hip_msg *m)
 	return ta;
 }
 
-static bool list_has(const struct hip_p_list16 *l, uint16_t v)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->ids[i] == v)
-			return true;
-	return false;
-}
-
 void nat_on_r1(struct hip_ha *ha, const struct hip_msg *m)
 {
 	const struct hipd *h = ha->hipd;
@@ -123,9 +115,7 @@ void nat_on_r1(struct hip_ha *ha, const struct hip_msg *m)
 		return;
 	if (hip_p_nat_mode_decode(hip_msg_find(m, HIP_PARAM_NAT_TRAVERSAL_MODE), &offered))
 		return;
-	for (size_t i = 0; i < h->cfg.nat_modes.n && !ha->nat_mode; i++)
-		if (list_has(&offered, h->cfg.nat_modes.ids[i]))
-			ha->nat_mode = h->cfg.nat_modes.ids[i];
+	ha->nat_mode = hip_p_list16_pick(&h->cfg.nat_modes, &offered);
 	theirs = peer_pacing(m);
 	/* "The Initiator MUST NOT propose a smaller value than what the Responder offered" */
 	ha->ta_ms = theirs > h->cfg.ice_ta_ms ? theirs : h->cfg.ice_ta_ms;
@@ -274,7 +264,8 @@ int nat_on_i2(struct hip_ha *ha, const struct hip_msg *m, const char **why)
 	ha->nat_mode = 0;
 	if (!p || ha->transport != HIP_TRANSPORT_UDP)
 		return 0; /* RFC 5770 4.9: no mode, no NAT traversal mechanism */
-	if (hip_p_nat_mode_decode(p, &chosen) || !list_has(&h->cfg.nat_modes, chosen.ids[0]))
+	if (hip_p_nat_mode_decode(p, &chosen) ||
+	    !hip_p_list16_has(&h->cfg.nat_modes, chosen.ids[0]))
 		return *why = "NAT traversal mode we did not offer", -EPROTO;
 	ha->nat_mode = chosen.ids[0];
 	uint32_t theirs = peer_pacing(m);

@@ -174,6 +174,22 @@ static void write_list16(struct wbuf *w, const struct hip_p_list16 *v)
 		wbuf_u16(w, v->ids[i]);
 }
 
+bool hip_p_list16_has(const struct hip_p_list16 *l, uint16_t v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ids[i] == v)
+			return true;
+	return false;
+}
+
+uint16_t hip_p_list16_pick(const struct hip_p_list16 *ours, const struct hip_p_list16 *offered)
+{
+	for (size_t i = 0; i < ours->n; i++)
+		if (hip_p_list16_has(offered, ours->ids[i]))
+			return ours->ids[i];
+	return 0;
+}
+
 int hip_p_list16_decode(const struct hip_param *p, struct hip_p_list16 *out)
 {
 	struct cursor c;

@@ -249,6 +249,11 @@ int hip_p_ack_decode(const struct hip_param *p, struct hip_p_ack *out);
 int hip_p_cert_decode(const struct hip_param *p, struct hip_p_cert *out);
 int hip_p_echo_decode(const struct hip_param *p, const uint8_t **data, size_t *len);
 
+/* Whether list l holds v; the first of ours (in our order of preference) that
+ * offered also holds, or 0 when none does. */
+bool hip_p_list16_has(const struct hip_p_list16 *l, uint16_t v);
+uint16_t hip_p_list16_pick(const struct hip_p_list16 *ours, const struct hip_p_list16 *offered);
+
 /* RFC 5770: NAT_TRAVERSAL_MODE keeps the first six IDs; LOCATOR_SET skips
  * locators of unknown types (counted) and fails when none is usable. */
 int hip_p_nat_mode_decode(const struct hip_param *p, struct hip_p_list16 *out);
