@@ -111,9 +111,11 @@ static int kx_expire(const struct nlmsghdr *nlh, struct kx_event *ev)
 
 int kx_parse_event(const void *msg, size_t len, struct kx_event *out)
 {
-	/* a private, aligned copy: the caller's bytes may sit anywhere */
+	/* a private, aligned copy: the caller's bytes may sit anywhere, and the
+	 * XFRM structs hold 64-bit fields (nlmsghdr alone only aligns to 4) */
 	static _Thread_local union {
 		struct nlmsghdr h;
+		uint64_t align;
 		uint8_t b[KX_EVENT_MAX + 4];
 	} u;
 	const struct nlmsghdr *nlh = &u.h;
@@ -123,7 +125,9 @@ int kx_parse_event(const void *msg, size_t len, struct kx_event *out)
 		return -EBADMSG;
 	memcpy(u.b, msg, len);
 	memset(u.b + len, 0, 4); /* what MNL_ALIGN may reach past len */
-	if (!mnl_nlmsg_ok(nlh, (int)len) || MNL_ALIGN(nlh->nlmsg_len) < len)
+	/* mnl_nlmsg_ok compares nlmsg_len as an int: a length of 2^31 or more
+	 * would pass it, so the unsigned bound comes first */
+	if (nlh->nlmsg_len > len || !mnl_nlmsg_ok(nlh, (int)len) || MNL_ALIGN(nlh->nlmsg_len) < len)
 		return -EBADMSG;
 	switch (nlh->nlmsg_type) {
 	case XFRM_MSG_ACQUIRE:

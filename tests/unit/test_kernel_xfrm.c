@@ -917,6 +917,8 @@ START_TEST(events_with_wrong_lengths_or_values_are_rejected)
 
 	m.h.nlmsg_len = (uint32_t)len + 4; /* longer than what arrived */
 	ck_assert_int_eq(kx_parse_event(&m, len, &ev), -EBADMSG);
+	m.h.nlmsg_len = 0x80000000u | (uint32_t)len; /* negative as an int */
+	ck_assert_int_eq(kx_parse_event(&m, len, &ev), -EBADMSG);
 	m.h.nlmsg_len = (uint32_t)len;
 	ck_assert_int_eq(kx_parse_event(&m, len + 8, &ev), -EBADMSG); /* trailing bytes */
 	bad = 3; /* attribute shorter than its own header */
