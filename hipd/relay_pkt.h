@@ -31,8 +31,8 @@ int relay_pkt_seal(const uint8_t *pkt, size_t len, uint16_t addr_type,
  * HIP_SIGNATURE: OVERLAY_TTL, ROUTE_VIA), which hops may rewrite.
  * -EINVAL if tlv is not of type, -EBADMSG if the TLVs do not frame, -ENOBUFS
  * or -EMSGSIZE if too big. */
-int relay_pkt_put(const uint8_t *pkt, size_t len, uint16_t type, const uint8_t *tlv,
-		  size_t tlv_len, struct wbuf *out);
+int relay_pkt_put(const uint8_t *pkt, size_t len, uint16_t type, const uint8_t *tlv, size_t tlv_len,
+		  struct wbuf *out);
 
 /* Checks m's RELAY_HMAC: present once, the last parameter of the packet, and
  * valid under key. 0, -HIPW_EMISSING, -EPROTO (repeated or not last), -EBADMSG
