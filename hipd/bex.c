@@ -17,6 +17,7 @@
 #include "hipd/keys.h"
 #include "hipd/nat.h"
 #include "hipd/output.h"
+#include "hipd/overlay.h"
 #include "hipd/update.h"
 #include "hipd/r1cache.h"
 #include "hipd/relay.h"
@@ -163,12 +164,15 @@ static int send_i1(struct hip_ha *ha, enum hipd_fault fault)
 	wbuf_init(&w, pkt, sizeof(pkt));
 	hip_build_start(&w, HIP_I1, 0, &ha->hit_local, &ha->hit_peer);
 	hip_p_list8_encode(&w, HIP_PARAM_DH_GROUP_LIST, &h->cfg.dh_groups);
+	if (ha->overlay)
+		overlay_build_signed(h, NULL, &w); /* OVERLAY_ID (RFC 7086 7) */
 	if (fault == HIPD_FAULT_I1_CRITICAL)
 		hip_build_param(&w, UNKNOWN_CRITICAL_TYPE, "x", 1);
 	int err = wbuf_error(&w) ? wbuf_error(&w) : hip_build_set_len(&w);
 	if (err)
 		return err;
-	stamp_ha("bex.i1_sent", ha, "transport", hip_transport_name(ha->transport));
+	stamp_ha("bex.i1_sent", ha, "transport",
+		 ha->overlay ? "overlay" : hip_transport_name(ha->transport));
 	return out_send_ha(ha, pkt, w.len, true);
 }
 
@@ -209,6 +213,17 @@ int bex_trigger_from(struct hipd *h, const struct in6_addr *local, const struct 
 	ha->fault = fault;
 	ha->last_notify = 0; /* a NOTIFY of an earlier attempt says nothing about this one */
 	err = ha_peer_locator(h, ha);
+	ha->overlay = false;
+	if (err == -EHOSTUNREACH && overlay_can_reach(h, peer)) {
+		/* No locator: the overlay is the rendezvous service (RFC 6079 5.3,
+		 * RFC 7086 7). ICE-STUN-UDP then finds the path, so the exchange
+		 * offers UDP when NAT traversal is configured. */
+		ha->overlay = true;
+		ha->transport = h->cfg.nat_modes.n ? HIP_TRANSPORT_UDP : h->cfg.transport;
+		memset(&ha->peer_addr, 0, sizeof(ha->peer_addr));
+		memset(&ha->local_addr, 0, sizeof(ha->local_addr));
+		err = 0;
+	}
 	if (err) {
 		hadb_del(&h->db, ha);
 		return err;
@@ -295,6 +310,24 @@ static const struct hostid *responder_identity(struct hipd *h, const struct in6_
 	return hipd_default_identity(h);
 }
 
+/* The R1 for an I1 that came through the overlay: OVERLAY_ID and the reversed
+ * Via list as ROUTE_DST go under HIP_SIGNATURE_2 (RFC 6028 3.2, 4), so this R1
+ * is signed for this Initiator and path instead of taken from the cache as is. */
+static int make_routed_r1(struct hipd *h, const struct hostid *id, const struct hip_msg *m,
+			  const struct hip_p_list8 *groups, const struct overlay_route *route,
+			  uint8_t *pkt, size_t cap, size_t *len)
+{
+	uint8_t extra[HIP_MAX_PACKET_LEN];
+	struct wbuf w;
+
+	wbuf_init(&w, extra, sizeof(extra));
+	int err = overlay_build_signed(h, route, &w);
+	if (err)
+		return err;
+	return r1cache_make_routed(h->r1, id, &m->hit_s, groups, puzzle_k_now(h), extra, w.len, pkt,
+				   cap, len);
+}
+
 void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 {
 	const struct hostid *id = responder_identity(h, &m->hit_r, &m->hit_s);
@@ -322,14 +355,21 @@ void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		log_warn("i1 from %s: R1 rate limit reached for this address", peer_str(&m->hit_s));
 		return;
 	}
-	int err =
-	    r1cache_make(h->r1, id, &m->hit_s, &groups, puzzle_k_now(h), pkt, sizeof(pkt), &len);
+	struct overlay_route route;
+	overlay_route_of(h, m, &route);
+	int err = route.via_overlay
+		      ? make_routed_r1(h, id, m, &groups, &route, pkt, sizeof(pkt), &len)
+		      : r1cache_make(h->r1, id, &m->hit_s, &groups, puzzle_k_now(h), pkt,
+				     sizeof(pkt), &len);
 	if (err) {
 		log_err("i1 from %s: cannot build R1: %s", peer_str(&m->hit_s), strerror(-err));
 		return;
 	}
-	err = out_send(h, rx->transport, (struct sockaddr *)&rx->dst, (struct sockaddr *)&rx->src,
-		       pkt, len);
+	if (route.via_overlay)
+		err = overlay_send(h, pkt, len); /* back along the Via list (RFC 6028 3.1) */
+	else
+		err = out_send(h, rx->transport, (struct sockaddr *)&rx->dst,
+			       (struct sockaddr *)&rx->src, pkt, len);
 	if (err) {
 		log_warn("i1 from %s: cannot send R1: %s", peer_str(&m->hit_s), strerror(-err));
 		return;
@@ -524,6 +564,14 @@ static int build_i2(struct hip_ha *ha, const struct r1_view *v, struct wbuf *w)
 	hip_p_list16_encode(w, HIP_PARAM_TRANSPORT_FORMAT_LIST, &tf);
 	struct hip_p_list16 esp = {.ids = {ha->esp_suite}, .n = 1};
 	hip_p_esp_transform_encode(w, &esp);
+	/* The I2 is a new packet for a receiver we have no valid locator for, so
+	 * it is routed like the I1 (RFC 7086 7): OVERLAY_ID here, under HIP_MAC and
+	 * the signature; an empty ROUTE_VIA (SYMMETRIC, MUST_FOLLOW) when sent.
+	 * The R2 returns along its Via list (RFC 6028 3.1). Not the R1's reversed
+	 * ROUTE_DST: the overlay's current next hops are as good a path, and the
+	 * Responder learns the I2's path, not the I1's, for its R2. */
+	if (ha->overlay)
+		overlay_build_signed(ha->hipd, NULL, w);
 	err = wbuf_error(w);
 	if (err)
 		return err;
@@ -643,15 +691,24 @@ void bex_on_r1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	/* HIP_MAC_2 covers the Responder's HOST_ID exactly as received (6.4.1) */
 	memcpy(ha->peer_host_id_tlv, m->raw + v.host_id_tlv->off, v.host_id_tlv->total);
 	ha->peer_host_id_tlv_len = v.host_id_tlv->total;
-	memcpy(&ha->peer_addr, &rx->src, sizeof(rx->src));
-	memcpy(&ha->local_addr, &rx->dst, sizeof(rx->dst));
-	ha->transport = rx->transport;
+	if (!ha->overlay) { /* through the overlay, rx->src is only the last hop */
+		memcpy(&ha->peer_addr, &rx->src, sizeof(rx->src));
+		memcpy(&ha->local_addr, &rx->dst, sizeof(rx->dst));
+		ha->transport = rx->transport;
+	}
 	err = r1_negotiate(h, ha, &v, &why);
 	if (err) {
 		ha_fail(ha, why);
 		return;
 	}
 	nat_on_r1(ha, m);
+	/* RFC 6079 5.3: a base exchange over the overlay carries the ICE offer and
+	 * answer; without them no direct path, and so no data path, would exist */
+	if (ha->overlay && ha->nat_mode != HIP_NAT_MODE_ICE_STUN_UDP) {
+		ha_fail(ha, "routed through the overlay, but ICE-STUN-UDP was not negotiated "
+			    "(start hipd with --nat ice)");
+		return;
+	}
 	uint8_t pkt[HIP_MAX_PACKET_LEN];
 	struct wbuf w;
 	wbuf_init(&w, pkt, sizeof(pkt));
@@ -782,7 +839,8 @@ static int i2_verify(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m,
 	return 0;
 }
 
-static int build_r2(struct hipd *h, struct hip_ha *ha, struct wbuf *w)
+static int build_r2(struct hipd *h, struct hip_ha *ha, const struct overlay_route *route,
+		    struct wbuf *w)
 {
 	uint8_t hi_tlv[HIP_MAX_PACKET_LEN];
 	struct wbuf hw;
@@ -800,6 +858,8 @@ static int build_r2(struct hipd *h, struct hip_ha *ha, struct wbuf *w)
 	hip_p_esp_info_encode(w, &ei);
 	nat_build_locators(ha, w); /* the ICE answer (RFC 5770 4.3) */
 	relay_r2_params(ha, w);	   /* REG_RESPONSE/REG_FAILED/REG_FROM, RFC 8003 3.3 */
+	if (route->via_overlay)
+		overlay_build_signed(h, route, w); /* OVERLAY_ID, ROUTE_DST (RFC 6028 3.1) */
 	err = auth_mac_append(ha->rhash_suite, ha->keys.mac_out, ha->keys.mac_len, w,
 			      HIP_PARAM_HIP_MAC_2, hi_tlv, hw.len);
 	if (err)
@@ -874,9 +934,13 @@ void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	cand.puzzle_len = v.sol.ij_len;
 	memcpy(cand.puzzle_i, v.sol.i, v.sol.ij_len);
 	memcpy(cand.puzzle_j, v.sol.j, v.sol.ij_len);
+	struct overlay_route route;
+	overlay_route_of(h, m, &route);
 	err = i2_verify(h, &cand, m, &v, dh, &notify, &why);
 	if (!err) {
-		cand.transport = rx->transport;
+		/* through the overlay the transport of the last hop says nothing of
+		 * the path ICE will find: the HIP UDP socket (RFC 5770) */
+		cand.transport = route.via_overlay ? HIP_TRANSPORT_UDP : rx->transport;
 		err = nat_on_i2(&cand, m, &why);
 		notify = err ? HIP_NTF_NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER : notify;
 	}
@@ -917,16 +981,22 @@ void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		RAND_bytes((uint8_t *)&ha->spi_in, sizeof(ha->spi_in));
 	} while (ha->spi_in < 256 || ha->spi_in == ha->spi_out);
 	ha->r1_generation = v.counter.generation;
-	memcpy(&ha->peer_addr, &rx->src, sizeof(rx->src));
-	memcpy(&ha->local_addr, &rx->dst, sizeof(rx->dst));
-	ha->transport = rx->transport;
+	ha->overlay = route.via_overlay;
+	ha->transport = cand.transport;
+	if (ha->overlay) {
+		memset(&ha->peer_addr, 0, sizeof(ha->peer_addr));
+		memset(&ha->local_addr, 0, sizeof(ha->local_addr));
+	} else {
+		memcpy(&ha->peer_addr, &rx->src, sizeof(rx->src));
+		memcpy(&ha->local_addr, &rx->dst, sizeof(rx->dst));
+	}
 	ha->started_ns = stamp_now_ns();
 	r1cache_mark_used(h->r1, v.counter.generation);
 
 	uint8_t pkt[HIP_MAX_PACKET_LEN];
 	struct wbuf w;
 	wbuf_init(&w, pkt, sizeof(pkt));
-	err = build_r2(h, ha, &w);
+	err = build_r2(h, ha, &route, &w);
 	if (err) {
 		log_err("i2 from %s: cannot build R2: %s", peer_str(&m->hit_s), strerror(-err));
 		hadb_del(&h->db, ha);

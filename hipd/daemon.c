@@ -16,6 +16,7 @@
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/hipd_ctl.h"
 #include "hipd/nat.h"
+#include "hipd/overlay.h"
 #include "hipd/r1cache.h"
 #include "hipd/relay.h"
 #include "hipd/transport.h"
@@ -163,6 +164,9 @@ int hipd_start(struct hipd *h, uv_loop_t *loop)
 	err = relay_start(h);
 	if (err)
 		return err;
+	err = overlay_start(h);
+	if (err)
+		return err;
 	struct transport_opts to = {
 	    .raw = h->cfg.raw_enabled, .udp = h->cfg.udp_enabled, .udp_port = h->cfg.udp_port};
 	err = transport_open(loop, &to, input_packet, h, &h->tr);
@@ -227,6 +231,7 @@ void hipd_stop(struct hipd *h)
 void hipd_free(struct hipd *h)
 {
 	relay_stop(h);
+	overlay_stop(h);
 	r1cache_free(h->r1);
 	h->r1 = NULL;
 	for (size_t i = 0; i < h->nids; i++)

@@ -161,6 +161,10 @@ struct hip_ha {
 	 * relay until a direct path exists (4.10). */
 	bool via_relay;
 	struct sockaddr_storage relay_peer_addr;
+
+	/* RFC 6079 5.3: the exchange runs through the overlay (no locator for the
+	 * peer); control packets go there until ICE finds a path (overlay.c) */
+	bool overlay;
 };
 
 struct hip_map {

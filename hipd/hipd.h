@@ -79,6 +79,7 @@ struct ctl_server;
 struct dataplane;
 struct nat_host;
 struct relay;
+struct overlay;
 
 struct hipd {
 	uv_loop_t *loop;
@@ -89,9 +90,10 @@ struct hipd {
 	struct r1cache *r1;
 	struct hip_transport_set *tr;
 	struct ctl_server *ctl;
-	struct dataplane *dp; /* NULL when the data plane is off */
-	struct nat_host *nat; /* NULL unless ICE-STUN-UDP is configured */
-	struct relay *relay;  /* relay server and client state (relay.c) */
+	struct dataplane *dp;	 /* NULL when the data plane is off */
+	struct nat_host *nat;	 /* NULL unless ICE-STUN-UDP is configured */
+	struct relay *relay;	 /* relay server and client state (relay.c) */
+	struct overlay *overlay; /* HIP BONE neighbour set and counters (overlay.c) */
 	uv_signal_t sigint, sigterm;
 	uv_prepare_t flush; /* flushes event stamps once per loop turn */
 	uv_timer_t tick;    /* once a second: rekey lifetimes */

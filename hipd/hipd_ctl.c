@@ -18,6 +18,7 @@
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
 #include "hipd/nat.h"
+#include "hipd/overlay.h"
 #include "ice/sock.h"
 #include "hipd/r1cache.h"
 #include "hipd/relay.h"
@@ -197,6 +198,10 @@ static json_t *ha_json(const struct hip_ha *ha)
 		json_object_set_new(o, "last_notify",
 				    json_string(notify_type_name(ha->last_notify)));
 	relay_ha_json(ha, o);
+	if (ha->overlay) { /* the exchange ran through the overlay (RFC 6079 5.3) */
+		json_object_set_new(o, "via_overlay", json_true());
+		json_object_set_new(o, "overlay_routed", json_boolean(overlay_ha_routed(ha)));
+	}
 	return o;
 }
 
@@ -273,8 +278,8 @@ static json_t *cmd_trigger(struct hipd *h, json_t *req)
 	int e = bex_trigger(h, &hit, fault);
 	if (e == -EHOSTUNREACH)
 		return ctl_reply_error(
-		    "no locator for %s (add one with: hipconf daemon add map HIT "
-		    "LOCATOR)",
+		    "no locator for %s and no overlay route (add one with: hipconf daemon add "
+		    "map HIT LOCATOR, or set the overlay's neighbours)",
 		    json_string_value(json_object_get(req, "hit")));
 	if (e == -EALREADY)
 		return ctl_reply_error("an association with %s is already established",
@@ -477,10 +482,52 @@ static json_t *cmd_get_relay(struct hipd *h, json_t *req)
 	return o ? o : ctl_reply_error("the relay module is not running");
 }
 
+/* The overlay (HIP BONE) the peer protocol runs: its name and the whole
+ * neighbour set, replaced each time ("overlay": null turns routing off). */
+static json_t *cmd_set_overlay(struct hipd *h, json_t *req)
+{
+	static struct in6_addr nbrs[OVERLAY_MAX_NEIGHBOURS];
+	json_t *name = json_object_get(req, "overlay");
+	json_t *list = json_object_get(req, "neighbours");
+	json_t *v;
+	size_t i;
+
+	if (json_is_null(name) || !name)
+		return overlay_set(h, NULL, NULL, 0) ? ctl_reply_error("cannot turn off")
+						     : ctl_reply_ok();
+	if (!json_is_string(name) || !*json_string_value(name) ||
+	    strlen(json_string_value(name)) > OVERLAY_NAME_MAX)
+		return ctl_reply_error("overlay must be a name of 1 to %d octets",
+				       OVERLAY_NAME_MAX);
+	if (list && !json_is_array(list))
+		return ctl_reply_error("neighbours must be an array of HITs");
+	if (json_array_size(list) > OVERLAY_MAX_NEIGHBOURS)
+		return ctl_reply_error("%zu neighbours: at most %d", json_array_size(list),
+				       OVERLAY_MAX_NEIGHBOURS);
+	json_array_foreach(list, i, v)
+	{
+		const char *s = json_string_value(v);
+		if (!s || hit_parse(s, &nbrs[i]) < 0)
+			return ctl_reply_error("neighbour \"%s\" is not an ORCHIDv2 HIT "
+					       "(2001:20::/28)",
+					       s ? s : "");
+	}
+	int e = overlay_set(h, json_string_value(name), nbrs, json_array_size(list));
+	return e ? ctl_reply_error("cannot set the overlay: %s", strerror(-e)) : ctl_reply_ok();
+}
+
+static json_t *cmd_get_overlay(struct hipd *h, json_t *req)
+{
+	(void)req;
+	return overlay_json(h);
+}
+
 static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
 } commands[] = {
+    {"set-overlay", cmd_set_overlay},
+    {"get-overlay", cmd_get_overlay},
     {"get-nat", cmd_get_nat},
     {"set-stun", cmd_set_stun},
     {"set-turn", cmd_set_turn},

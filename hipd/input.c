@@ -8,6 +8,7 @@
 #include "common/hit.h"
 #include "common/log.h"
 #include "hipd/bex.h"
+#include "hipd/overlay.h"
 #include "hipd/relay.h"
 #include "hipd/update.h"
 
@@ -107,6 +108,9 @@ void input_packet(void *arg, const struct hip_rx *rx)
 		reject_critical(h, rx, &m);
 		return;
 	}
+	/* overlay hops (RFC 7086 7): forwarded or dropped unless for us */
+	if (overlay_input(h, rx, &m))
+		return;
 	/* relaying, keepalives, RELAY_HMAC checks (RFC 5770 4.5, 5.3) */
 	if (relay_input(h, rx, &m, &note))
 		return;

@@ -49,6 +49,10 @@ const char *notify_type_name(uint16_t type)
 		return "CONNECTIVITY_CHECKS_FAILED";
 	case HIP_NTF_MESSAGE_NOT_RELAYED:
 		return "MESSAGE_NOT_RELAYED";
+	case HIP_NTF_OVERLAY_TTL_EXCEEDED:
+		return "OVERLAY_TTL_EXCEEDED";
+	case HIP_NTF_UNKNOWN_NEXT_HOP:
+		return "UNKNOWN_NEXT_HOP";
 	case HIP_NTF_I2_ACKNOWLEDGEMENT:
 		return "I2_ACKNOWLEDGEMENT";
 	default:

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "hipd/bex.h"
 #include "hipd/nat.h"
+#include "hipd/overlay.h"
 #include "hipd/relay.h"
 #include "hipd/transport.h"
 #include "hipd/wire/wire.h"
@@ -62,6 +63,14 @@ static int send_relayed(struct hip_ha *ha, uint8_t *pkt, size_t len)
 	return nat_ha_send(ha, buf, len + 4);
 }
 
+int out_send_path(struct hip_ha *ha, uint8_t *pkt, size_t len)
+{
+	if (nat_ha_relayed(ha))
+		return send_relayed(ha, pkt, len);
+	return out_send(ha->hipd, ha->transport, (struct sockaddr *)&ha->local_addr,
+			(struct sockaddr *)&ha->peer_addr, pkt, len);
+}
+
 int out_send_ha(struct hip_ha *ha, const uint8_t *pkt, size_t len, bool retransmit)
 {
 	struct hipd *h = ha->hipd;
@@ -72,11 +81,12 @@ int out_send_ha(struct hip_ha *ha, const uint8_t *pkt, size_t len, bool retransm
 	if (pkt != ha->last_sent)
 		memcpy(ha->last_sent, pkt, len);
 	ha->last_sent_len = len;
-	if (nat_ha_relayed(ha))
-		err = send_relayed(ha, ha->last_sent, len);
+	/* each (re)transmission through the overlay takes the next hop of the
+	 * moment; the kept copy has no OVERLAY_TTL or ROUTE_VIA yet */
+	if (overlay_ha_routed(ha))
+		err = overlay_send(h, ha->last_sent, len);
 	else
-		err = out_send(h, ha->transport, (struct sockaddr *)&ha->local_addr,
-			       (struct sockaddr *)&ha->peer_addr, ha->last_sent, len);
+		err = out_send_path(ha, ha->last_sent, len);
 	if (err)
 		log_warn("ha: cannot send %s: %s", hip_packet_type_name(pkt[2] & 0x7f),
 			 strerror(-err));

@@ -27,6 +27,7 @@ struct r1_tmpl {
 	uint8_t pkt[HIP_MAX_PACKET_LEN];
 	size_t len;
 	size_t puzzle_off; /* offset of the PUZZLE TLV; Opaque and #I are set per R1 */
+	size_t sig_off;	   /* offset of HIP_SIGNATURE_2: what it covers ends here */
 	uint8_t k;
 };
 
@@ -212,6 +213,7 @@ static int tmpl_build(struct r1cache *c, struct r1_gen *g, const struct hostid *
 	err = wbuf_error(&w);
 	if (err)
 		return err;
+	t->sig_off = w.len;
 	err = auth_sign_append(id, &w, HIP_PARAM_HIP_SIGNATURE_2);
 	if (err)
 		return err;
@@ -267,39 +269,77 @@ static bool gen_stale(const struct r1cache *c)
 	return age >= (uint64_t)c->h->cfg.r1_rotate_ms * 1000000ull;
 }
 
+/* The template for an I1: identity, DH group from the Initiator's list, k. */
+static int tmpl_for(struct r1cache *c, const struct hostid *id, const struct hip_p_list8 *i1_groups,
+		    uint8_t k, const struct r1_tmpl **t)
+{
+	int ii = id_index(c->h, id);
+	int gi = group_index(c->h, choose_group(c->h, i1_groups));
+
+	if (ii < 0 || gi < 0)
+		return -EINVAL;
+	return tmpl_get(c, c->gens[0], id, ii, gi, k, t);
+}
+
+/* Fills in what the signature leaves out: the receiver HIT, and the PUZZLE's
+ * Opaque (the generation) and #I (RFC 7401 5.2.15). */
+static int personalize(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
+		       uint8_t k, size_t puzzle_off, uint8_t *out)
+{
+	const struct r1_gen *g = c->gens[0];
+	uint8_t i[HIP_RHASH_MAX];
+	size_t i_len;
+	int err = puzzle_i(g, id, hit_i, k, i, &i_len);
+
+	if (err)
+		return err;
+	memcpy(out + 24, hit_i, 16); /* receiver HIT */
+	/* PUZZLE contents: K, lifetime, opaque (2), #I; opaque carries the generation */
+	size_t opaque = puzzle_off + 4 + 2;
+	out[opaque] = (uint8_t)(g->counter >> 8);
+	out[opaque + 1] = (uint8_t)g->counter;
+	memcpy(out + opaque + 2, i, i_len);
+	return 0;
+}
+
 int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
 		 const struct hip_p_list8 *i1_groups, uint8_t k, uint8_t *out, size_t cap,
 		 size_t *len)
 {
-	int ii = id_index(c->h, id);
-	uint8_t group = choose_group(c->h, i1_groups);
-	int gi = group_index(c->h, group);
-	int err;
-
-	if (ii < 0 || gi < 0)
-		return -EINVAL;
-	struct r1_gen *g = c->gens[0];
 	const struct r1_tmpl *t;
-	err = tmpl_get(c, g, id, ii, gi, k, &t);
+	int err = tmpl_for(c, id, i1_groups, k, &t);
+
 	if (err)
 		return err;
 	if (t->len > cap)
 		return -ENOBUFS;
 	memcpy(out, t->pkt, t->len);
-	memcpy(out + 24, hit_i, 16); /* receiver HIT */
-	uint8_t i[HIP_RHASH_MAX];
-	size_t i_len;
-	err = puzzle_i(g, id, hit_i, k, i, &i_len);
+	*len = t->len;
+	return personalize(c, id, hit_i, k, t->puzzle_off, out);
+}
+
+int r1cache_make_routed(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
+			const struct hip_p_list8 *i1_groups, uint8_t k, const uint8_t *extra,
+			size_t extra_len, uint8_t *out, size_t cap, size_t *len)
+{
+	const struct r1_tmpl *t;
+	struct wbuf w;
+	int err = tmpl_for(c, id, i1_groups, k, &t);
+
 	if (err)
 		return err;
-	/* PUZZLE contents: K, lifetime, opaque (2), #I; opaque carries the generation.
-	 * Opaque and #I are outside the signature (RFC 7401 5.2.15), so they are set here. */
-	size_t opaque = t->puzzle_off + 4 + 2;
-	out[opaque] = (uint8_t)(g->counter >> 8);
-	out[opaque + 1] = (uint8_t)g->counter;
-	memcpy(out + opaque + 2, i, i_len);
-	*len = t->len;
-	return 0;
+	/* the template up to its signature (receiver HIT, Opaque and #I still
+	 * zero), the extra parameters, then a signature of its own */
+	wbuf_init(&w, out, cap);
+	wbuf_put(&w, t->pkt, t->sig_off);
+	wbuf_put(&w, extra, extra_len);
+	err = wbuf_error(&w);
+	if (!err)
+		err = auth_sign_append(id, &w, HIP_PARAM_HIP_SIGNATURE_2);
+	if (err)
+		return err;
+	*len = w.len;
+	return personalize(c, id, hit_i, k, t->puzzle_off, out);
 }
 
 /* Signs, ahead of the I1s, the R1 of each identity for our first DH group at the

@@ -32,6 +32,14 @@ int r1cache_make(struct r1cache *c, const struct hostid *id, const struct in6_ad
 		 const struct hip_p_list8 *i1_groups, uint8_t k, uint8_t *out, size_t cap,
 		 size_t *len);
 
+/* The same R1 with extra (whole TLVs of types between ESP_TRANSFORM and
+ * HIP_SIGNATURE_2, in order) before the signature, signed for this packet:
+ * for an I1 that came through the overlay, whose R1 carries OVERLAY_ID and
+ * ROUTE_DST under the signature (RFC 6028 3.2). Costs a signature per R1. */
+int r1cache_make_routed(struct r1cache *c, const struct hostid *id, const struct in6_addr *hit_i,
+			const struct hip_p_list8 *i1_groups, uint8_t k, const uint8_t *extra,
+			size_t extra_len, uint8_t *out, size_t cap, size_t *len);
+
 /* Checks an I2's SOLUTION against what we issued: the generation (from
  * R1_COUNTER if present), #I bound to the HITs, #K, and J. On success points
  * *dh at the DH key of that generation for the I2's group. Returns -ESTALE

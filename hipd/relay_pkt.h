@@ -23,6 +23,17 @@ int relay_pkt_seal(const uint8_t *pkt, size_t len, uint16_t addr_type,
 		   const struct hip_p_relay_addr *addr, uint8_t suite, const uint8_t *key,
 		   size_t key_len, struct wbuf *out);
 
+/* Writes into out (empty) the packet pkt (len bytes, as hip_msg_parse accepted
+ * it) with every parameter of type removed and tlv (tlv_len bytes: one whole
+ * encoded parameter of that type with its padding, or NULL for none) inserted
+ * in type order; header length adjusted, checksum zero, nothing else changed.
+ * For parameters outside what HIP_MAC and the signatures cover (types above
+ * HIP_SIGNATURE: OVERLAY_TTL, ROUTE_VIA), which hops may rewrite.
+ * -EINVAL if tlv is not of type, -EBADMSG if the TLVs do not frame, -ENOBUFS
+ * or -EMSGSIZE if too big. */
+int relay_pkt_put(const uint8_t *pkt, size_t len, uint16_t type, const uint8_t *tlv, size_t tlv_len,
+		  struct wbuf *out);
+
 /* Checks m's RELAY_HMAC: present once, the last parameter of the packet, and
  * valid under key. 0, -HIPW_EMISSING, -EPROTO (repeated or not last), -EBADMSG
  * (does not verify) or another negative error. */

@@ -1,5 +1,6 @@
 /* HIP protocol numbers: packet types, parameter types, algorithm and suite IDs,
- * NOTIFY types, registration types (RFC 7401, 7402, 5770, 8003). Constants only, no code. */
+ * NOTIFY types, registration types (RFC 7401, 7402, 5770, 8003, 6028, 6079). Constants only, no
+ * code. */
 #ifndef HIPSIP_HIP_PROTO_H
 #define HIPSIP_HIP_PROTO_H
 
@@ -50,6 +51,10 @@ enum hip_param_type {
 	HIP_PARAM_ECHO_RESPONSE_SIGNED = 961,
 	HIP_PARAM_TRANSPORT_FORMAT_LIST = 2049,
 	HIP_PARAM_ESP_TRANSFORM = 4095,
+	/* RFC 6079 6.1 and RFC 6028 4.1: inside the signed range, so the
+	 * originator's signature covers them and no hop may change them */
+	HIP_PARAM_OVERLAY_ID = 4592,
+	HIP_PARAM_ROUTE_DST = 4601,
 	HIP_PARAM_HIP_MAC = 61505,
 	HIP_PARAM_HIP_MAC_2 = 61569,
 	HIP_PARAM_HIP_SIGNATURE_2 = 61633,
@@ -61,6 +66,10 @@ enum hip_param_type {
 	 * packets; RELAY_HMAC protects them instead (RFC 8004 4.2.1) */
 	HIP_PARAM_RELAY_FROM = 63998,
 	HIP_PARAM_RELAY_TO = 64002,
+	/* RFC 6079 6.2 and RFC 6028 4: after the signatures, so each hop can
+	 * decrement the TTL and append itself to the Via list */
+	HIP_PARAM_OVERLAY_TTL = 64011,
+	HIP_PARAM_ROUTE_VIA = 64017,
 	HIP_PARAM_RELAY_HMAC = 65520,
 };
 
@@ -138,6 +147,8 @@ enum hip_notify_type {
 	HIP_NTF_NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER = 60, /* RFC 5770 5.10 */
 	HIP_NTF_CONNECTIVITY_CHECKS_FAILED = 61,
 	HIP_NTF_MESSAGE_NOT_RELAYED = 62,
+	HIP_NTF_OVERLAY_TTL_EXCEEDED = 70, /* RFC 6079 6.2 */
+	HIP_NTF_UNKNOWN_NEXT_HOP = 90,	   /* RFC 6028 3.3 */
 	HIP_NTF_I2_ACKNOWLEDGEMENT = 16384,
 };
 
@@ -180,6 +191,11 @@ enum hip_locator_kind {
 	HIP_LOCATOR_KIND_PRFLX = 2,
 	HIP_LOCATOR_KIND_RELAY = 3,
 };
+
+/* ROUTE_DST and ROUTE_VIA flags (RFC 6028 4.1, Table 1): bit position 0 is
+ * the most significant bit of the 16-bit Flags field */
+#define HIP_ROUTE_SYMMETRIC   0x8000
+#define HIP_ROUTE_MUST_FOLLOW 0x4000
 
 /* RFC 7401 section 5.1: the A (anonymous) control bit */
 #define HIP_CONTROL_ANONYMOUS 0x0001

@@ -316,6 +316,33 @@ uint64_t hip_reg_lifetime_ms(uint8_t x);
  * the largest, about 178 days). */
 uint8_t hip_reg_lifetime_encode(uint32_t seconds);
 
+/* ---- overlay routing (RFC 6079 6, RFC 6028 4.1): params_overlay.c ---- */
+
+/* "The ROUTE_DST and ROUTE_VIA parameters SHALL NOT contain more than 32 HITs" */
+#define HIP_ROUTE_MAX_HITS 32
+/* OVERLAY_ID: the instance defines the length (RFC 6079 6.1); ours carries 4
+ * octets (RFC 7086 5.1), longer ones are accepted up to this bound */
+#define HIP_OVERLAY_ID_MAX 64
+
+/* ROUTE_DST (at least one HIT) and ROUTE_VIA (maybe none): flags and HITs. */
+struct hip_p_route {
+	uint16_t flags; /* HIP_ROUTE_SYMMETRIC, HIP_ROUTE_MUST_FOLLOW, others kept as received */
+	struct in6_addr hits[HIP_ROUTE_MAX_HITS];
+	size_t n;
+};
+
+/* Decodes ROUTE_DST or ROUTE_VIA (p->type says which: a ROUTE_DST without HITs
+ * is -HIPW_EPARAM). Length must be 4 + 16 * n with n <= 32; Reserved is ignored. */
+int hip_p_route_decode(const struct hip_param *p, struct hip_p_route *out);
+/* type is HIP_PARAM_ROUTE_DST (n >= 1) or HIP_PARAM_ROUTE_VIA; n <= 32 */
+int hip_p_route_encode(struct wbuf *w, uint16_t type, const struct hip_p_route *v);
+/* OVERLAY_ID: *id points into the packet, 1..HIP_OVERLAY_ID_MAX octets. */
+int hip_p_overlay_id_decode(const struct hip_param *p, const uint8_t **id, size_t *len);
+int hip_p_overlay_id_encode(struct wbuf *w, const uint8_t *id, size_t len);
+/* OVERLAY_TTL: Length 4, TTL then Reserved (ignored). */
+int hip_p_overlay_ttl_decode(const struct hip_param *p, uint16_t *ttl);
+int hip_p_overlay_ttl_encode(struct wbuf *w, uint16_t ttl);
+
 int hip_p_r1_counter_encode(struct wbuf *w, const struct hip_p_r1_counter *v);
 int hip_p_puzzle_encode(struct wbuf *w, const struct hip_p_puzzle *v);
 int hip_p_solution_encode(struct wbuf *w, const struct hip_p_solution *v);

@@ -1,6 +1,6 @@
 /* libFuzzer target for hipd/wire: parses the input as a HIP packet, runs every
- * typed decoder on every parameter found, the checksums, and the relay's
- * rewriting of the packet (hipd/relay_pkt.c). Not a unit test. */
+ * typed decoder on every parameter found, the checksums, and the relay's and
+ * overlay hops' rewriting of the packet (hipd/relay_pkt.c). Not a unit test. */
 #include <stdint.h>
 #include <string.h>
 
@@ -27,10 +27,12 @@ static void decode_all(const struct hip_param *p)
 		struct hip_p_reg_info reg_info;
 		struct hip_p_reg reg;
 		struct hip_p_relay_addr ra;
+		struct hip_p_route route;
 	} u;
 	const uint8_t *d;
 	size_t n;
 	uint32_t id;
+	uint16_t ttl;
 
 	hip_p_r1_counter_decode(p, &u.r1c);
 	hip_p_puzzle_decode(p, &u.puz);
@@ -59,6 +61,9 @@ static void decode_all(const struct hip_param *p)
 		struct sockaddr_storage ss;
 		hip_p_relay_addr_to_sa(&u.ra, &ss);
 	}
+	hip_p_route_decode(p, &u.route);
+	hip_p_overlay_id_decode(p, &d, &n);
+	hip_p_overlay_ttl_decode(p, &ttl);
 	hip_param_type_name(p->type);
 }
 
@@ -99,6 +104,29 @@ static void relay(const struct hip_msg *m)
 	relay_pkt_seal(m->raw, m->len, HIP_PARAM_RELAY_TO, &a, 1, key, 32, &w);
 }
 
+/* What an overlay hop does (RFC 6028 3.1, RFC 6079 6.2): replace OVERLAY_TTL
+ * and ROUTE_VIA in type order, then parse the result again. */
+static void overlay_hop(const struct hip_msg *m)
+{
+	static uint8_t out[HIP_MAX_PACKET_LEN], tlv[HIP_MAX_PACKET_LEN];
+	static struct hip_msg again;
+	struct hip_p_route via = {.flags = HIP_ROUTE_SYMMETRIC, .n = 1};
+	struct wbuf w, tw;
+
+	via.hits[0] = m->hit_s;
+	wbuf_init(&tw, tlv, sizeof(tlv));
+	hip_p_route_encode(&tw, HIP_PARAM_ROUTE_VIA, &via);
+	wbuf_init(&w, out, sizeof(out));
+	if (relay_pkt_put(m->raw, m->len, HIP_PARAM_ROUTE_VIA, tlv, tw.len, &w) == 0)
+		hip_msg_parse(out, w.len, &again);
+	wbuf_init(&tw, tlv, sizeof(tlv));
+	hip_p_overlay_ttl_encode(&tw, 7);
+	wbuf_init(&w, out, sizeof(out));
+	relay_pkt_put(m->raw, m->len, HIP_PARAM_OVERLAY_TTL, tlv, tw.len, &w);
+	wbuf_init(&w, out, sizeof(out));
+	relay_pkt_put(m->raw, m->len, HIP_PARAM_OVERLAY_TTL, NULL, 0, &w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static struct hip_msg m;
@@ -115,5 +143,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		hip_msg_find_next(&m, &m.params[i]);
 	}
 	relay(&m);
+	overlay_hop(&m);
 	return 0;
 }

@@ -148,11 +148,49 @@ static void close_(struct wbuf *w)
 	hip_p_mac_encode(w, HIP_PARAM_HIP_MAC_2, blob, 48);
 }
 
+/* An I1 routed through the overlay after two hops (RFC 7086 7, RFC 6028 3.1). */
+static void i1_overlay(struct wbuf *w)
+{
+	static const uint8_t overlay_id[4] = {0x5e, 0x1f, 0x0a, 0x27};
+	struct hip_p_list8 groups = {.ids = {7, 9}, .n = 2};
+	struct hip_p_route via = {.flags = 0xc000, .n = 2};
+
+	via.hits[0] = hit_b;
+	via.hits[1] = hit_a;
+	hip_build_start(w, HIP_I1, 0, &hit_a, &hit_b);
+	hip_p_list8_encode(w, HIP_PARAM_DH_GROUP_LIST, &groups);
+	hip_p_overlay_id_encode(w, overlay_id, sizeof(overlay_id));
+	hip_p_overlay_ttl_encode(w, 30);
+	hip_p_route_encode(w, HIP_PARAM_ROUTE_VIA, &via);
+}
+
+/* An R2 on its way back along a Destination list (RFC 6028 3.2). */
+static void r2_routed(struct wbuf *w)
+{
+	static const uint8_t overlay_id[4] = {0x5e, 0x1f, 0x0a, 0x27};
+	struct hip_p_esp_info ei = {.keymat_index = 128, .new_spi = 0x9abc};
+	struct hip_p_route dst = {.flags = 0xc000, .n = 3};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = blob, .sig_len = 64};
+
+	dst.hits[0] = hit_a;
+	dst.hits[1] = hit_b;
+	dst.hits[2] = hit_a;
+	hip_build_start(w, HIP_R2, 0, &hit_b, &hit_a);
+	hip_p_esp_info_encode(w, &ei);
+	hip_p_overlay_id_encode(w, overlay_id, sizeof(overlay_id));
+	hip_p_route_encode(w, HIP_PARAM_ROUTE_DST, &dst);
+	hip_p_mac_encode(w, HIP_PARAM_HIP_MAC_2, blob, 32);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
+	hip_p_overlay_ttl_encode(w, 29);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[HIP_MAX_PACKET_LEN];
-	void (*makers[])(struct wbuf *) = {r1, i2, update, notify, close_, r2_reg, keepalive};
-	const char *names[] = {"r1", "i2", "update", "notify", "close", "r2_reg", "keepalive"};
+	void (*makers[])(struct wbuf *) = {r1,	   i2,	      update,	  notify,   close_,
+					   r2_reg, keepalive, i1_overlay, r2_routed};
+	const char *names[] = {"r1",	 "i2",	      "update",	    "notify",	"close",
+			       "r2_reg", "keepalive", "i1_overlay", "r2_routed"};
 	struct wbuf w;
 
 	if (argc != 2)

@@ -58,7 +58,7 @@ help=$("$HIPCONF" --help)
 for verb in "daemon add map HIT LOCATOR" "daemon del map HIT [LOCATOR]" "daemon get map" \
 	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" "daemon rst HIT" \
 	"daemon get status" "daemon set debug LEVEL" "daemon get puzzle" "daemon set puzzle K" \
-	"daemon get relay"; do
+	"daemon get relay" "daemon set overlay NAME|none [HIT...]" "daemon get overlay"; do
 	count=$((count + 1))
 	if printf '%s\n' "$help" | grep -qF -- "  $verb  "; then echo "ok: help lists $verb"
 	else echo "FAIL: help lacks $verb"; fails=$((fails + 1)); fi
@@ -133,6 +133,18 @@ expect "get relay: client address" 0 "    address         203.0.113.1:4711" -- d
 expect "get relay: our registration" 0 "  state      registered" -- daemon get relay
 expect "get relay: durations" 0 "  remaining  9m 50s" -- daemon get relay
 expect "get relay takes no argument" 2 'hipconf: unexpected argument "all"' -- daemon get relay all
+expect "set overlay: neighbour not a HIT" 2 'hipconf: HIT "192.0.2.1" is not an IPv6 address' -- \
+	daemon set overlay p2psip 2001:2a::3 192.0.2.1
+expect "set overlay none takes no neighbours" 2 'overlay none takes no neighbours' -- \
+	daemon set overlay none 2001:2a::3
+expect "set overlay needs a name" 2 'hipconf: missing' -- daemon set overlay
+expect "set overlay" 0 "" -- daemon set overlay p2psip 2001:2a::3 2001:2a::4
+expect "get overlay: name" 0 "overlay        p2psip" -- daemon get overlay
+expect "get overlay: neighbours" 0 "2001:2a::4" -- daemon get overlay
+expect "get overlay: drop reasons" 0 "ttl_exceeded   1" -- daemon get overlay
+expect "get overlay json" 0 '"forwarded": 5' -- --json daemon get overlay
+expect "set overlay none" 0 "" -- daemon set overlay none
+expect "get overlay: off" 0 "overlay routing off" -- daemon get overlay
 expect "json" 0 '"k": 17' -- --json daemon get puzzle
 expect "json after verb" 0 '"ok": true' -- daemon get status --json
 expect "json error reply" 1 '"error": "no mapping for 2001:2a::2"' -- --json daemon del map 2001:2a::2

@@ -562,6 +562,8 @@ START_TEST(all_protocol_parameter_types_are_known)
 	    HIP_PARAM_ECHO_RESPONSE_SIGNED,
 	    HIP_PARAM_TRANSPORT_FORMAT_LIST,
 	    HIP_PARAM_ESP_TRANSFORM,
+	    HIP_PARAM_OVERLAY_ID,
+	    HIP_PARAM_ROUTE_DST,
 	    HIP_PARAM_HIP_MAC,
 	    HIP_PARAM_HIP_MAC_2,
 	    HIP_PARAM_HIP_SIGNATURE_2,
@@ -570,6 +572,8 @@ START_TEST(all_protocol_parameter_types_are_known)
 	    HIP_PARAM_ECHO_REQUEST_UNSIGNED,
 	    HIP_PARAM_RELAY_FROM,
 	    HIP_PARAM_RELAY_TO,
+	    HIP_PARAM_OVERLAY_TTL,
+	    HIP_PARAM_ROUTE_VIA,
 	    HIP_PARAM_RELAY_HMAC,
 	};
 
@@ -1116,6 +1120,149 @@ START_TEST(reg_lists_without_types_or_too_long_are_rejected)
 	none.n = 1;
 	ck_assert_int_eq(hip_p_reg_encode(&w, HIP_PARAM_REG_INFO, &none), -EINVAL);
 	ck_assert_int_eq(hip_p_reg_encode(&w, HIP_PARAM_REG_FROM, &none), -EINVAL);
+}
+END_TEST
+
+/* ======== overlay routing parameters (RFC 6079 6, RFC 6028 4.1) ======== */
+
+/* RFC 6028 4.1, Figure 1: Flags, Reserved, then the HITs; Length = n * 16 + 4;
+ * Table 1: SYMMETRIC is bit 0, MUST_FOLLOW bit 1 of Flags (MSB first) */
+START_TEST(route_lists_round_trip_with_the_rfc_layout)
+{
+	static const uint16_t types[] = {HIP_PARAM_ROUTE_DST, HIP_PARAM_ROUTE_VIA};
+	struct hip_p_route in = {.flags = HIP_ROUTE_SYMMETRIC | HIP_ROUTE_MUST_FOLLOW, .n = 2};
+	struct hip_p_route out;
+	struct wbuf w;
+
+	in.hits[0] = hit_a;
+	in.hits[1] = hit_b;
+	for (size_t t = 0; t < 2; t++) {
+		start(&w, HIP_I1);
+		ck_assert_int_eq(hip_p_route_encode(&w, types[t], &in), 0);
+		const struct hip_param *p = only_param(&w, types[t]);
+		ck_assert_uint_eq(p->len, 2 * 16 + 4);
+		ck_assert_uint_eq(p->val[0], 0xc0);
+		ck_assert_uint_eq(p->val[1] | p->val[2] | p->val[3], 0);
+		ck_assert_mem_eq(p->val + 4, &hit_a, 16);
+		ck_assert_int_eq(hip_p_route_decode(p, &out), 0);
+		ck_assert_uint_eq(out.flags, in.flags);
+		ck_assert_uint_eq(out.n, 2);
+		ck_assert_mem_eq(&out.hits[1], &hit_b, 16);
+	}
+}
+END_TEST
+
+/* RFC 6028 4.1: "the ROUTE_VIA parameter can also have zero HITs" */
+START_TEST(empty_route_via_is_valid)
+{
+	struct hip_p_route in = {.flags = HIP_ROUTE_SYMMETRIC}, out;
+	struct wbuf w;
+
+	start(&w, HIP_I1);
+	ck_assert_int_eq(hip_p_route_encode(&w, HIP_PARAM_ROUTE_VIA, &in), 0);
+	const struct hip_param *p = only_param(&w, HIP_PARAM_ROUTE_VIA);
+	ck_assert_uint_eq(p->len, 4);
+	ck_assert_int_eq(hip_p_route_decode(p, &out), 0);
+	ck_assert_uint_eq(out.n, 0);
+	ck_assert_uint_eq(out.flags, HIP_ROUTE_SYMMETRIC);
+}
+END_TEST
+
+/* RFC 6028 4.1: ROUTE_DST "MUST have at least one HIT"; neither list "SHALL
+ * contain more than 32 HITs"; the length is 4 + 16 * n */
+START_TEST(malformed_route_lists_are_rejected)
+{
+	static uint8_t b[4 + 33 * 16];
+	struct hip_p_route out, big = {.n = 33}, none = {.n = 0};
+	struct hip_param p;
+	struct wbuf w;
+
+	p = view(HIP_PARAM_ROUTE_DST, b, 4); /* no HIT */
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_ROUTE_VIA, b, 3); /* shorter than Flags + Reserved */
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_ROUTE_VIA, b, 4 + 15); /* a cut HIT */
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_ROUTE_DST, b, 4 + 17);
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_ROUTE_VIA, b, 4 + 33 * 16); /* 33 HITs */
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), -HIPW_EPARAM);
+	p = view(HIP_PARAM_ROUTE_VIA, b, 4 + 32 * 16); /* 32 is the most */
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), 0);
+	ck_assert_uint_eq(out.n, 32);
+	p = view(HIP_PARAM_ROUTE_DST, b, 0);
+	ck_assert_int_eq(hip_p_route_decode(&p, &out), -HIPW_EZEROLEN);
+	start(&w, HIP_I1);
+	ck_assert_int_eq(hip_p_route_encode(&w, HIP_PARAM_ROUTE_DST, &none), -EINVAL);
+	ck_assert_int_eq(hip_p_route_encode(&w, HIP_PARAM_ROUTE_VIA, &big), -EINVAL);
+	ck_assert_int_eq(hip_p_route_encode(&w, HIP_PARAM_OVERLAY_ID, &none), -EINVAL);
+}
+END_TEST
+
+/* RFC 6079 6.1 (Figure 8) and 6.2 (Figure 9, Length 4, TTL then Reserved) */
+START_TEST(overlay_id_and_ttl_round_trip)
+{
+	static const uint8_t id[4] = {0xde, 0xad, 0xbe, 0xef};
+	const uint8_t *got;
+	size_t got_len;
+	uint16_t ttl;
+	struct wbuf w;
+
+	start(&w, HIP_I1);
+	ck_assert_int_eq(hip_p_overlay_id_encode(&w, id, sizeof(id)), 0);
+	const struct hip_param *p = only_param(&w, HIP_PARAM_OVERLAY_ID);
+	ck_assert_uint_eq(p->len, 4);
+	ck_assert_uint_eq(p->total, 8);
+	ck_assert_int_eq(hip_p_overlay_id_decode(p, &got, &got_len), 0);
+	ck_assert_uint_eq(got_len, 4);
+	ck_assert_mem_eq(got, id, 4);
+	start(&w, HIP_I1);
+	ck_assert_int_eq(hip_p_overlay_ttl_encode(&w, 31), 0);
+	p = only_param(&w, HIP_PARAM_OVERLAY_TTL);
+	ck_assert_uint_eq(p->len, 4);
+	ck_assert_uint_eq(p->val[1], 31);
+	ck_assert_int_eq(hip_p_overlay_ttl_decode(p, &ttl), 0);
+	ck_assert_uint_eq(ttl, 31);
+}
+END_TEST
+
+START_TEST(malformed_overlay_parameters_are_rejected)
+{
+	static uint8_t b[HIP_OVERLAY_ID_MAX + 1];
+	const uint8_t *got;
+	size_t got_len;
+	uint16_t ttl;
+	struct hip_param p;
+	struct wbuf w;
+
+	p = view(HIP_PARAM_OVERLAY_ID, b, 0);
+	ck_assert_int_eq(hip_p_overlay_id_decode(&p, &got, &got_len), -HIPW_EZEROLEN);
+	p = view(HIP_PARAM_OVERLAY_ID, b, HIP_OVERLAY_ID_MAX + 1);
+	ck_assert_int_eq(hip_p_overlay_id_decode(&p, &got, &got_len), -HIPW_EPARAM);
+	p = view(HIP_PARAM_OVERLAY_TTL, b, 2);
+	ck_assert_int_eq(hip_p_overlay_ttl_decode(&p, &ttl), -HIPW_EPARAM);
+	p = view(HIP_PARAM_OVERLAY_TTL, b, 8);
+	ck_assert_int_eq(hip_p_overlay_ttl_decode(&p, &ttl), -HIPW_EPARAM);
+	start(&w, HIP_I1);
+	ck_assert_int_eq(hip_p_overlay_id_encode(&w, b, 0), -EINVAL);
+	ck_assert_int_eq(hip_p_overlay_id_encode(&w, b, HIP_OVERLAY_ID_MAX + 1), -EINVAL);
+}
+END_TEST
+
+/* RFC 6028 4: both lists and OVERLAY_TTL are critical (odd types), OVERLAY_ID
+ * is not; ROUTE_DST and OVERLAY_ID sit below HIP_MAC (covered by MAC and
+ * signature), OVERLAY_TTL and ROUTE_VIA above HIP_SIGNATURE (not covered) */
+START_TEST(overlay_types_have_the_rfc_criticality_and_coverage)
+{
+	ck_assert(HIP_PARAM_ROUTE_DST & 1);
+	ck_assert(HIP_PARAM_ROUTE_VIA & 1);
+	ck_assert(HIP_PARAM_OVERLAY_TTL & 1);
+	ck_assert(!(HIP_PARAM_OVERLAY_ID & 1));
+	ck_assert_uint_lt(HIP_PARAM_OVERLAY_ID, HIP_PARAM_HIP_MAC);
+	ck_assert_uint_lt(HIP_PARAM_ROUTE_DST, HIP_PARAM_HIP_MAC);
+	ck_assert_uint_gt(HIP_PARAM_OVERLAY_TTL, HIP_PARAM_HIP_SIGNATURE);
+	ck_assert_uint_gt(HIP_PARAM_ROUTE_VIA, HIP_PARAM_HIP_SIGNATURE);
+	ck_assert_uint_lt(HIP_PARAM_ROUTE_VIA, HIP_PARAM_RELAY_HMAC);
 }
 END_TEST
 
@@ -2043,6 +2190,12 @@ int main(void)
 	tcase_add_test(par, reg_request_response_and_failed_round_trip);
 	tcase_add_test(par, reg_lists_without_types_or_too_long_are_rejected);
 	tcase_add_test(par, relay_addresses_round_trip_with_the_rfc_layout);
+	tcase_add_test(par, route_lists_round_trip_with_the_rfc_layout);
+	tcase_add_test(par, empty_route_via_is_valid);
+	tcase_add_test(par, malformed_route_lists_are_rejected);
+	tcase_add_test(par, overlay_id_and_ttl_round_trip);
+	tcase_add_test(par, malformed_overlay_parameters_are_rejected);
+	tcase_add_test(par, overlay_types_have_the_rfc_criticality_and_coverage);
 	tcase_add_test(par, relay_address_with_wrong_length_is_rejected);
 	tcase_add_test(par, relay_addresses_map_ipv4_into_ipv6_and_back);
 	tcase_add_test(par, relay_hmac_round_trips_like_hip_mac);

@@ -125,6 +125,41 @@ static json_t *do_get_relay(json_t *req, void *arg)
 			 (json_int_t)608, "reflexive", "203.0.113.2:5000");
 }
 
+/* The last set-overlay request, echoed by get-overlay. */
+static json_t *overlay_set_req;
+
+static json_t *do_set_overlay(json_t *req, void *arg)
+{
+	(void)arg;
+	json_decref(overlay_set_req);
+	overlay_set_req = json_incref(req);
+	return ctl_reply_ok();
+}
+
+static json_t *do_get_overlay(json_t *req, void *arg)
+{
+	json_t *name = json_object_get(overlay_set_req, "overlay");
+	json_t *nbrs = json_array();
+	json_t *v;
+	size_t i;
+	(void)req;
+	(void)arg;
+
+	json_array_foreach(json_object_get(overlay_set_req, "neighbours"), i, v)
+	    json_array_append_new(
+		nbrs, json_pack("{s:O,s:s,s:b}", "hit", v, "state", "ESTABLISHED", "usable", 1));
+	json_t *r = json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o}", "ok", 1, "enabled",
+			      json_is_string(name), "node", "2001:2b::1", "originated",
+			      (json_int_t)2, "forwarded", (json_int_t)5, "delivered", (json_int_t)2,
+			      "dropped_total", (json_int_t)1, "dropped", "ttl_exceeded",
+			      (json_int_t)1, "loop", (json_int_t)0, "neighbours", nbrs);
+	if (json_is_string(name)) {
+		json_object_set(r, "overlay", name);
+		json_object_set_new(r, "overlay_id", json_string("5e1f0a27"));
+	}
+	return r;
+}
+
 static json_t *do_broken(json_t *req, void *arg)
 {
 	(void)req;
@@ -133,13 +168,14 @@ static json_t *do_broken(json_t *req, void *arg)
 }
 
 static const struct ctl_command commands[] = {
-    {"add-map", do_add_map},	   {"del-map", do_del_map},
-    {"get-map", do_get_map},	   {"get-ha", do_get_ha},
-    {"get-hi", do_get_hi},	   {"trigger", do_trigger},
-    {"close", do_trigger},	   {"reset", do_trigger},
-    {"get-status", do_get_status}, {"set-debug", do_set_debug},
-    {"get-puzzle", do_get_puzzle}, {"set-puzzle", do_set_puzzle},
-    {"get-relay", do_get_relay},   {NULL, NULL},
+    {"add-map", do_add_map},	     {"del-map", do_del_map},
+    {"get-map", do_get_map},	     {"get-ha", do_get_ha},
+    {"get-hi", do_get_hi},	     {"trigger", do_trigger},
+    {"close", do_trigger},	     {"reset", do_trigger},
+    {"get-status", do_get_status},   {"set-debug", do_set_debug},
+    {"get-puzzle", do_get_puzzle},   {"set-puzzle", do_set_puzzle},
+    {"get-relay", do_get_relay},     {"set-overlay", do_set_overlay},
+    {"get-overlay", do_get_overlay}, {NULL, NULL},
 };
 
 static json_t *handle(json_t *req, void *arg)

@@ -32,6 +32,8 @@ static const struct verb verbs[] = {
 	{{"daemon", "set", "stun"},   "ADDR:PORT|none", 1, 1, verb_set_stun,  "use another STUN server (candidates are gathered again)"},
 	{{"daemon", "set", "turn"},   "ADDR:PORT USER PASSFILE|none", 1, 3, verb_set_turn, "use another TURN server (the relay is allocated again)"},
 	{{"daemon", "get", "relay"},  "",              0, 0, verb_get_relay,  "show HIP relay registrations: clients served, our own relay"},
+	{{"daemon", "set", "overlay"}, "NAME|none [HIT...]", 1, 257, verb_set_overlay, "set the overlay and all its neighbour HITs (HIP BONE routing)"},
+	{{"daemon", "get", "overlay"}, "",             0, 0, verb_get_overlay, "show the overlay, neighbours, packets routed and dropped"},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
