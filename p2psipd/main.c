@@ -275,7 +275,7 @@ static int load_identity(struct opts *o, struct hostid **id)
 		snprintf(path, sizeof(path), "%s", o->identity);
 	else
 		snprintf(path, sizeof(path), "%s/identity.pem", o->state_dir);
-	err = hostid_load(path, id);
+	err = access(path, F_OK) == 0 ? hostid_load(path, id) : -ENOENT;
 	if (err != -ENOENT) {
 		if (err)
 			fprintf(stderr, "p2psipd: cannot load the identity %s: %s\n", path,
