@@ -720,6 +720,11 @@ static void on_recv(void *arg, const uint8_t *buf, size_t len, const struct sock
 	dispatch(n, m, from);
 }
 
+void ovl_input(struct ovl_node *n, const uint8_t *buf, size_t len, const struct sockaddr *from)
+{
+	on_recv(n, buf, len, from);
+}
+
 static int send_cb(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
 {
 	struct ovl_node *n = ctx;

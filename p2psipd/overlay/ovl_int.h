@@ -130,6 +130,8 @@ void ovl_ring_changed(struct ovl_node *n, int chg, bool had_pred, const struct c
 void ovl_learn_sender(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from,
 		      bool direct);
 uint32_t ovl_new_tid(void);
+/* A datagram as if the link received it (the fuzz target's entry). */
+void ovl_input(struct ovl_node *n, const uint8_t *buf, size_t len, const struct sockaddr *from);
 /* A Transfer or Leave sent while leaving was answered (or failed). */
 void ovl_leave_step_done(struct ovl_node *n, int err);
 
