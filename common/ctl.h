@@ -1,5 +1,5 @@
 /* Control-socket framing (4-byte big-endian length + one JSON object) and a blocking client.
- * Not the daemon side: the libuv server lives in hipd/ctl_server.h. */
+ * Not the daemon side: the libuv server lives in common/ctl_server.h. */
 #ifndef HIPSIP_CTL_H
 #define HIPSIP_CTL_H
 

@@ -9,7 +9,7 @@
 
 #include "common/ctl.h"
 #include "common/stamp.h"
-#include "hipd/ctl_server.h"
+#include "common/ctl_server.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/esp/esp.h"
 #include "hipd/nat.h"

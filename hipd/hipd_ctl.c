@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "hipd/bex.h"
-#include "hipd/ctl_server.h"
+#include "common/ctl_server.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"

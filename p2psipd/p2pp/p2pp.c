@@ -348,3 +348,14 @@ const char *p2pp_kind_name(uint8_t kind)
 
 	return kind < 4 ? names[kind] : "unknown";
 }
+
+int p2pp_set_ttl(uint8_t *msg, size_t len, uint8_t ttl)
+{
+	struct wbuf w;
+
+	/* 9.1: V, T, A, P, R and reserved (16 bits), Request-Type (8), TTL (8). */
+	if (!msg || len < P2PP_FIXED_LEN)
+		return -EINVAL;
+	wbuf_init(&w, msg + 3, 1);
+	return wbuf_u8(&w, ttl);
+}

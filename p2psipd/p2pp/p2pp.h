@@ -180,6 +180,11 @@ int p2pp_finish(struct p2pp_builder *b, size_t *len);
 void p2pp_ack_hdr(const struct p2pp_hdr *rx, const uint8_t own_id[P2PP_ID_LEN],
 		  struct p2pp_hdr *ack);
 
+/* Rewrites the TTL of a finished message in place (9.1: the byte after the
+ * request type), for a peer forwarding a request. -EINVAL if len is shorter than
+ * the fixed header. */
+int p2pp_set_ttl(uint8_t *msg, size_t len, uint8_t ttl);
+
 /* Names for logs: "Join", "LookupObject" ...; "request", "response" ... */
 const char *p2pp_type_name(uint8_t type);
 const char *p2pp_kind_name(uint8_t kind);

@@ -155,10 +155,11 @@ static void cli_on_timer(uv_timer_t *tm)
 
 	if (x->done)
 		return;
-	/* 6.2.1: T2 (or T3) fired: "Failed", the application is informed. */
+	/* 6.2.1: T2 (or T3) fired: "Failed", the application is informed. T3 after an ACK
+	 * is told apart: the next hop is alive, only the answer did not come. */
 	if (uv_now(t->loop) >= x->deadline) {
 		t->timeouts++;
-		cli_finish(x, -ETIMEDOUT, NULL, NULL);
+		cli_finish(x, x->state == WAIT_RESP ? -ETIME : -ETIMEDOUT, NULL, NULL);
 		return;
 	}
 	err = tx(t, (const struct sockaddr *)&x->dst, x->msg, x->len);

@@ -37,8 +37,10 @@ struct p2pp_srv;
 
 /* Outcome of a client transaction: 0 with the response (request; valid during
  * the call only) or with resp NULL (an indication was ACKed); -ETIMEDOUT (T2
- * without an ACK, or T3 after it without a response); a send error. Never
- * called after p2pp_txn_cancel or p2pp_txns_close. */
+ * without an ACK: the peer did not answer at all, a failure detector's signal);
+ * -ETIME (T3 after an ACK without a response: the peer is alive, the answer
+ * from further along did not come); a send error. Never called after
+ * p2pp_txn_cancel or p2pp_txns_close. */
 typedef void (*p2pp_txn_cb)(void *arg, int err, const struct p2pp_msg *resp,
 			    const struct sockaddr *from);
 

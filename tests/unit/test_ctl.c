@@ -15,7 +15,7 @@
 
 #include "common/ctl.h"
 #include "common/log.h"
-#include "hipd/ctl_server.h"
+#include "common/ctl_server.h"
 
 /* ---- helpers ---- */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "hipd/ctl_server.h"
+#include "common/ctl_server.h"
 
 static long long puzzle_k = 10;
 static json_t *maps;

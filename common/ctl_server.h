@@ -1,5 +1,6 @@
-/* hipd's control-socket server on libuv: accepts clients, decodes frames, calls one handler.
- * Not the commands themselves (the daemon supplies the handler) and not the framing (common/ctl.h).
+/* The daemons' control-socket server on libuv (hipd, p2psipd): accepts clients, decodes frames,
+ * calls one handler. Not the commands themselves (the daemon supplies the handler) and not the
+ * framing (common/ctl.h).
  */
 #ifndef HIPSIP_CTL_SERVER_H
 #define HIPSIP_CTL_SERVER_H

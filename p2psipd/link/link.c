@@ -1,0 +1,260 @@
+/* The link layer's one place of mode choice and its dispatch; address helpers.
+ * Not a mode itself: link_plain.c (and later hip, ice) implement struct link_ops. */
+#include "p2psipd/link/link_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The modes by enum link_mode; NULL: not implemented yet. */
+static const struct link_ops *const modes[] = {
+    [LINK_PLAIN] = &link_plain_ops,
+    [LINK_HIP] = NULL,
+    [LINK_ICE] = NULL,
+};
+
+static const char *const mode_names[] = {
+    [LINK_PLAIN] = "plain",
+    [LINK_HIP] = "hip",
+    [LINK_ICE] = "ice",
+};
+
+int link_mode_parse(const char *s, enum link_mode *out)
+{
+	for (unsigned i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (s && strcmp(s, mode_names[i]) == 0) {
+			*out = (enum link_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *link_mode_name(enum link_mode m)
+{
+	if ((unsigned)m >= sizeof(mode_names) / sizeof(mode_names[0]))
+		return "?";
+	return mode_names[m];
+}
+
+int link_open(const struct link_config *cfg, struct link **out)
+{
+	struct link *l;
+	int err;
+
+	*out = NULL;
+	if ((unsigned)cfg->mode >= sizeof(modes) / sizeof(modes[0]))
+		return -EINVAL;
+	if (!modes[cfg->mode])
+		return -ENOSYS;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->ops = modes[cfg->mode];
+	l->cfg = *cfg;
+	if (!l->cfg.max_peers)
+		l->cfg.max_peers = 1024;
+	err = l->ops->open(l);
+	if (err) {
+		free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+void link_close(struct link *l)
+{
+	if (l)
+		l->ops->close(l); /* frees l once its handles are closed */
+}
+
+enum link_mode link_mode_of(const struct link *l)
+{
+	return l->cfg.mode;
+}
+
+int link_send(struct link *l, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	return l->ops->send(l, dst, buf, len);
+}
+
+int link_local_addr(const struct link *l, struct sockaddr_storage *out)
+{
+	*out = l->local;
+	return 0;
+}
+
+void link_local_cands(const struct link *l, struct p2pp_peer_info *pi)
+{
+	l->ops->local_cands(l, pi);
+}
+
+int link_learn(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,
+	       const struct sockaddr *from)
+{
+	return l->ops->learn(l, peer, pi, from);
+}
+
+int link_resolve(struct link *l, const struct chord_id *peer, struct sockaddr_storage *out)
+{
+	return l->ops->resolve(l, peer, out);
+}
+
+int link_peer_of(const struct link *l, const struct sockaddr *from, struct chord_id *out)
+{
+	return l->ops->peer_of(l, from, out);
+}
+
+int link_peer_cands(const struct link *l, const struct chord_id *peer, struct p2pp_peer_info *pi)
+{
+	return l->ops->peer_cands(l, peer, pi);
+}
+
+void link_set_neighbours(struct link *l, const struct chord_id *ids, unsigned n)
+{
+	l->ops->set_neighbours(l, ids, n);
+}
+
+/* ---- addresses ---- */
+
+socklen_t link_sa_len(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return sizeof(struct sockaddr_in);
+	if (sa->sa_family == AF_INET6)
+		return sizeof(struct sockaddr_in6);
+	return 0;
+}
+
+int link_sa_eq(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
+int link_sa_from_p2pp(const struct p2pp_addr *a, struct sockaddr_storage *out)
+{
+	static const uint8_t zero[16];
+
+	memset(out, 0, sizeof(*out));
+	if (a->port == 0)
+		return -EINVAL;
+	if (a->ver == 4) {
+		struct sockaddr_in *s = (struct sockaddr_in *)out;
+		if (memcmp(a->ip, zero, 4) == 0)
+			return -EINVAL;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(a->port);
+		memcpy(&s->sin_addr, a->ip, 4);
+		return 0;
+	}
+	if (a->ver == 6) {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)out;
+		if (memcmp(a->ip, zero, 16) == 0)
+			return -EINVAL;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(a->port);
+		memcpy(&s->sin6_addr, a->ip, 16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int link_sa_to_p2pp(const struct sockaddr *sa, struct p2pp_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		out->ver = 4;
+		out->port = ntohs(s->sin_port);
+		memcpy(out->ip, &s->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		out->ver = 6;
+		out->port = ntohs(s->sin6_port);
+		memcpy(out->ip, &s->sin6_addr, 16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(s->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(s->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int link_addr_parse(const char *s, struct sockaddr_storage *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *close;
+	uint16_t port;
+
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+		close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
+		if (parse_port(close + 2, &port) || inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		return 0;
+	}
+	colon = strchr(s, ':');
+	if (!colon || strchr(colon + 1, ':') || (size_t)(colon - s) >= sizeof(host))
+		return -EINVAL;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+	if (parse_port(colon + 1, &port) || inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return -EINVAL;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons(port);
+	return 0;
+}

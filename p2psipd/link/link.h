@@ -1,0 +1,84 @@
+/* p2psipd's link layer: how the overlay reaches a neighbour (peer ID -> where to send P2PP), one
+ * interface with one implementation per connection mode. Not routing, not P2PP transactions. */
+#ifndef HIPSIP_LINK_H
+#define HIPSIP_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "p2psipd/chord/id.h"
+#include "p2psipd/p2pp/p2pp_msg.h"
+
+/* The connection modes (DESIGN.md 2). Only `plain` exists so far:
+ * - plain: P2PP over one UDP socket per node; a peer's address is learnt from its Peer-Info
+ *   (the host candidate of Address-Info) or from the source of its datagrams.
+ * - hip (later): the same UDP socket, peers addressed as [HIT]:port through hipd's hit0; the
+ *   neighbour set (link_set_neighbours) is pushed to hipd for HIP BONE routing.
+ * - ice (later): each link is set up by a P2PP Connect through the overlay carrying ICE
+ *   candidates, one ice/ agent and socket per link; link_resolve hands out a per-link address
+ *   that link_send maps back to the link's agent.
+ * The overlay sees only this header: a new mode is a new struct link_ops in link.c. */
+enum link_mode {
+	LINK_PLAIN,
+	LINK_HIP,
+	LINK_ICE,
+};
+
+/* "plain", "hip", "ice": 0, or -EINVAL for another word. */
+int link_mode_parse(const char *s, enum link_mode *out);
+const char *link_mode_name(enum link_mode m);
+
+/* A received P2PP datagram and where it came from (an address link_send takes back). */
+typedef void (*link_recv_fn)(void *arg, const uint8_t *buf, size_t len,
+			     const struct sockaddr *from);
+
+struct link_config {
+	uv_loop_t *loop;
+	enum link_mode mode;
+	struct sockaddr_storage listen; /* plain: the UDP address to bind (port 0: any) */
+	link_recv_fn recv;
+	void *arg;
+	size_t max_peers; /* addresses remembered (0: 1024) */
+};
+
+struct link;
+
+/* Opens the mode's sockets. -ENOSYS for a mode not implemented yet (hip, ice); bind errors as
+ * negative errnos. */
+int link_open(const struct link_config *cfg, struct link **out);
+/* Closes the sockets; memory goes with the loop's close callbacks. */
+void link_close(struct link *l);
+enum link_mode link_mode_of(const struct link *l);
+
+/* Sends one datagram to an address that link_resolve gave or link_recv_fn reported (this is
+ * the p2pp_sock of the node's transactions). 0 or a negative errno. */
+int link_send(struct link *l, const struct sockaddr *dst, const void *buf, size_t len);
+
+/* The bound address (after a bind to port 0, the port the kernel chose). */
+int link_local_addr(const struct link *l, struct sockaddr_storage *out);
+/* Fills pi's Address-Info with our own candidates (plain: one UDP host candidate). */
+void link_local_cands(const struct link *l, struct p2pp_peer_info *pi);
+
+/* Learns where a peer is: the UDP host candidate of its Peer-Info if it names a specific
+ * address, else `from` (the datagram's source; NULL when the Peer-Info was relayed by others).
+ * 0, -ENOENT (nothing to learn), -ENOMEM. */
+int link_learn(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,
+	       const struct sockaddr *from);
+/* Where P2PP for peer goes. 0 or -ENOENT (unknown; ice: no link yet). */
+int link_resolve(struct link *l, const struct chord_id *peer, struct sockaddr_storage *out);
+/* Which known peer an address belongs to. 0 or -ENOENT. */
+int link_peer_of(const struct link *l, const struct sockaddr *from, struct chord_id *out);
+/* A known peer's candidates for a table we send (Neighbor-Table). 0 or -ENOENT. */
+int link_peer_cands(const struct link *l, const struct chord_id *peer, struct p2pp_peer_info *pi);
+/* The overlay's neighbours now (predecessor, successors, fingers): plain keeps their addresses
+ * from eviction; hip will push them to hipd. */
+void link_set_neighbours(struct link *l, const struct chord_id *ids, unsigned n);
+
+/* Text of an address: "127.0.0.1:6084", "[::1]:6084". */
+const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+/* "ADDR:PORT" or "[ADDR6]:PORT" into a socket address. 0 or -EINVAL. */
+int link_addr_parse(const char *s, struct sockaddr_storage *out);
+
+#endif

@@ -1,0 +1,42 @@
+/* The link layer's inside: struct link and the per-mode operations table link.c dispatches to.
+ * Not for the overlay, which uses link.h only. */
+#ifndef HIPSIP_LINK_INT_H
+#define HIPSIP_LINK_INT_H
+
+#include "p2psipd/link/link.h"
+
+struct link;
+
+/* One connection mode. Every operation gets the struct link its open() filled in. */
+struct link_ops {
+	const char *name;
+	int (*open)(struct link *l);
+	void (*close)(struct link *l);
+	int (*send)(struct link *l, const struct sockaddr *dst, const void *buf, size_t len);
+	void (*local_cands)(const struct link *l, struct p2pp_peer_info *pi);
+	int (*learn)(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,
+		     const struct sockaddr *from);
+	int (*resolve)(struct link *l, const struct chord_id *peer, struct sockaddr_storage *out);
+	int (*peer_of)(const struct link *l, const struct sockaddr *from, struct chord_id *out);
+	int (*peer_cands)(const struct link *l, const struct chord_id *peer,
+			  struct p2pp_peer_info *pi);
+	void (*set_neighbours)(struct link *l, const struct chord_id *ids, unsigned n);
+};
+
+struct link {
+	const struct link_ops *ops;
+	struct link_config cfg;
+	struct sockaddr_storage local;
+	void *impl; /* the mode's own state */
+};
+
+extern const struct link_ops link_plain_ops;
+
+/* Socket address helpers shared by the modes. */
+socklen_t link_sa_len(const struct sockaddr *sa);
+int link_sa_eq(const struct sockaddr *a, const struct sockaddr *b);
+/* p2pp_addr <-> sockaddr; -EINVAL for an unspecified or odd address. */
+int link_sa_from_p2pp(const struct p2pp_addr *a, struct sockaddr_storage *out);
+int link_sa_to_p2pp(const struct sockaddr *sa, struct p2pp_addr *out);
+
+#endif

@@ -1,0 +1,480 @@
+/* p2psipd command line: options, the host identity, the overlay node and its control socket on
+ * one libuv loop; a graceful leave on SIGINT/SIGTERM. Nothing protocol-related here. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hit.h"
+#include "common/log.h"
+#include "common/stamp.h"
+#include "p2psipd/p2psipd_ctl.h"
+
+#define DEFAULT_LISTEN	  "0.0.0.0:6084"
+#define DEFAULT_STATE_DIR "/var/lib/p2psipd"
+#define LEAVE_GRACE_MS	  10000 /* longest wait for a graceful leave before exiting anyway */
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: p2psipd [OPTIONS]\n"
+	    "P2PSIP overlay daemon: a Chord node speaking P2PP (draft-baset-p2psip-p2pp-01)\n"
+	    "over UDP. Runs in the foreground; SIGINT/SIGTERM leave the overlay gracefully.\n\n"
+	    "  --listen ADDR:PORT     UDP address for P2PP (default " DEFAULT_LISTEN
+	    "; 6084 is the\n"
+	    "                         port IANA gave RELOAD, P2PP's successor in the P2PSIP WG)\n"
+	    "  --bootstrap ADDR:PORT  join the overlay through this peer; without it this node\n"
+	    "                         creates a new overlay\n"
+	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses; the only\n"
+	    "                         mode so far; hip and ice come later)\n"
+	    "  --state-dir DIR        default " DEFAULT_STATE_DIR "\n"
+	    "  --identity FILE        host identity (PEM, 0600; node ID = its HIT); created if\n"
+	    "                         missing (default STATE-DIR/identity.pem)\n"
+	    "  --ctl PATH             control socket (default " P2PSIPD_CTL_DEFAULT ")\n"
+	    "  --stun ADDR:PORT       announce a STUN server in the overlay (p2psip:stun-turn)\n"
+	    "  --turn ADDR:PORT       announce a TURN server (may be repeated, 4 at most)\n"
+	    "  --stabilize-ms N       stabilisation and keep-alive period (default 1000)\n"
+	    "  --fix-ms N             one finger refreshed every N ms (default 500)\n"
+	    "  --p2pp-t0-ms N         first retransmission (default 500)\n"
+	    "  --p2pp-t2-ms N         give up without an ACK: the failure detector (default 5000)\n"
+	    "  --p2pp-t3-ms N         wait for a response after the ACK (default 3 x T2)\n"
+	    "  --successors N         successor list length, 4..16 (default 8)\n"
+	    "  --replicas K           replicas on the K successors (default 3)\n"
+	    "  --max-records N        records stored at most (default 4096)\n"
+	    "  --stamp FILE           append event stamps (JSON lines) to FILE\n"
+	    "  --node NAME            name in logs and stamps (default the HIT)\n"
+	    "  --log-level L          error, warning, info (default) or debug\n"
+	    "  -h, --help             this help\n"
+	    "  -V, --version          print the version\n"
+	    "\nExit status: 0 after a clean stop, 1 on a start-up error, 2 for a bad option.\n");
+}
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_BOOTSTRAP,
+	OPT_MODE,
+	OPT_STATE_DIR,
+	OPT_IDENTITY,
+	OPT_CTL,
+	OPT_STUN,
+	OPT_TURN,
+	OPT_STAB,
+	OPT_FIX,
+	OPT_T0,
+	OPT_T2,
+	OPT_T3,
+	OPT_SUCC,
+	OPT_REPLICAS,
+	OPT_MAX_RECORDS,
+	OPT_STAMP,
+	OPT_NODE,
+	OPT_LOG_LEVEL,
+};
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+    {"connection-mode", required_argument, NULL, OPT_MODE},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"identity", required_argument, NULL, OPT_IDENTITY},
+    {"ctl", required_argument, NULL, OPT_CTL},
+    {"stun", required_argument, NULL, OPT_STUN},
+    {"turn", required_argument, NULL, OPT_TURN},
+    {"stabilize-ms", required_argument, NULL, OPT_STAB},
+    {"fix-ms", required_argument, NULL, OPT_FIX},
+    {"p2pp-t0-ms", required_argument, NULL, OPT_T0},
+    {"p2pp-t2-ms", required_argument, NULL, OPT_T2},
+    {"p2pp-t3-ms", required_argument, NULL, OPT_T3},
+    {"successors", required_argument, NULL, OPT_SUCC},
+    {"replicas", required_argument, NULL, OPT_REPLICAS},
+    {"max-records", required_argument, NULL, OPT_MAX_RECORDS},
+    {"stamp", required_argument, NULL, OPT_STAMP},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+struct opts {
+	struct ovl_config ovl;
+	const char *state_dir, *identity, *ctl, *stamp, *node;
+	enum log_level level;
+	struct srvann srv[P2PSIPD_MAX_SRV];
+	unsigned n_srv;
+};
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "p2psipd: --%s \"%s\" %s\n", opt, val, why);
+	return -EINVAL;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
+		      unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || *s < '0' || *s > '9' || v < min || v > max) {
+		char why[64];
+		snprintf(why, sizeof(why), "is not a number from %lu to %lu", min, max);
+		return bad(opt, s, why);
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_addr(const char *opt, const char *s, struct sockaddr_storage *out)
+{
+	if (link_addr_parse(s, out))
+		return bad(opt, s, "is not ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6)");
+	return 0;
+}
+
+static int parse_server(const char *opt, const char *s, uint8_t kind, struct opts *o)
+{
+	struct sockaddr_storage ss;
+	struct srvann *a;
+
+	if (o->n_srv == P2PSIPD_MAX_SRV)
+		return bad(opt, s, "is one server too many (4 at most)");
+	if (parse_addr(opt, s, &ss))
+		return -EINVAL;
+	a = &o->srv[o->n_srv++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		a->ip_version = 4;
+		memcpy(a->ip, &s4->sin_addr, 4);
+		a->port = ntohs(s4->sin_port);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		a->ip_version = 6;
+		memcpy(a->ip, &s6->sin6_addr, 16);
+		a->port = ntohs(s6->sin6_port);
+	}
+	if (a->port == 0)
+		return bad(opt, s, "has port 0");
+	return 0;
+}
+
+static int parse_one(int c, const char *arg, struct opts *o)
+{
+	struct ovl_config *v = &o->ovl;
+	enum link_mode m;
+
+	switch (c) {
+	case OPT_LISTEN:
+		return parse_addr("listen", arg, &v->listen);
+	case OPT_BOOTSTRAP:
+		v->has_bootstrap = true;
+		return parse_addr("bootstrap", arg, &v->bootstrap);
+	case OPT_MODE:
+		if (link_mode_parse(arg, &m))
+			return bad("connection-mode", arg, "is not one of plain, hip, ice");
+		v->mode = m;
+		return 0;
+	case OPT_STATE_DIR:
+		o->state_dir = arg;
+		return 0;
+	case OPT_IDENTITY:
+		o->identity = arg;
+		return 0;
+	case OPT_CTL:
+		o->ctl = arg;
+		return 0;
+	case OPT_STUN:
+		return parse_server("stun", arg, SRVANN_STUN, o);
+	case OPT_TURN:
+		return parse_server("turn", arg, SRVANN_TURN, o);
+	case OPT_STAB:
+		return parse_uint("stabilize-ms", arg, 10, 600000, &v->stabilize_ms);
+	case OPT_FIX:
+		return parse_uint("fix-ms", arg, 5, 600000, &v->fix_ms);
+	case OPT_T0:
+		return parse_uint("p2pp-t0-ms", arg, 1, 60000, &v->timing.t0_ms);
+	case OPT_T2:
+		return parse_uint("p2pp-t2-ms", arg, 10, 600000, &v->timing.t2_ms);
+	case OPT_T3:
+		return parse_uint("p2pp-t3-ms", arg, 10, 600000, &v->timing.t3_ms);
+	case OPT_SUCC:
+		return parse_uint("successors", arg, CHORD_SUCC_MIN, CHORD_SUCC_MAX, &v->succ_len);
+	case OPT_REPLICAS:
+		return parse_uint("replicas", arg, 1, CHORD_SUCC_MAX, &v->replicas);
+	case OPT_MAX_RECORDS: {
+		unsigned n;
+		int err = parse_uint("max-records", arg, 1, 1000000, &n);
+		v->max_records = n;
+		return err;
+	}
+	case OPT_STAMP:
+		o->stamp = arg;
+		return 0;
+	case OPT_NODE:
+		o->node = arg;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &o->level))
+			return bad("log-level", arg, "is not one of error, warning, info, debug");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int parse_options(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == 'V') {
+			printf("p2psipd %s\n", HIPSIP_VERSION);
+			exit(0);
+		}
+		if (c == '?') {
+			if (optopt)
+				fprintf(stderr, "p2psipd: option \"%s\" needs a value\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "p2psipd: unknown option \"%s\" (try --help)\n",
+					argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (parse_one(c, optarg, o))
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "p2psipd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- the identity ---- */
+
+static int load_identity(struct opts *o, struct hostid **id)
+{
+	char path[4096];
+	int err;
+
+	if (o->identity)
+		snprintf(path, sizeof(path), "%s", o->identity);
+	else
+		snprintf(path, sizeof(path), "%s/identity.pem", o->state_dir);
+	err = access(path, F_OK) == 0 ? hostid_load(path, id) : -ENOENT;
+	if (err != -ENOENT) {
+		if (err)
+			fprintf(stderr, "p2psipd: cannot load the identity %s: %s\n", path,
+				strerror(-err));
+		return err;
+	}
+	if (!o->identity && mkdir(o->state_dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "p2psipd: cannot create %s: %s\n", o->state_dir, strerror(errno));
+		return -errno;
+	}
+	err = hostid_generate(HOSTID_ECDSA_P256, 0, id);
+	if (!err)
+		err = hostid_save(*id, path);
+	if (err) {
+		fprintf(stderr, "p2psipd: cannot create the identity %s: %s\n", path,
+			strerror(-err));
+		hostid_free(*id);
+		*id = NULL;
+		return err;
+	}
+	log_info("created a new host identity (ECDSA P-256) in %s", path);
+	return 0;
+}
+
+/* ---- running ---- */
+
+struct daemon {
+	struct p2psipd d;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t stop_timer, pub_timer;
+	uv_prepare_t flush;
+	bool stopping;
+	int exit_code;
+};
+
+static void close_all(struct daemon *dm)
+{
+	if (dm->d.node)
+		ovl_close(dm->d.node);
+	dm->d.node = NULL;
+	if (dm->d.ctl)
+		ctl_server_close(dm->d.ctl);
+	dm->d.ctl = NULL;
+	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	uv_close((uv_handle_t *)&dm->sigterm, NULL);
+	uv_close((uv_handle_t *)&dm->stop_timer, NULL);
+	uv_close((uv_handle_t *)&dm->pub_timer, NULL);
+	uv_close((uv_handle_t *)&dm->flush, NULL);
+}
+
+static void on_stop_timer(uv_timer_t *t)
+{
+	struct daemon *dm = t->data;
+
+	if (ovl_get_state(dm->d.node) == OVL_LEAVING)
+		log_warn("leave did not finish in time; exiting anyway");
+	close_all(dm);
+}
+
+/* After a leave (signal or the "leave" command): close from the loop, not from inside the
+ * overlay's callback. */
+static void stop_soon(struct p2psipd *d, int err)
+{
+	struct daemon *dm = (struct daemon *)d;
+
+	if (err)
+		log_warn("leave: %s", strerror(-err));
+	else
+		log_info("left the overlay");
+	uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
+}
+
+static void on_left(void *arg, int err)
+{
+	stop_soon(arg, err);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *dm = s->data;
+
+	if (dm->stopping) {
+		log_info("second signal: exiting now");
+		uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
+		return;
+	}
+	dm->stopping = true;
+	log_info("signal %d: leaving the overlay", signum);
+	dm->d.stop = NULL; /* the leave below reports through on_left */
+	if (ovl_leave(dm->d.node, on_left, &dm->d))
+		uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
+	else
+		uv_timer_start(&dm->stop_timer, on_stop_timer, LEAVE_GRACE_MS, 0);
+}
+
+static void on_pub_timer(uv_timer_t *t)
+{
+	struct daemon *dm = t->data;
+
+	if (p2psipd_publish_servers(&dm->d) == 0)
+		uv_timer_stop(t);
+}
+
+static void on_flush(uv_prepare_t *p)
+{
+	(void)p;
+	stamp_flush();
+}
+
+static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
+{
+	char hit[HIT_STRLEN];
+	int err;
+
+	dm->d.loop = loop;
+	dm->d.start_ns = uv_hrtime();
+	dm->d.stop = stop_soon;
+	memcpy(dm->d.srv, o->srv, sizeof(o->srv));
+	dm->d.n_srv = o->n_srv;
+	o->ovl.loop = loop;
+	o->ovl.id = dm->d.id;
+	o->ovl.name = o->node;
+	err = ovl_start(&o->ovl, &dm->d.node);
+	if (err == -ENOSYS) {
+		fprintf(stderr,
+			"p2psipd: --connection-mode %s is not implemented yet (only plain)\n",
+			link_mode_name(o->ovl.mode));
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "p2psipd: cannot start the overlay node: %s\n", strerror(-err));
+		return err;
+	}
+	err = ctl_server_start(loop, o->ctl, p2psipd_ctl_handle, &dm->d, &dm->d.ctl);
+	if (err) {
+		fprintf(stderr, "p2psipd: cannot open the control socket %s: %s\n", o->ctl,
+			strerror(-err));
+		ovl_close(dm->d.node);
+		dm->d.node = NULL;
+		return err;
+	}
+	log_info("node %s (%s mode), %s", hit_to_str(&dm->d.id->hit, hit),
+		 link_mode_name(o->ovl.mode),
+		 o->ovl.has_bootstrap ? "joining through the bootstrap peer" : "new overlay");
+	return 0;
+}
+
+static void handles_init(struct daemon *dm, uv_loop_t *loop)
+{
+	uv_signal_init(loop, &dm->sigint);
+	uv_signal_init(loop, &dm->sigterm);
+	uv_timer_init(loop, &dm->stop_timer);
+	uv_timer_init(loop, &dm->pub_timer);
+	uv_prepare_init(loop, &dm->flush);
+	dm->sigint.data = dm->sigterm.data = dm->stop_timer.data = dm->pub_timer.data = dm;
+	uv_signal_start(&dm->sigint, on_signal, SIGINT);
+	uv_signal_start(&dm->sigterm, on_signal, SIGTERM);
+	uv_prepare_start(&dm->flush, on_flush);
+	if (dm->d.n_srv)
+		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 1000);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.state_dir = DEFAULT_STATE_DIR, .level = HLOG_INFO};
+	struct daemon dm = {0};
+	struct hostid *id = NULL;
+	uv_loop_t loop;
+
+	o.ctl = getenv(P2PSIPD_CTL_ENV);
+	if (!o.ctl || !*o.ctl)
+		o.ctl = P2PSIPD_CTL_DEFAULT;
+	link_addr_parse(DEFAULT_LISTEN, &o.ovl.listen);
+	o.ovl.mode = LINK_PLAIN;
+	if (parse_options(argc, argv, &o))
+		return 2;
+	log_init("p2psipd", o.level, false);
+	signal(SIGPIPE, SIG_IGN);
+	if (load_identity(&o, &id))
+		return 1;
+	if (stamp_open(o.stamp, o.node ? o.node : "p2psipd")) {
+		fprintf(stderr, "p2psipd: cannot open the stamp file %s\n", o.stamp);
+		hostid_free(id);
+		return 1;
+	}
+	uv_loop_init(&loop);
+	dm.d.id = id;
+	if (start(&dm, &o, &loop)) {
+		uv_run(&loop, UV_RUN_DEFAULT);
+		uv_loop_close(&loop);
+		hostid_free(id);
+		stamp_close();
+		return 1;
+	}
+	handles_init(&dm, &loop);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	hostid_free(id);
+	stamp_flush();
+	stamp_close();
+	return 0;
+}

@@ -1,0 +1,193 @@
+/* The overlay node's inside, shared by node.c (ring upkeep), route.c (recursive routing),
+ * storage.c (records) and msg.c (building P2PP). Not for users of overlay.h. */
+#ifndef HIPSIP_OVL_INT_H
+#define HIPSIP_OVL_INT_H
+
+#include "p2psipd/overlay/overlay.h"
+#include "p2psipd/p2pp/p2pp_msg.h"
+#include "p2psipd/store/store.h"
+
+#define OVL_MSG_MAX	 P2PP_MAX_MSG
+#define OVL_CHUNK	 1200 /* Replicate/Transfer bytes per message: one unfragmented datagram */
+#define OVL_ROUTE_TRIES	 4    /* next hops tried by a forwarder when one does not ACK */
+#define OVL_CLIENT_TRIES 3    /* times an operation started here is sent */
+
+/* What a pending transaction of ours is for. */
+enum ovl_op_kind {
+	OP_BOOTSTRAP,
+	OP_JOIN,
+	OP_STABILIZE,
+	OP_KEEPALIVE,
+	OP_FINGER,
+	OP_FORWARD, /* a recursive request we relay (or started: see struct ovl_client) */
+	OP_REPLICATE,
+	OP_TRANSFER,
+	OP_LEAVE,
+	OP_REMOVE_REPLICA,
+};
+
+struct ovl_client;
+
+/* One transaction in flight, on the node's list so that close can free it. */
+struct ovl_op {
+	struct ovl_op *prev, *next;
+	struct ovl_node *n;
+	enum ovl_op_kind kind;
+	struct p2pp_txn *txn;
+	struct chord_id peer; /* the neighbour it went to (has_peer) */
+	bool has_peer;
+	unsigned finger; /* OP_FINGER */
+	/* OP_FORWARD: the request as received (TTL already lowered), where from, the key */
+	uint8_t *req;
+	size_t req_len;
+	struct sockaddr_storage from;
+	struct ovl_client *client; /* the operation started here, or NULL when relaying */
+	struct chord_id key;
+	unsigned tries;
+	bool to_pred;	 /* the first try goes to our predecessor (route.c next_hop) */
+	bool via_pred;	 /* and if it fails we answer ourselves */
+	bool leave_step; /* OP_TRANSFER/OP_LEAVE sent while leaving */
+};
+
+/* An operation started here (ovl_lookup/put/get/remove, finger fixing, publication refresh). */
+struct ovl_client {
+	struct ovl_client *prev, *next;
+	struct ovl_node *n;
+	uint8_t type; /* P2PP request type */
+	struct chord_id key;
+	uint8_t cont_type;
+	uint8_t *value;
+	size_t value_len;
+	uint32_t lifetime;
+	uint8_t owner[STORE_OWNER_MAX]; /* owner_len 0: our node ID */
+	size_t owner_len;
+	unsigned finger; /* type LookupPeer for finger fixing: which finger; else ~0u */
+	ovl_result_fn cb;
+	void *arg;
+	uint64_t started_ns;
+	unsigned tries;
+	uint64_t retry_at; /* loop ms; 0: not waiting */
+	bool in_flight;
+};
+
+/* A record this node published and keeps refreshed. */
+struct ovl_pub {
+	struct ovl_pub *next;
+	struct chord_id key;
+	uint8_t cont_type;
+	uint8_t *value;
+	size_t value_len;
+	uint32_t lifetime;
+	uint64_t refresh_at; /* ovl_now seconds */
+};
+
+struct ovl_node {
+	struct ovl_config cfg;
+	uv_loop_t *loop;
+	struct chord_id self;
+	uint8_t self_b[P2PP_ID_LEN];
+	char name[64];
+	struct chord_ring ring;
+	struct link *link;
+	struct p2pp_txns txns;
+	struct store store;
+	enum ovl_state state;
+	uv_timer_t stab_timer, fix_timer, tick_timer;
+	uv_timer_t kick_timer; /* operations due now or at their retry time */
+	unsigned handles;      /* open timers, for the memory's release */
+	struct ovl_op *ops;
+	struct ovl_client *clients;
+	struct ovl_pub *pubs;
+	struct ovl_client *local_client; /* one started here, while served here */
+	struct p2pp_msg *rx;		 /* the message being handled */
+	uint8_t *buf;			 /* OVL_MSG_MAX bytes for building */
+	bool stab_busy, ka_busy, fix_busy, join_busy;
+	bool replicate_due;
+	uint64_t replicate_last; /* loop ms */
+	uint64_t start_ns;
+	unsigned leave_pending;
+	bool leave_notified;
+	int leave_err;
+	ovl_done_fn leave_cb;
+	void *leave_arg;
+	struct ovl_counters ctr;
+};
+
+/* node.c */
+struct ovl_op *ovl_op_new(struct ovl_node *n, enum ovl_op_kind kind);
+void ovl_op_free(struct ovl_op *op);
+/* Sends a finished request or indication to a peer by ID (resolved through the link).
+ * On failure op is freed. */
+int ovl_op_send(struct ovl_op *op, const struct chord_id *peer, const uint8_t *msg, size_t len,
+		p2pp_txn_cb cb);
+int ovl_op_send_addr(struct ovl_op *op, const struct sockaddr *dst, const uint8_t *msg, size_t len,
+		     p2pp_txn_cb cb);
+/* A neighbour did not ACK: chord_peer_failed and what follows. */
+void ovl_peer_failed(struct ovl_node *n, const struct chord_id *peer);
+/* After any ring step: handover, replica roles, neighbour set. old_pred: before the step. */
+void ovl_ring_changed(struct ovl_node *n, int chg, bool had_pred, const struct chord_id *old_pred);
+/* Learns the first Peer-Info of m (the sender's, or the origin's for a relayed request). */
+void ovl_learn_sender(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from,
+		      bool direct);
+uint32_t ovl_new_tid(void);
+/* A datagram as if the link received it (the fuzz target's entry). */
+void ovl_input(struct ovl_node *n, const uint8_t *buf, size_t len, const struct sockaddr *from);
+/* A Transfer or Leave sent while leaving was answered (or failed). */
+void ovl_leave_step_done(struct ovl_node *n, int err);
+
+/* msg.c */
+void ovl_hdr(struct ovl_node *n, struct p2pp_hdr *h, uint8_t kind, uint8_t type, bool recursive);
+/* Our own Peer-Info (ID and the link's candidates). */
+void ovl_self_info(struct ovl_node *n, struct p2pp_peer_info *pi);
+/* A known peer's Peer-Info (ID, and its address when the link knows it). */
+void ovl_peer_info(struct ovl_node *n, const struct chord_id *id, struct p2pp_peer_info *pi);
+/* The Neighbor-Table we answer ExchangeTable and Join with: our predecessor first (ourselves
+ * when we have none: a node is never its own predecessor), then our successor list. */
+int ovl_put_neighbors(struct ovl_node *n, struct p2pp_builder *b);
+/* Reads it back: *has_pred, pred, and up to CHORD_SUCC_MAX successors (learnt on the way). */
+int ovl_get_neighbors(struct ovl_node *n, const struct p2pp_msg *m, bool *has_pred,
+		      struct chord_id *pred, struct chord_id *succ, unsigned *nsucc);
+/* The response to req: our Peer-Info first, TTL echoed (the hop count's carrier). */
+void ovl_resp_init(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp_msg *req,
+		   unsigned code);
+/* Sends an error response (Peer-Info, Error) to a received request. */
+void ovl_respond_error(struct ovl_node *n, const struct p2pp_msg *req, const struct sockaddr *to,
+		       unsigned code, const char *reason);
+int ovl_pi_id(const struct p2pp_peer_info *pi, struct chord_id *out);
+
+/* route.c */
+/* A recursive request arrived (or was started here: from NULL). m views buf. */
+void ovl_route_request(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
+/* Retries waiting operations; called from the finger timer. */
+void ovl_clients_tick(struct ovl_node *n);
+void ovl_clients_cancel(struct ovl_node *n);
+/* PublishObject of someone else's record (owner kept), without a callback. */
+int ovl_republish(struct ovl_node *n, const struct store_rec *r, uint32_t lifetime);
+int ovl_client_start(struct ovl_client *c);
+struct ovl_client *ovl_client_new(struct ovl_node *n, uint8_t type, const struct chord_id *key);
+/* Answers a request served here: to the previous hop, or to the operation started here. */
+void ovl_answer(struct ovl_node *n, const struct p2pp_msg *req, const struct sockaddr *from,
+		const uint8_t *resp, size_t len);
+
+/* storage.c: serving object requests at the responsible node, replicas, handover, refresh */
+int ovl_serve_object(struct ovl_node *n, const struct p2pp_msg *m, struct p2pp_builder *b,
+		     unsigned *code);
+void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
+void ovl_on_remove_replica(struct ovl_node *n, const struct p2pp_msg *m,
+			   const struct sockaddr *from);
+/* Pushes every primary record to the k successors; records held as primary outside our range
+ * (put while the ring was settling) are published again through the overlay to their owner. */
+void ovl_replicate_all(struct ovl_node *n);
+/* Sends the primary records in (from, to] to peer by Transfer; 0 or how many messages. */
+int ovl_transfer(struct ovl_node *n, const struct chord_id *peer, const struct chord_id *from,
+		 const struct chord_id *to, bool leave_step);
+void ovl_refresh_tick(struct ovl_node *n);
+void ovl_pubs_free(struct ovl_node *n);
+int ovl_pub_add(struct ovl_node *n, const struct chord_id *key, uint8_t cont_type,
+		const uint8_t *value, size_t len, uint32_t lifetime);
+void ovl_pub_del(struct ovl_node *n, const struct chord_id *key, uint8_t cont_type);
+/* Checks a User-Info value: a valid AOR record whose key is `key` and owner its HIT. */
+int ovl_check_aor(struct ovl_node *n, const struct chord_id *key, const uint8_t *owner,
+		  size_t owner_len, const uint8_t *value, size_t len);
+
+#endif

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Multi-process overlay test: N p2psipd processes on loopback, convergence against the sorted
+ID list (successors, predecessors, fingers), put/get pairs from random nodes through the control
+sockets, kill -9 of a quarter of the nodes, repair and every record found again. Standard
+library only. Not the in-process engine test (tests/unit/test_overlay.c)."""
+import argparse
+import ipaddress
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+RING = 1 << 128
+
+
+def call(path, req, timeout=30.0):
+    """One request on a p2psipd control socket (4-byte big-endian length + JSON)."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        body = json.dumps(req).encode()
+        s.sendall(struct.pack(">I", len(body)) + body)
+        hdr = b""
+        while len(hdr) < 4:
+            chunk = s.recv(4 - len(hdr))
+            if not chunk:
+                raise ConnectionError("closed")
+            hdr += chunk
+        n = struct.unpack(">I", hdr)[0]
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return json.loads(data)
+
+
+def ident(text):
+    return int(ipaddress.IPv6Address(text))
+
+
+class Overlay:
+    def __init__(self, binary, n, workdir, timers):
+        self.binary, self.n, self.dir, self.timers = binary, n, workdir, timers
+        self.procs, self.socks, self.alive = [], [], []
+
+    def start_node(self, i, bootstrap):
+        sock = os.path.join(self.dir, f"n{i}.sock")
+        args = [self.binary, "--listen", "127.0.0.1:0", "--state-dir",
+                os.path.join(self.dir, f"n{i}"), "--ctl", sock, "--node", f"n{i}",
+                "--log-level", "warning"] + self.timers
+        if bootstrap:
+            args += ["--bootstrap", bootstrap]
+        log = open(os.path.join(self.dir, f"n{i}.log"), "w")
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        self.socks.append(sock)
+        self.alive.append(True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                return call(sock, {"cmd": "status"}, 2.0)
+            except (OSError, ConnectionError):
+                if p.poll() is not None:
+                    raise RuntimeError(f"p2psipd n{i} exited with {p.returncode}")
+                time.sleep(0.05)
+        raise RuntimeError(f"p2psipd n{i} did not open its control socket")
+
+    def start(self):
+        st = self.start_node(0, None)
+        boot = st["address"]
+        for i in range(1, self.n):
+            self.start_node(i, boot)
+
+    def live(self):
+        return [i for i in range(self.n) if self.alive[i]]
+
+    def statuses(self):
+        return {i: call(self.socks[i], {"cmd": "status"}, 5.0) for i in self.live()}
+
+    def kill9(self, i):
+        self.procs[i].send_signal(signal.SIGKILL)
+        self.procs[i].wait()
+        self.alive[i] = False
+
+    def stop(self):
+        """SIGTERM (graceful leave) for every live node; their exit codes."""
+        codes = {}
+        for i in self.live():
+            self.procs[i].send_signal(signal.SIGTERM)
+        for i in self.live():
+            try:
+                codes[i] = self.procs[i].wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.procs[i].kill()
+                codes[i] = "hung"
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        return codes
+
+
+def successor(ids, x):
+    for v in ids:
+        if v >= x:
+            return v
+    return ids[0]
+
+
+def check_ring(st, with_fingers=True):
+    """None if every node's predecessor, successor list and fingers are right; else why."""
+    ids = sorted(ident(s["node_id"]) for s in st.values())
+    n = len(ids)
+    for i, s in st.items():
+        me = ident(s["node_id"])
+        k = ids.index(me)
+        if s["state"] != "joined":
+            return f"n{i} is {s['state']}"
+        want_pred = ids[(k - 1) % n]
+        if n > 1 and (s["predecessor"] is None or ident(s["predecessor"]) != want_pred):
+            return f"n{i} predecessor {s['predecessor']}"
+        succ = [ident(x) for x in s["successors"]]
+        want = [ids[(k + j) % n] for j in range(1, min(len(succ), n - 1) + 1)]
+        if not succ or succ != want or len(succ) < min(4, n - 1):
+            return f"n{i} successors"
+        if not with_fingers:
+            continue
+        covered = 0
+        for f in s["fingers"]:
+            node = ident(f["node"])
+            for b in range(f["index"], f["last"] + 1):
+                covered += 1
+                if successor(ids, (me + (1 << b)) % RING) != node:
+                    return f"n{i} finger {b}"
+        if covered != 128:
+            return f"n{i} has {covered} of 128 fingers"
+    return None
+
+
+def wait_ring(ov, timeout, what):
+    t0 = time.time()
+    why = "?"
+    while time.time() - t0 < timeout:
+        try:
+            why = check_ring(ov.statuses())
+        except (OSError, ConnectionError) as e:
+            why = str(e)
+        if why is None:
+            took = time.time() - t0
+            print(f"{what}: ring correct after {took:.1f} s", flush=True)
+            return took
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: ring not correct after {timeout} s: {why}")
+
+
+def put_get(ov, pairs, op, threads=8):
+    """op 'put' or 'get' of pairs key-i = value-i from random live nodes; failures, hops."""
+    failures, hops, lat = [], [], []
+    lock = threading.Lock()
+    todo = list(range(pairs))
+
+    def worker(seed):
+        rnd = random.Random(seed)
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i = todo.pop()
+            node = rnd.choice(ov.live())
+            req = {"cmd": op, "key": f"key-{i}"}
+            if op == "put":
+                req["value"] = f"value-{i}"
+            try:
+                r = call(ov.socks[node], req)
+            except (OSError, ConnectionError) as e:
+                r = {"ok": False, "error": str(e)}
+            good = r.get("ok") and (op == "put" or
+                                    [v.get("value") for v in r.get("values", [])] == [f"value-{i}"])
+            with lock:
+                if not good:
+                    failures.append((i, node, r.get("error")))
+                else:
+                    hops.append(r["hops"])
+                    lat.append(r["latency_ms"])
+
+    ts = [threading.Thread(target=worker, args=(s,)) for s in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return failures, hops, lat
+
+
+def summary(hops, lat):
+    if not hops:
+        return "no successes"
+    hs = sorted(hops)
+    ls = sorted(lat)
+    p99 = hs[min(len(hs) - 1, int(0.99 * len(hs)))]
+    return (f"hops mean {sum(hs) / len(hs):.2f} p99 {p99}, latency mean "
+            f"{sum(ls) / len(ls):.2f} ms p99 {ls[min(len(ls) - 1, int(0.99 * len(ls)))]:.2f} ms")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--p2psipd", required=True)
+    ap.add_argument("--nodes", type=int, default=16)
+    ap.add_argument("--pairs", type=int, default=1000)
+    ap.add_argument("--kill", type=float, default=0.25)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = ap.parse_args()
+    random.seed(a.seed)
+    timers = ["--stabilize-ms", "200", "--fix-ms", "50", "--p2pp-t0-ms", "100",
+              "--p2pp-t2-ms", "600"]
+    work = tempfile.mkdtemp(prefix="p2psip-ovl.")
+    ov = Overlay(a.p2psipd, a.nodes, work, timers)
+    ok = False
+    try:
+        ov.start()
+        wait_ring(ov, 60, f"{a.nodes} nodes joined")
+        for op in ("put", "get"):
+            fails, hops, lat = put_get(ov, a.pairs, op)
+            print(f"{a.pairs} {op}s from random nodes: {len(fails)} failed; "
+                  f"{summary(hops, lat)}", flush=True)
+            assert not fails, f"{op} failures, e.g. {fails[:5]}"
+        victims = random.sample(range(1, a.nodes), int(a.nodes * a.kill))
+        for v in victims:
+            ov.kill9(v)
+        print(f"killed (SIGKILL) {len(victims)} nodes: {sorted(victims)}", flush=True)
+        wait_ring(ov, 60, "after the failures")
+        fails, hops, lat = put_get(ov, a.pairs, "get")
+        print(f"{a.pairs} gets after the failures: {len(fails)} failed; {summary(hops, lat)}",
+              flush=True)
+        assert not fails, f"get failures after kill, e.g. {fails[:5]}"
+        codes = ov.stop()
+        bad = {i: c for i, c in codes.items() if c != 0}
+        assert not bad, f"nodes did not stop cleanly on SIGTERM: {bad}"
+        left = [s for s in ov.socks if os.path.exists(s) and
+                ov.alive[ov.socks.index(s)]]
+        assert not left, f"control sockets left behind: {left}"
+        ok = True
+        print("PASS", flush=True)
+    finally:
+        ov.stop()
+        if ok and not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"work directory (logs): {work}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+/* p2psipctl verbs on the node's ring state: status, successors, fingers.
+ * Printing only; the state comes from p2psipd's "status" command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "p2psipctl.h"
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "-";
+}
+
+static void print_succ(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	printf("predecessor  %s\n", str(r, "predecessor"));
+	json_array_foreach(json_object_get(r, "successors"), i, v)
+	    printf("successor %-2zu %s\n", i, json_string_value(v));
+}
+
+static void print_fingers(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "fingers"), i, v)
+	{
+		long a = (long)json_integer_value(json_object_get(v, "index"));
+		long b = (long)json_integer_value(json_object_get(v, "last"));
+		char idx[16];
+		snprintf(idx, sizeof(idx), a == b ? "%ld" : "%ld-%ld", a, b);
+		printf("finger %-8s %s\n", idx, str(v, "node"));
+	}
+}
+
+static int get_status(struct ctl *c, json_t **r)
+{
+	return ctl_call(c, json_pack("{s:s}", "cmd", "status"), r);
+}
+
+int verb_status(struct ctl *c, int argc, char **argv)
+{
+	json_t *r, *v, *ctr;
+	const char *k;
+	int rc = get_status(c, &r);
+
+	(void)argc;
+	(void)argv;
+	if (rc || !r)
+		return rc;
+	printf("node         %s\naddress      %s\nmode         %s\nstate        %s\n"
+	       "uptime       %lld s\n",
+	       str(r, "node_id"), str(r, "address"), str(r, "mode"), str(r, "state"),
+	       (long long)json_integer_value(json_object_get(r, "uptime_s")));
+	print_succ(r);
+	print_fingers(r);
+	v = json_object_get(r, "records");
+	printf("records      %lld primary, %lld replica\n",
+	       (long long)json_integer_value(json_object_get(v, "primary")),
+	       (long long)json_integer_value(json_object_get(v, "replica")));
+	ctr = json_object_get(r, "counters");
+	json_object_foreach(ctr, k, v)
+	{
+		if (json_is_real(v))
+			printf("  %-18s %.2f\n", k, json_real_value(v));
+		else
+			printf("  %-18s %lld\n", k, (long long)json_integer_value(v));
+	}
+	json_decref(r);
+	return 0;
+}
+
+int verb_successors(struct ctl *c, int argc, char **argv)
+{
+	json_t *r;
+	int rc = get_status(c, &r);
+
+	(void)argc;
+	(void)argv;
+	if (rc || !r)
+		return rc;
+	print_succ(r);
+	json_decref(r);
+	return 0;
+}
+
+int verb_fingers(struct ctl *c, int argc, char **argv)
+{
+	json_t *r;
+	int rc = get_status(c, &r);
+
+	(void)argc;
+	(void)argv;
+	if (rc || !r)
+		return rc;
+	print_fingers(r);
+	json_decref(r);
+	return 0;
+}
