@@ -1,5 +1,6 @@
 /* p2psipd command line: options, the host identity, the overlay node and its control socket on
  * one libuv loop; a graceful leave on SIGINT/SIGTERM. Nothing protocol-related here. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -9,14 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/ctl.h"
 #include "common/hit.h"
 #include "common/log.h"
 #include "common/stamp.h"
 #include "p2psipd/p2psipd_ctl.h"
 
-#define DEFAULT_LISTEN	  "0.0.0.0:6084"
-#define DEFAULT_STATE_DIR "/var/lib/p2psipd"
-#define LEAVE_GRACE_MS	  10000 /* longest wait for a graceful leave before exiting anyway */
+#define DEFAULT_LISTEN	   "0.0.0.0:6084"
+#define DEFAULT_LISTEN_HIP "[::]:6084"
+#define DEFAULT_STATE_DIR  "/var/lib/p2psipd"
+#define LEAVE_GRACE_MS	   10000 /* longest wait for a graceful leave before exiting anyway */
 
 static void usage(FILE *f)
 {
@@ -25,16 +28,29 @@ static void usage(FILE *f)
 	    "Usage: p2psipd [OPTIONS]\n"
 	    "P2PSIP overlay daemon: a Chord node speaking P2PP (draft-baset-p2psip-p2pp-01)\n"
 	    "over UDP. Runs in the foreground; SIGINT/SIGTERM leave the overlay gracefully.\n\n"
-	    "  --listen ADDR:PORT     UDP address for P2PP (default " DEFAULT_LISTEN
-	    "; 6084 is the\n"
-	    "                         port IANA gave RELOAD, P2PP's successor in the P2PSIP WG)\n"
+	    "  --listen ADDR:PORT     UDP address for P2PP (default " DEFAULT_LISTEN ", hip mode\n"
+	    "                         " DEFAULT_LISTEN_HIP "; 6084 is the port IANA gave RELOAD,\n"
+	    "                         P2PP's successor in the P2PSIP WG)\n"
 	    "  --bootstrap ADDR:PORT  join the overlay through this peer; without it this node\n"
-	    "                         creates a new overlay\n"
-	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses; the only\n"
-	    "                         mode so far; hip and ice come later)\n"
+	    "                         creates a new overlay. hip mode: HIT@LOCATOR[:PORT] (IPv6\n"
+	    "                         locator with a port: HIT@[ADDR]:PORT): hipd learns that\n"
+	    "                         HIT's locator, P2PP goes to [HIT]:PORT (default: our port)\n"
+	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses) or hip (P2PP\n"
+	    "                         to the peers' HITs through hipd, whose HIP BONE routing\n"
+	    "                         gets the neighbour set; ice comes later)\n"
+	    "  --hipd-socket PATH     hip mode: hipd's control socket (default $" CTL_SOCKET_ENV
+	    " or\n"
+	    "                         " CTL_DEFAULT_SOCKET ")\n"
+	    "  --hip-locator ADDR     hip mode: announce this IP address of our hipd in our\n"
+	    "                         Peer-Info, for peers to start base exchanges directly\n"
+	    "                         (a public address; behind a NAT leave it out: HIP BONE)\n"
+	    "  --overlay-name NAME    hip mode: the overlay name hipd puts in OVERLAY_ID\n"
+	    "                         (default " OVL_OVERLAY_ID ")\n"
 	    "  --state-dir DIR        default " DEFAULT_STATE_DIR "\n"
 	    "  --identity FILE        host identity (PEM, 0600; node ID = its HIT); created if\n"
-	    "                         missing (default STATE-DIR/identity.pem)\n"
+	    "                         missing (default STATE-DIR/identity.pem). hip mode: hipd's\n"
+	    "                         key file (HIPD-STATE-DIR/hi-ecdsa-p256.pem): the node ID\n"
+	    "                         must be hipd's default HIT, checked at start\n"
 	    "  --ctl PATH             control socket (default " P2PSIPD_CTL_DEFAULT ")\n"
 	    "  --stun ADDR:PORT       announce a STUN server in the overlay (p2psip:stun-turn)\n"
 	    "  --turn ADDR:PORT       announce a TURN server (may be repeated, 4 at most)\n"
@@ -74,6 +90,9 @@ enum {
 	OPT_STAMP,
 	OPT_NODE,
 	OPT_LOG_LEVEL,
+	OPT_HIPD_SOCKET,
+	OPT_HIP_LOCATOR,
+	OPT_OVERLAY_NAME,
 };
 
 static const struct option options[] = {
@@ -96,6 +115,9 @@ static const struct option options[] = {
     {"stamp", required_argument, NULL, OPT_STAMP},
     {"node", required_argument, NULL, OPT_NODE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"hipd-socket", required_argument, NULL, OPT_HIPD_SOCKET},
+    {"hip-locator", required_argument, NULL, OPT_HIP_LOCATOR},
+    {"overlay-name", required_argument, NULL, OPT_OVERLAY_NAME},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -107,6 +129,8 @@ struct opts {
 	enum log_level level;
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
+	const char *bootstrap; /* parsed once the mode and the port are known */
+	bool listen_set;
 };
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -167,6 +191,53 @@ static int parse_server(const char *opt, const char *s, uint8_t kind, struct opt
 	return 0;
 }
 
+/* An IP address without a port. */
+static int parse_locator_opt(const char *s, struct sockaddr_storage *out)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return bad("hip-locator", s, "is not an IPv4 or IPv6 address");
+}
+
+/* After all options: the mode's default listen address, the bootstrap in the mode's form. */
+static int finish_options(struct opts *o)
+{
+	struct ovl_config *v = &o->ovl;
+	uint16_t port;
+
+	if (v->mode == LINK_HIP && !o->listen_set)
+		link_addr_parse(DEFAULT_LISTEN_HIP, &v->listen);
+	if (!v->hip.hipd_socket) {
+		v->hip.hipd_socket = getenv(CTL_SOCKET_ENV);
+		if (!v->hip.hipd_socket || !*v->hip.hipd_socket)
+			v->hip.hipd_socket = CTL_DEFAULT_SOCKET;
+	}
+	if (!o->bootstrap)
+		return 0;
+	v->has_bootstrap = true;
+	if (v->mode != LINK_HIP || !strchr(o->bootstrap, '@'))
+		return parse_addr("bootstrap", o->bootstrap, &v->bootstrap);
+	port = ntohs(((struct sockaddr_in6 *)&v->listen)->sin6_port);
+	if (v->listen.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&v->listen)->sin_port);
+	if (link_hip_boot_parse(o->bootstrap, port ? port : 6084, &v->bootstrap, &v->hip.boot_hit,
+				&v->hip.boot_locator))
+		return bad("bootstrap", o->bootstrap,
+			   "is not HIT@LOCATOR, HIT@LOCATOR:PORT or HIT@[LOCATOR6]:PORT");
+	v->hip.has_boot = true;
+	return 0;
+}
+
 static int parse_one(int c, const char *arg, struct opts *o)
 {
 	struct ovl_config *v = &o->ovl;
@@ -174,10 +245,21 @@ static int parse_one(int c, const char *arg, struct opts *o)
 
 	switch (c) {
 	case OPT_LISTEN:
+		o->listen_set = true;
 		return parse_addr("listen", arg, &v->listen);
 	case OPT_BOOTSTRAP:
-		v->has_bootstrap = true;
-		return parse_addr("bootstrap", arg, &v->bootstrap);
+		o->bootstrap = arg;
+		return 0;
+	case OPT_HIPD_SOCKET:
+		v->hip.hipd_socket = arg;
+		return 0;
+	case OPT_HIP_LOCATOR:
+		return parse_locator_opt(arg, &v->hip.locator);
+	case OPT_OVERLAY_NAME:
+		if (!*arg || strlen(arg) > 255)
+			return bad("overlay-name", arg, "is not a name of 1 to 255 octets");
+		v->hip.overlay = arg;
+		return 0;
 	case OPT_MODE:
 		if (link_mode_parse(arg, &m))
 			return bad("connection-mode", arg, "is not one of plain, hip, ice");
@@ -261,7 +343,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "p2psipd: unexpected argument \"%s\"\n", argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
+	return finish_options(o);
 }
 
 /* ---- the identity ---- */
@@ -401,7 +483,7 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	err = ovl_start(&o->ovl, &dm->d.node);
 	if (err == -ENOSYS) {
 		fprintf(stderr,
-			"p2psipd: --connection-mode %s is not implemented yet (only plain)\n",
+			"p2psipd: --connection-mode %s is not implemented yet (plain, hip)\n",
 			link_mode_name(o->ovl.mode));
 		return err;
 	}

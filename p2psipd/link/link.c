@@ -1,5 +1,5 @@
 /* The link layer's one place of mode choice and its dispatch; address helpers.
- * Not a mode itself: link_plain.c (and later hip, ice) implement struct link_ops. */
+ * Not a mode itself: link_plain.c, link_hip.c (and later ice) implement struct link_ops. */
 #include "p2psipd/link/link_int.h"
 
 #include <arpa/inet.h>
@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hit.h"
+
 /* The modes by enum link_mode; NULL: not implemented yet. */
 static const struct link_ops *const modes[] = {
     [LINK_PLAIN] = &link_plain_ops,
-    [LINK_HIP] = NULL,
+    [LINK_HIP] = &link_hip_ops,
     [LINK_ICE] = NULL,
 };
 
@@ -256,5 +258,66 @@ int link_addr_parse(const char *s, struct sockaddr_storage *out)
 		return -EINVAL;
 	a4->sin_family = AF_INET;
 	a4->sin_port = htons(port);
+	return 0;
+}
+
+/* A locator: an IPv4 or IPv6 address, no port (hipd sends to its own port). */
+static int parse_locator(const char *s, size_t n, struct sockaddr_storage *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || n >= sizeof(host))
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)n, s);
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The part after '@': "ADDR", "ADDR:PORT", "ADDR6", "[ADDR6]:PORT". */
+static int parse_boot_where(const char *s, struct sockaddr_storage *loc, uint16_t *port)
+{
+	const char *colon = strchr(s, ':');
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || parse_port(close + 2, port))
+			return -EINVAL;
+		return parse_locator(s + 1, (size_t)(close - s - 1), loc);
+	}
+	if (colon && !strchr(colon + 1, ':')) { /* IPv4 with a port */
+		if (parse_port(colon + 1, port))
+			return -EINVAL;
+		return parse_locator(s, (size_t)(colon - s), loc);
+	}
+	return parse_locator(s, strlen(s), loc); /* IPv4 or IPv6, no port */
+}
+
+int link_hip_boot_parse(const char *s, uint16_t default_port, struct sockaddr_storage *p2pp,
+			struct in6_addr *hit, struct sockaddr_storage *locator)
+{
+	char h[INET6_ADDRSTRLEN];
+	const char *at = s ? strchr(s, '@') : NULL;
+	uint16_t port = default_port;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)p2pp;
+
+	memset(p2pp, 0, sizeof(*p2pp));
+	if (!at || (size_t)(at - s) >= sizeof(h))
+		return -EINVAL;
+	snprintf(h, sizeof(h), "%.*s", (int)(at - s), s);
+	if (hit_parse(h, hit) || parse_boot_where(at + 1, locator, &port) || port == 0)
+		return -EINVAL;
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = htons(port);
+	a6->sin6_addr = *hit;
 	return 0;
 }

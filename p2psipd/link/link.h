@@ -3,6 +3,8 @@
 #ifndef HIPSIP_LINK_H
 #define HIPSIP_LINK_H
 
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -11,11 +13,12 @@
 #include "p2psipd/chord/id.h"
 #include "p2psipd/p2pp/p2pp_msg.h"
 
-/* The connection modes (DESIGN.md 2). Only `plain` exists so far:
+/* The connection modes (DESIGN.md 2):
  * - plain: P2PP over one UDP socket per node; a peer's address is learnt from its Peer-Info
  *   (the host candidate of Address-Info) or from the source of its datagrams.
- * - hip (later): the same UDP socket, peers addressed as [HIT]:port through hipd's hit0; the
- *   neighbour set (link_set_neighbours) is pushed to hipd for HIP BONE routing.
+ * - hip: one UDP socket on [::], peers addressed as [HIT]:port through hipd's hit0 (peer ID =
+ *   HIT); the neighbour set (link_set_neighbours) is pushed to hipd for HIP BONE routing, and
+ *   locators peers announce are handed to hipd (add-map). link_hip.c.
  * - ice (later): each link is set up by a P2PP Connect through the overlay carrying ICE
  *   candidates, one ice/ agent and socket per link; link_resolve hands out a per-link address
  *   that link_send maps back to the link's agent.
@@ -34,6 +37,18 @@ const char *link_mode_name(enum link_mode m);
 typedef void (*link_recv_fn)(void *arg, const uint8_t *buf, size_t len,
 			     const struct sockaddr *from);
 
+/* hip mode: how to reach our hipd and what to tell it. */
+struct link_hip_config {
+	const char *hipd_socket;	 /* hipd's control socket */
+	const char *overlay;		 /* the overlay name of set-overlay */
+	struct in6_addr hit;		 /* ours: the node ID */
+	struct sockaddr_storage locator; /* where our hipd is reachable without NAT traversal,
+					    announced in our Peer-Info (ss_family 0: none) */
+	bool has_boot;			 /* a bootstrap HIT with a locator for hipd */
+	struct in6_addr boot_hit;
+	struct sockaddr_storage boot_locator;
+};
+
 struct link_config {
 	uv_loop_t *loop;
 	enum link_mode mode;
@@ -41,11 +56,12 @@ struct link_config {
 	link_recv_fn recv;
 	void *arg;
 	size_t max_peers; /* addresses remembered (0: 1024) */
+	struct link_hip_config hip;
 };
 
 struct link;
 
-/* Opens the mode's sockets. -ENOSYS for a mode not implemented yet (hip, ice); bind errors as
+/* Opens the mode's sockets. -ENOSYS for a mode not implemented yet (ice); bind errors as
  * negative errnos. */
 int link_open(const struct link_config *cfg, struct link **out);
 /* Closes the sockets; memory goes with the loop's close callbacks. */
@@ -80,5 +96,11 @@ void link_set_neighbours(struct link *l, const struct chord_id *ids, unsigned n)
 const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 /* "ADDR:PORT" or "[ADDR6]:PORT" into a socket address. 0 or -EINVAL. */
 int link_addr_parse(const char *s, struct sockaddr_storage *out);
+/* A hip-mode bootstrap spec: "HIT@LOCATOR" or "HIT@LOCATOR:PORT" (IPv6 locator with a port in
+ * brackets: "HIT@[ADDR]:PORT"). The peer's P2PP address is [HIT]:PORT (default_port when
+ * absent), LOCATOR (an IP address, no port: hipd uses its own) is where its hipd is. 0 or
+ * -EINVAL (not an ORCHID HIT, not an address, port 0). */
+int link_hip_boot_parse(const char *s, uint16_t default_port, struct sockaddr_storage *p2pp,
+			struct in6_addr *hit, struct sockaddr_storage *locator);
 
 #endif

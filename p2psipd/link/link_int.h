@@ -31,6 +31,7 @@ struct link {
 };
 
 extern const struct link_ops link_plain_ops;
+extern const struct link_ops link_hip_ops;
 
 /* Socket address helpers shared by the modes. */
 socklen_t link_sa_len(const struct sockaddr *sa);

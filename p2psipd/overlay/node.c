@@ -780,8 +780,12 @@ static void node_free(struct ovl_node *n)
 
 static int node_init(struct ovl_node *n, const struct ovl_config *cfg)
 {
-	struct link_config lc = {
-	    .loop = cfg->loop, .mode = cfg->mode, .listen = cfg->listen, .recv = on_recv, .arg = n};
+	struct link_config lc = {.loop = cfg->loop,
+				 .mode = cfg->mode,
+				 .listen = cfg->listen,
+				 .recv = on_recv,
+				 .arg = n,
+				 .hip = cfg->hip};
 	struct p2pp_sock s = {.send = send_cb, .ctx = n};
 	int err;
 
@@ -789,6 +793,9 @@ static int node_init(struct ovl_node *n, const struct ovl_config *cfg)
 	apply_defaults(&n->cfg);
 	n->loop = cfg->loop;
 	chord_id_from_in6(&n->self, &cfg->id->hit);
+	lc.hip.hit = cfg->id->hit;
+	if (!lc.hip.overlay)
+		lc.hip.overlay = OVL_OVERLAY_ID;
 	memcpy(n->self_b, n->self.b, P2PP_ID_LEN);
 	if (cfg->name)
 		snprintf(n->name, sizeof(n->name), "%s", cfg->name);

@@ -37,6 +37,9 @@ struct ovl_config {
 	unsigned replicas;	   /* 0: OVL_REPLICAS_DEFAULT */
 	size_t max_records;	   /* 0: 4096 (the store walks its slots: keep it modest) */
 	const char *name;	   /* for logs, may be NULL */
+	/* hip mode: hipd's socket, our locator, the bootstrap's; node_init fills in the HIT and
+	 * an unset overlay name */
+	struct link_hip_config hip;
 };
 
 struct ovl_node;
