@@ -44,6 +44,10 @@ static void usage(FILE *f)
 	    "  --hip-locator ADDR     hip mode: announce this IP address of our hipd in our\n"
 	    "                         Peer-Info, for peers to start base exchanges directly\n"
 	    "                         (a public address; behind a NAT leave it out: HIP BONE)\n"
+	    "  --turn-user USER       hip mode: TURN user name for a TURN server found in the\n"
+	    "                         overlay (without --stun/--turn of our own and without a\n"
+	    "                         STUN server in hipd, the announced ones go to hipd)\n"
+	    "  --turn-pass-file FILE  hip mode: the TURN password (first line of FILE)\n"
 	    "  --overlay-name NAME    hip mode: the overlay name hipd puts in OVERLAY_ID\n"
 	    "                         (default " OVL_OVERLAY_ID ")\n"
 	    "  --state-dir DIR        default " DEFAULT_STATE_DIR "\n"
@@ -93,6 +97,8 @@ enum {
 	OPT_HIPD_SOCKET,
 	OPT_HIP_LOCATOR,
 	OPT_OVERLAY_NAME,
+	OPT_TURN_USER,
+	OPT_TURN_PASS_FILE,
 };
 
 static const struct option options[] = {
@@ -118,6 +124,8 @@ static const struct option options[] = {
     {"hipd-socket", required_argument, NULL, OPT_HIPD_SOCKET},
     {"hip-locator", required_argument, NULL, OPT_HIP_LOCATOR},
     {"overlay-name", required_argument, NULL, OPT_OVERLAY_NAME},
+    {"turn-user", required_argument, NULL, OPT_TURN_USER},
+    {"turn-pass-file", required_argument, NULL, OPT_TURN_PASS_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -130,6 +138,7 @@ struct opts {
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
 	const char *bootstrap; /* parsed once the mode and the port are known */
+	const char *turn_user, *turn_pass_file;
 	bool listen_set;
 };
 
@@ -255,6 +264,12 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		return 0;
 	case OPT_HIP_LOCATOR:
 		return parse_locator_opt(arg, &v->hip.locator);
+	case OPT_TURN_USER:
+		o->turn_user = arg;
+		return 0;
+	case OPT_TURN_PASS_FILE:
+		o->turn_pass_file = arg;
+		return 0;
 	case OPT_OVERLAY_NAME:
 		if (!*arg || strlen(arg) > 255)
 			return bad("overlay-name", arg, "is not a name of 1 to 255 octets");
@@ -346,6 +361,22 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	return finish_options(o);
 }
 
+/* The first line of the TURN password file (not logged). */
+static int read_pass(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "p2psipd: cannot read %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (!fgets(out, (int)len, f))
+		out[0] = 0;
+	fclose(f);
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
+}
+
 /* ---- the identity ---- */
 
 static int load_identity(struct opts *o, struct hostid **id)
@@ -387,7 +418,7 @@ static int load_identity(struct opts *o, struct hostid **id)
 struct daemon {
 	struct p2psipd d;
 	uv_signal_t sigint, sigterm;
-	uv_timer_t stop_timer, pub_timer;
+	uv_timer_t stop_timer, pub_timer, srv_timer;
 	uv_prepare_t flush;
 	bool stopping;
 	int exit_code;
@@ -405,6 +436,7 @@ static void close_all(struct daemon *dm)
 	uv_close((uv_handle_t *)&dm->sigterm, NULL);
 	uv_close((uv_handle_t *)&dm->stop_timer, NULL);
 	uv_close((uv_handle_t *)&dm->pub_timer, NULL);
+	uv_close((uv_handle_t *)&dm->srv_timer, NULL);
 	uv_close((uv_handle_t *)&dm->flush, NULL);
 }
 
@@ -461,6 +493,14 @@ static void on_pub_timer(uv_timer_t *t)
 		uv_timer_stop(t);
 }
 
+static void on_srv_timer(uv_timer_t *t)
+{
+	struct daemon *dm = t->data;
+
+	if (p2psipd_hip_servers(&dm->d) == 0)
+		uv_timer_stop(t);
+}
+
 static void on_flush(uv_prepare_t *p)
 {
 	(void)p;
@@ -477,6 +517,10 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	dm->d.stop = stop_soon;
 	memcpy(dm->d.srv, o->srv, sizeof(o->srv));
 	dm->d.n_srv = o->n_srv;
+	if (o->ovl.mode == LINK_HIP && o->n_srv == 0) {
+		dm->d.hs.hipd_socket = o->ovl.hip.hipd_socket;
+		dm->d.hs.turn_user = o->turn_user;
+	}
 	o->ovl.loop = loop;
 	o->ovl.id = dm->d.id;
 	o->ovl.name = o->node;
@@ -511,6 +555,8 @@ static void handles_init(struct daemon *dm, uv_loop_t *loop)
 	uv_signal_init(loop, &dm->sigterm);
 	uv_timer_init(loop, &dm->stop_timer);
 	uv_timer_init(loop, &dm->pub_timer);
+	uv_timer_init(loop, &dm->srv_timer);
+	dm->srv_timer.data = dm;
 	uv_prepare_init(loop, &dm->flush);
 	dm->sigint.data = dm->sigterm.data = dm->stop_timer.data = dm->pub_timer.data = dm;
 	uv_signal_start(&dm->sigint, on_signal, SIGINT);
@@ -518,6 +564,8 @@ static void handles_init(struct daemon *dm, uv_loop_t *loop)
 	uv_prepare_start(&dm->flush, on_flush);
 	if (dm->d.n_srv)
 		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 1000);
+	if (dm->d.hs.hipd_socket)
+		uv_timer_start(&dm->srv_timer, on_srv_timer, 500, 1000);
 }
 
 int main(int argc, char **argv)
@@ -536,6 +584,9 @@ int main(int argc, char **argv)
 		return 2;
 	log_init("p2psipd", o.level, false);
 	signal(SIGPIPE, SIG_IGN);
+	if (o.turn_pass_file &&
+	    read_pass(o.turn_pass_file, dm.d.hs.turn_pass, sizeof(dm.d.hs.turn_pass)))
+		return 1;
 	if (load_identity(&o, &id))
 		return 1;
 	if (stamp_open(o.stamp, o.node ? o.node : "p2psipd")) {

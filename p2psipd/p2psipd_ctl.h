@@ -25,6 +25,13 @@ struct p2psipd {
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
 	bool srv_published;
+	/* hip mode without servers of our own: hipd's found in the overlay (hip_servers.c) */
+	struct {
+		const char *hipd_socket; /* NULL: not looked for */
+		const char *turn_user;
+		char turn_pass[128];
+		bool busy, done;
+	} hs;
 	/* set by the "leave" command: the daemon stops once the leave is done */
 	void (*stop)(struct p2psipd *d, int err);
 };
@@ -34,5 +41,8 @@ json_t *p2psipd_ctl_handle(json_t *req, void *arg);
 
 /* Publishes the --stun/--turn announcements (once the node has joined). 0 or -EAGAIN. */
 int p2psipd_publish_servers(struct p2psipd *d);
+/* hip mode: looks up the announced STUN/TURN servers once joined and hands them to hipd,
+ * unless hipd has a STUN server. 0 when done (or not needed), -EAGAIN: call again later. */
+int p2psipd_hip_servers(struct p2psipd *d);
 
 #endif

@@ -22,6 +22,9 @@ struct hreq {
 	char rx[4096];
 	int open_handles;
 	int done;
+	bool quiet;
+	hipd_reply_fn cb;
+	void *arg;
 };
 
 static void hreq_free(uv_handle_t *h)
@@ -40,7 +43,12 @@ static void hreq_finish(struct hreq *r, const char *why)
 	if (r->done)
 		return;
 	r->done = 1;
-	if (why)
+	if (why && r->cb)
+		r->cb(r->arg, NULL);
+	r->cb = NULL;
+	if (why && r->quiet)
+		log_debug("hipd %s: %s", r->what, why);
+	else if (why)
 		log_warn("hipd %s: %s", r->what, why);
 	uv_timer_stop(&r->timer);
 	uv_close((uv_handle_t *)&r->timer, hreq_free);
@@ -68,6 +76,8 @@ static void check_reply(struct hreq *r, json_t *reply)
 
 	if (json_is_true(json_object_get(reply, "ok")))
 		log_debug("hipd %s: ok", r->what);
+	else if (r->quiet)
+		log_debug("hipd %s: %s", r->what, err ? err : "error");
 	else
 		log_warn("hipd %s: %s", r->what, err ? err : "error");
 }
@@ -93,6 +103,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (got == 0)
 		return;
 	check_reply(r, reply);
+	if (r->cb)
+		r->cb(r->arg, reply);
+	r->cb = NULL;
 	json_decref(reply);
 	hreq_finish(r, NULL);
 }
@@ -123,7 +136,8 @@ static void on_connect(uv_connect_t *c, int status)
 		hreq_finish(r, "cannot write");
 }
 
-int hipd_client_send(uv_loop_t *loop, const char *path, json_t *req, const char *what)
+static int start(uv_loop_t *loop, const char *path, json_t *req, const char *what, bool quiet,
+		 hipd_reply_fn cb, void *arg)
 {
 	struct hreq *r = calloc(1, sizeof(*r));
 	int err;
@@ -139,6 +153,9 @@ int hipd_client_send(uv_loop_t *loop, const char *path, json_t *req, const char 
 		return err;
 	}
 	snprintf(r->what, sizeof(r->what), "%s", what);
+	r->quiet = quiet;
+	r->cb = cb;
+	r->arg = arg;
 	ctl_decoder_init(&r->dec);
 	uv_pipe_init(loop, &r->pipe, 0);
 	uv_timer_init(loop, &r->timer);
@@ -147,6 +164,17 @@ int hipd_client_send(uv_loop_t *loop, const char *path, json_t *req, const char 
 	uv_timer_start(&r->timer, on_timeout, HIPD_CLIENT_TIMEOUT_MS, 0);
 	uv_pipe_connect(&r->conn, &r->pipe, path, on_connect);
 	return 0;
+}
+
+int hipd_client_send(uv_loop_t *loop, const char *path, json_t *req, const char *what, bool quiet)
+{
+	return start(loop, path, req, what, quiet, NULL, NULL);
+}
+
+int hipd_client_ask(uv_loop_t *loop, const char *path, json_t *req, const char *what,
+		    hipd_reply_fn cb, void *arg)
+{
+	return start(loop, path, req, what, false, cb, arg);
 }
 
 int hipd_client_call(const char *path, json_t *req, json_t **reply)

@@ -18,6 +18,7 @@
 #define PUSH_DELAY_MS  200   /* neighbour-set changes reach hipd at most this often */
 #define HIP_LOC_PORT   10500 /* port of the locator candidate: hipd's (RFC 5770 5.1); unused */
 #define HIP_MAX_PUSHED 256   /* hipd's OVERLAY_MAX_NEIGHBOURS */
+#define TOUCH_MS       2000  /* base exchanges with the peers we know, this often */
 
 struct hip_peer {
 	struct chord_id id;
@@ -31,6 +32,7 @@ struct hip_peer {
 struct hip {
 	uv_udp_t udp;
 	uv_timer_t push;
+	uv_timer_t touch;
 	struct link *l;
 	struct hip_peer *peers;
 	size_t n_peers;
@@ -62,7 +64,27 @@ static uint16_t local_port(const struct link *l)
 static void hipd_send(struct hip *h, json_t *req, const char *what)
 {
 	if (req)
-		hipd_client_send(h->l->cfg.loop, h->l->cfg.hip.hipd_socket, req, what);
+		hipd_client_send(h->l->cfg.loop, h->l->cfg.hip.hipd_socket, req, what, false);
+}
+
+/* Every known peer without an association gets a base exchange now (hipd refuses at once
+ * when one runs or is done, or when it has neither a locator nor an overlay route yet). HIP
+ * BONE only forwards over established associations, so a NATed peer is reachable through
+ * the overlay only once the peer preceding it has one: the links are built before P2PP
+ * needs them, and rebuilt after failures, instead of waiting for the overlay's traffic. */
+static void on_touch(uv_timer_t *t)
+{
+	struct hip *h = t->data;
+	char buf[HIT_STRLEN];
+	struct in6_addr a;
+
+	for (size_t i = 0; i < h->n_peers; i++) {
+		chord_id_to_in6(&a, &h->peers[i].id);
+		hipd_client_send(
+		    h->l->cfg.loop, h->l->cfg.hip.hipd_socket,
+		    json_pack("{s:s,s:s}", "cmd", "trigger", "hit", hit_to_str(&a, buf)), "trigger",
+		    true);
+	}
 }
 
 static void map_locator(struct hip *h, struct hip_peer *e)
@@ -260,16 +282,19 @@ static int hip_open(struct link *l)
 	l->impl = h;
 	uv_udp_init(l->cfg.loop, &h->udp);
 	uv_timer_init(l->cfg.loop, &h->push);
-	h->udp.data = h->push.data = h;
-	h->closing_handles = 2;
+	uv_timer_init(l->cfg.loop, &h->touch);
+	h->udp.data = h->push.data = h->touch.data = h;
+	h->closing_handles = 3;
 	err = bind_udp(h, l);
 	if (err) {
 		h->l = NULL;
 		l->impl = NULL;
 		uv_close((uv_handle_t *)&h->udp, hip_free);
 		uv_close((uv_handle_t *)&h->push, hip_free);
+		uv_close((uv_handle_t *)&h->touch, hip_free);
 		return err;
 	}
+	uv_timer_start(&h->touch, on_touch, TOUCH_MS, TOUCH_MS);
 	if (l->cfg.hip.has_boot) { /* the overlay on in hipd from the start */
 		struct hip_peer *e = &h->peers[h->n_peers++];
 		chord_id_from_in6(&e->id, &l->cfg.hip.boot_hit);
@@ -288,8 +313,10 @@ static void hip_close(struct link *l)
 	hipd_send(h, json_pack("{s:s,s:n}", "cmd", "set-overlay", "overlay"), "set-overlay null");
 	uv_udp_recv_stop(&h->udp);
 	uv_timer_stop(&h->push);
+	uv_timer_stop(&h->touch);
 	uv_close((uv_handle_t *)&h->udp, hip_free);
 	uv_close((uv_handle_t *)&h->push, hip_free);
+	uv_close((uv_handle_t *)&h->touch, hip_free);
 }
 
 static int hip_send(struct link *l, const struct sockaddr *dst, const void *buf, size_t len)
