@@ -33,6 +33,7 @@ static void on_turn(void *arg, const struct ovl_result *r)
 	char s[64];
 
 	d->hs.busy = false;
+	d->hs.done = true; /* a TURN server is optional: one look */
 	if (first_server(r, SRVANN_TURN, s, sizeof(s)))
 		return;
 	if (!d->hs.turn_user) {
@@ -49,51 +50,53 @@ static void on_turn(void *arg, const struct ovl_result *r)
 static void on_stun(void *arg, const struct ovl_result *r)
 {
 	struct p2psipd *d = arg;
-	struct chord_id key;
 	char s[64];
 
-	if (first_server(r, SRVANN_STUN, s, sizeof(s))) {
-		d->hs.busy = false; /* nothing announced yet: again later */
-		return;
-	}
+	d->hs.busy = false;
+	if (first_server(r, SRVANN_STUN, s, sizeof(s)))
+		return; /* nothing announced yet: again later */
 	log_info("overlay announces STUN server %s: handing it to hipd", s);
 	hipd_client_send(d->loop, d->hs.hipd_socket,
-			 json_pack("{s:s,s:s,s:s}", "cmd", "set-stun", "server", s), "set-stun",
+			 json_pack("{s:s,s:s}", "cmd", "set-stun", "server", s), "set-stun",
 			 false);
-	d->hs.done = true;
-	if (srvann_key(&key) || ovl_get(d->node, &key, P2PP_CT_TURN, on_turn, d))
-		d->hs.busy = false;
+	d->hs.step = HS_TURN;
 }
 
 static void on_nat(void *arg, json_t *reply)
 {
 	struct p2psipd *d = arg;
 	const char *stun = json_string_value(json_object_get(reply, "stun"));
-	struct chord_id key;
 
-	if (!reply || !d->node) {
-		d->hs.busy = false;
+	d->hs.busy = false;
+	if (!reply)
 		return;
-	}
 	if (stun && strcmp(stun, "none") != 0) {
 		log_info("hipd has STUN server %s: no lookup", stun);
 		d->hs.done = true;
-		d->hs.busy = false;
 		return;
 	}
-	if (srvann_key(&key) || ovl_get(d->node, &key, P2PP_CT_STUN, on_stun, d))
-		d->hs.busy = false;
+	d->hs.step = HS_STUN;
 }
 
+/* One step per call (from a timer), never one from inside another's callback. */
 int p2psipd_hip_servers(struct p2psipd *d)
 {
+	struct chord_id key;
+	int err = 0;
+
 	if (d->hs.done)
 		return 0;
-	if (d->hs.busy || !d->node || ovl_get_state(d->node) != OVL_JOINED)
+	if (d->hs.busy || !d->node || ovl_get_state(d->node) != OVL_JOINED || srvann_key(&key))
 		return -EAGAIN;
 	d->hs.busy = true;
-	if (hipd_client_ask(d->loop, d->hs.hipd_socket, json_pack("{s:s}", "cmd", "get-nat"),
-			    "get-nat", on_nat, d))
+	if (d->hs.step == HS_NAT)
+		err = hipd_client_ask(d->loop, d->hs.hipd_socket,
+				      json_pack("{s:s}", "cmd", "get-nat"), "get-nat", on_nat, d);
+	else if (d->hs.step == HS_STUN)
+		err = ovl_get(d->node, &key, P2PP_CT_STUN, on_stun, d);
+	else
+		err = ovl_get(d->node, &key, P2PP_CT_TURN, on_turn, d);
+	if (err)
 		d->hs.busy = false;
 	return -EAGAIN;
 }

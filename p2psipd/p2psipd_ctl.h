@@ -30,6 +30,7 @@ struct p2psipd {
 		const char *hipd_socket; /* NULL: not looked for */
 		const char *turn_user;
 		char turn_pass[128];
+		enum { HS_NAT, HS_STUN, HS_TURN } step;
 		bool busy, done;
 	} hs;
 	/* set by the "leave" command: the daemon stops once the leave is done */

@@ -4,6 +4,7 @@
  * peers announce are handed to hipd over its control socket. Not HIP itself, not ICE. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +39,21 @@ struct hip {
 	size_t n_peers;
 	uint64_t clock;
 	int dirty;
-	int closing_handles;
+	int touch_busy; /* a get-ha is out */
+	int closed;	/* link_close ran; memory waits for the handles (and on_has) */
+	int refs;	/* our handles, and a get-ha out */
 	uint8_t rx[RX_BUF];
 };
+
+/* The state goes when the last handle is closed and no get-ha is out. */
+static void hip_unref(struct hip *h)
+{
+	if (--h->refs > 0)
+		return;
+	free(h->l);
+	free(h->peers);
+	free(h);
+}
 
 /* ---- addresses ---- */
 
@@ -67,6 +80,45 @@ static void hipd_send(struct hip *h, json_t *req, const char *what)
 		hipd_client_send(h->l->cfg.loop, h->l->cfg.hip.hipd_socket, req, what, false);
 }
 
+/* An association whose ICE run failed stays ESTABLISHED in hipd and carries nothing (RFC 5770
+ * 4.6): forget it (reset), so that a later trigger runs a new exchange, with the servers and
+ * routes known by then. */
+#define ICE_DEAD_S 8 /* established this long without an ICE path: failed */
+
+static bool ha_dead(json_t *a)
+{
+	const char *notify = json_string_value(json_object_get(a, "last_notify"));
+	json_int_t age = json_integer_value(json_object_get(a, "established_s"));
+
+	if (!json_object_get(a, "nat_mode") || json_object_get(a, "ice_path_type"))
+		return false;
+	return (notify && strstr(notify, "CONNECTIVITY")) || age >= ICE_DEAD_S;
+}
+
+static void on_has(void *arg, json_t *reply)
+{
+	struct hip *h = arg;
+	json_t *a;
+	size_t i;
+
+	h->touch_busy = 0;
+	if (h->closed) {
+		hip_unref(h);
+		return;
+	}
+	json_array_foreach(json_object_get(reply, "associations"), i, a)
+	{
+		const char *peer = json_string_value(json_object_get(a, "peer_hit"));
+		if (!peer || !ha_dead(a))
+			continue;
+		log_info("association with %s has no ICE path: reset", peer);
+		hipd_client_send(h->l->cfg.loop, h->l->cfg.hip.hipd_socket,
+				 json_pack("{s:s,s:s}", "cmd", "reset", "hit", peer), "reset",
+				 true);
+	}
+	hip_unref(h);
+}
+
 /* Every known peer without an association gets a base exchange now (hipd refuses at once
  * when one runs or is done, or when it has neither a locator nor an overlay route yet). HIP
  * BONE only forwards over established associations, so a NATed peer is reachable through
@@ -84,6 +136,15 @@ static void on_touch(uv_timer_t *t)
 		    h->l->cfg.loop, h->l->cfg.hip.hipd_socket,
 		    json_pack("{s:s,s:s}", "cmd", "trigger", "hit", hit_to_str(&a, buf)), "trigger",
 		    true);
+	}
+	if (h->touch_busy)
+		return;
+	h->touch_busy = 1;
+	h->refs++;
+	if (hipd_client_ask(h->l->cfg.loop, h->l->cfg.hip.hipd_socket,
+			    json_pack("{s:s}", "cmd", "get-ha"), "get-ha", on_has, h)) {
+		h->touch_busy = 0;
+		h->refs--;
 	}
 }
 
@@ -229,13 +290,7 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struc
 
 static void hip_free(uv_handle_t *hd)
 {
-	struct hip *h = hd->data;
-
-	if (--h->closing_handles > 0)
-		return;
-	free(h->l);
-	free(h->peers);
-	free(h);
+	hip_unref(hd->data);
 }
 
 static int bind_udp(struct hip *h, struct link *l)
@@ -284,7 +339,7 @@ static int hip_open(struct link *l)
 	uv_timer_init(l->cfg.loop, &h->push);
 	uv_timer_init(l->cfg.loop, &h->touch);
 	h->udp.data = h->push.data = h->touch.data = h;
-	h->closing_handles = 3;
+	h->refs = 3;
 	err = bind_udp(h, l);
 	if (err) {
 		h->l = NULL;
@@ -314,6 +369,7 @@ static void hip_close(struct link *l)
 	uv_udp_recv_stop(&h->udp);
 	uv_timer_stop(&h->push);
 	uv_timer_stop(&h->touch);
+	h->closed = 1;
 	uv_close((uv_handle_t *)&h->udp, hip_free);
 	uv_close((uv_handle_t *)&h->push, hip_free);
 	uv_close((uv_handle_t *)&h->touch, hip_free);

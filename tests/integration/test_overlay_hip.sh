@@ -5,8 +5,9 @@
 # 1000 put/get pairs from random nodes, a quarter of the hosts killed (hipd and p2psipd, NATed
 # ones among them), repair, every record found; then a base exchange between two NATed nodes
 # that are not neighbours runs through the overlay (ROUTE_VIA growing on the way there,
-# ROUTE_DST on the way back) and ICE finds the path. STUN/TURN: only p1 knows the server and
-# announces it; the others find it in the overlay and hand it to their hipd.
+# ROUTE_DST on the way back) and ICE finds the path. STUN/TURN: p1 knows the server and
+# announces it; the others (but those behind symmetric NATs, configured) find it in the
+# overlay and hand it to their hipd.
 # Usage: test_overlay_hip.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -63,8 +64,12 @@ P2P_OPTS=(--connection-mode hip --stabilize-ms 1000 --fix-ms 200 --p2pp-t0-ms 60
 T0=$(date +%s.%N)
 for n in $ALL; do
 	opts=("${HIPD_OPTS[@]}")
-	# only p1's hipd is told the servers; the others learn them through the overlay
-	[ "$n" = p1 ] && opts+=(--stun $SERVER --turn $SERVER --turn-user p2psip --turn-pass-file "$LAB_DIR/turn-pass")
+	# p1's hipd is told the servers, and so are those behind symmetric NATs (without a TURN
+	# relay they have no path to other NATed peers, not even to look the servers up); the
+	# others find p1's announcement in the overlay and hand it to their hipd
+	case $n in
+	p1 | b*) opts+=(--stun $SERVER --turn $SERVER --turn-user p2psip --turn-pass-file "$LAB_DIR/turn-pass") ;;
+	esac
 	lab_hipd "$n" "$(ns "$n")" "${opts[@]}" || exit 1
 	eval "HIT_$n=\$(hit_of $n)"
 done
