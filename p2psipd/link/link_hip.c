@@ -38,6 +38,7 @@ struct hip {
 	struct hip_peer *peers;
 	size_t n_peers;
 	uint64_t clock;
+	struct chord_id self;
 	int dirty;
 	int touch_busy; /* a get-ha is out */
 	int closed;	/* link_close ran; memory waits for the handles (and on_has) */
@@ -95,6 +96,33 @@ static bool ha_dead(json_t *a)
 	return (notify && strstr(notify, "CONNECTIVITY")) || age >= ICE_DEAD_S;
 }
 
+static struct hip_peer *find(const struct hip *h, const struct chord_id *id);
+static struct hip_peer *slot(struct hip *h);
+static void schedule_push(struct hip *h);
+
+/* A peer that opened an association with us is a peer we know: the next hop hipd needs to
+ * reach it through us (HIP BONE routes only over neighbours p2psipd names), and ours to it. */
+static void know(struct hip *h, const char *hit_text)
+{
+	struct in6_addr hit;
+	struct chord_id id;
+	struct hip_peer *e;
+
+	if (hit_parse(hit_text, &hit))
+		return;
+	chord_id_from_in6(&id, &hit);
+	if (find(h, &id) || chord_id_eq(&id, &h->self))
+		return;
+	e = slot(h);
+	if (!e)
+		return;
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->port = local_port(h->l);
+	e->used = ++h->clock;
+	schedule_push(h);
+}
+
 static void on_has(void *arg, json_t *reply)
 {
 	struct hip *h = arg;
@@ -109,8 +137,12 @@ static void on_has(void *arg, json_t *reply)
 	json_array_foreach(json_object_get(reply, "associations"), i, a)
 	{
 		const char *peer = json_string_value(json_object_get(a, "peer_hit"));
-		if (!peer || !ha_dead(a))
+		if (!peer)
 			continue;
+		if (!ha_dead(a)) {
+			know(h, peer);
+			continue;
+		}
 		log_info("association with %s has no ICE path: reset", peer);
 		hipd_client_send(h->l->cfg.loop, h->l->cfg.hip.hipd_socket,
 				 json_pack("{s:s,s:s}", "cmd", "reset", "hit", peer), "reset",
@@ -335,6 +367,7 @@ static int hip_open(struct link *l)
 	}
 	h->l = l;
 	l->impl = h;
+	chord_id_from_in6(&h->self, &l->cfg.hip.hit);
 	uv_udp_init(l->cfg.loop, &h->udp);
 	uv_timer_init(l->cfg.loop, &h->push);
 	uv_timer_init(l->cfg.loop, &h->touch);

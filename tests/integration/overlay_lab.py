@@ -27,6 +27,28 @@ class Nodes:
         return {i: od.call(s, {"cmd": "status"}, 5.0) for i, s in enumerate(self.socks)}
 
 
+def report(nodes):
+    """Which nodes have the right predecessor and successor lists (the ring without fingers)."""
+    try:
+        st = nodes.statuses()
+    except (OSError, ConnectionError) as e:
+        print(f"no status: {e}", flush=True)
+        return
+    ids = sorted(od.ident(s["node_id"]) for s in st.values())
+    n = len(ids)
+    ok, bad = [], []
+    for i, s in st.items():
+        name = os.path.basename(os.path.dirname(nodes.socks[i]))
+        k = ids.index(od.ident(s["node_id"]))
+        succ = [od.ident(x) for x in s["successors"]]
+        want = [ids[(k + j) % n] for j in range(1, len(succ) + 1)]
+        pred = s["predecessor"] and od.ident(s["predecessor"])
+        good = s["state"] == "joined" and pred == ids[k - 1] and succ and succ == want
+        (ok if good else bad).append(name)
+    print(f"ring (predecessor and successors) right at {len(ok)} of {n} nodes; "
+          f"wrong at {' '.join(bad) or 'none'}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("what", choices=["ring", "put", "get"])
@@ -43,6 +65,7 @@ def main():
             od.wait_ring(nodes, a.timeout, a.label or f"{len(a.socks)} nodes")
         except AssertionError as e:
             print(e, flush=True)
+            report(nodes)
             return 1
         return 0
     t0 = time.time()

@@ -97,12 +97,6 @@ for n in $NATED; do
 done
 
 socks() { local n; for n in "$@"; do psock "$n"; done; }
-check "16 nodes converge: successors, predecessors and fingers match the sorted IDs" \
-	python3 "$HERE/overlay_lab.py" ring --timeout 120 --label "16 nodes joined" $(socks $ALL)
-echo "# converged $(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$T0" "$(date +%s.%N)") s after the first hipd started"
-check "1000 puts from random nodes" python3 "$HERE/overlay_lab.py" put $(socks $ALL)
-check "1000 gets from random nodes" python3 "$HERE/overlay_lab.py" get $(socks $ALL)
-
 stun_of() { [ "$(hc "$1" --json daemon get nat | jq -r .stun)" = "$SERVER" ] && [ "$(hc "$1" --json daemon get nat | jq -r .turn)" = "$SERVER" ]; }
 all_found_servers() { local n; for n in $ALL; do stun_of "$n" || return 1; done; }
 check "every hipd has coturn as STUN and TURN server (p1's announcement found in the overlay)" \
@@ -119,7 +113,7 @@ echo "# base exchanges so far: $bexes; ICE paths: $(cat "$LAB_DIR"/*/hipd.log | 
 SURVIVORS=
 for n in $ALL; do case " $VICTIMS " in *" $n "*) ;; *) SURVIVORS="$SURVIVORS $n" ;; esac; done
 for n in $VICTIMS; do
-	eval "kill -KILL \$PPID_$n \$PID_$n"
+	eval "kill -KILL \$PPID_$n \$PID_$n; wait \$PPID_$n \$PID_$n" 2>/dev/null
 done
 echo "# killed hipd and p2psipd on $VICTIMS"
 check "the 12 survivors repair the ring (successors, predecessors, fingers)" \
