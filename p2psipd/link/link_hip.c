@@ -84,25 +84,14 @@ static void hipd_send(struct hip *h, json_t *req, const char *what)
 /* An association whose ICE run failed stays ESTABLISHED in hipd and carries nothing (RFC 5770
  * 4.6): forget it (reset), so that a later trigger runs a new exchange, with the servers and
  * routes known by then. */
-#define ICE_DEAD_S	8  /* established this long without an ICE path: failed */
-#define ONE_WAY_PACKETS 20 /* ESP packets out and none in: the path is dead */
+#define ICE_DEAD_S 8 /* established this long without an ICE path: failed */
 
 static bool ha_dead(json_t *a)
 {
 	const char *notify = json_string_value(json_object_get(a, "last_notify"));
 	json_int_t age = json_integer_value(json_object_get(a, "established_s"));
-	json_t *esp = json_object_get(a, "esp");
 
-	if (!json_object_get(a, "nat_mode"))
-		return false;
-	/* a path that only carries one way: P2PP answers everything we send, so many packets
-	 * out and none in after a while is a dead link (seen with a nominated pair whose local
-	 * candidate was the TURN relay's address) */
-	if (esp && age >= ICE_DEAD_S &&
-	    json_integer_value(json_object_get(esp, "out_packets")) >= ONE_WAY_PACKETS &&
-	    json_integer_value(json_object_get(esp, "in_packets")) == 0)
-		return true;
-	if (json_object_get(a, "ice_path_type"))
+	if (!json_object_get(a, "nat_mode") || json_object_get(a, "ice_path_type"))
 		return false;
 	return (notify && strstr(notify, "CONNECTIVITY")) || age >= ICE_DEAD_S;
 }
@@ -154,7 +143,7 @@ static void on_has(void *arg, json_t *reply)
 			know(h, peer);
 			continue;
 		}
-		log_info("association with %s has no working path: reset", peer);
+		log_info("association with %s has no ICE path: reset", peer);
 		hipd_client_send(h->l->cfg.loop, h->l->cfg.hip.hipd_socket,
 				 json_pack("{s:s,s:s}", "cmd", "reset", "hit", peer), "reset",
 				 true);
