@@ -497,8 +497,27 @@ static void on_srv_timer(uv_timer_t *t)
 {
 	struct daemon *dm = t->data;
 
-	if (p2psipd_hip_servers(&dm->d) == 0)
-		uv_timer_stop(t);
+	if (dm->d.hs.hipd_socket)
+		p2psipd_hip_servers(&dm->d);
+	p2psipd_hip_peers(&dm->d);
+}
+
+/* hip mode: what we announce under "p2psip:hip-peers" (with --hip-locator). */
+static void hip_peers_init(struct p2psipd *d, const struct ovl_config *c)
+{
+	const struct sockaddr_storage *loc = &c->hip.locator;
+	struct hippeer *p = &d->hp.self;
+
+	d->hp.on = true;
+	p->hit = d->id->hit;
+	p->port = ntohs(((const struct sockaddr_in6 *)&c->listen)->sin6_port);
+	if (loc->ss_family == AF_INET) {
+		p->ip_version = 4;
+		memcpy(p->ip, &((const struct sockaddr_in *)loc)->sin_addr, 4);
+	} else if (loc->ss_family == AF_INET6) {
+		p->ip_version = 6;
+		memcpy(p->ip, &((const struct sockaddr_in6 *)loc)->sin6_addr, 16);
+	}
 }
 
 static void on_flush(uv_prepare_t *p)
@@ -517,6 +536,8 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	dm->d.stop = stop_soon;
 	memcpy(dm->d.srv, o->srv, sizeof(o->srv));
 	dm->d.n_srv = o->n_srv;
+	if (o->ovl.mode == LINK_HIP)
+		hip_peers_init(&dm->d, &o->ovl);
 	if (o->ovl.mode == LINK_HIP && o->n_srv == 0) {
 		dm->d.hs.hipd_socket = o->ovl.hip.hipd_socket;
 		dm->d.hs.turn_user = o->turn_user;
@@ -564,7 +585,7 @@ static void handles_init(struct daemon *dm, uv_loop_t *loop)
 	uv_prepare_start(&dm->flush, on_flush);
 	if (dm->d.n_srv)
 		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 1000);
-	if (dm->d.hs.hipd_socket)
+	if (dm->d.hs.hipd_socket || dm->d.hp.on)
 		uv_timer_start(&dm->srv_timer, on_srv_timer, 500, 1000);
 }
 

@@ -15,6 +15,19 @@
 #define P2PSIPD_CTL_ENV	    "P2PSIPD_SOCKET"
 #define P2PSIPD_MAX_SRV	    4
 
+/* hip mode: a peer reachable without NAT traversal, as announced under "p2psip:hip-peers"
+ * (hip_peers.c): version 1, HIT (16), P2PP port (2), IP version (1: 4 or 6), locator. */
+struct hippeer {
+	struct in6_addr hit;
+	uint16_t port;
+	uint8_t ip_version;
+	uint8_t ip[16];
+};
+
+int hippeer_encode(const struct hippeer *p, uint8_t *buf, size_t cap, size_t *len);
+/* 0 or -EBADMSG (also for trailing bytes, port 0, a HIT that is not an ORCHID). */
+int hippeer_parse(const uint8_t *buf, size_t len, struct hippeer *out);
+
 struct p2psipd {
 	uv_loop_t *loop;
 	struct ovl_node *node;
@@ -33,6 +46,12 @@ struct p2psipd {
 		enum { HS_NAT, HS_STUN, HS_TURN } step;
 		bool busy, done;
 	} hs;
+	/* hip mode: public peers announced and learnt (hip_peers.c) */
+	struct {
+		bool on, published, busy;
+		struct hippeer self; /* ip_version 0: we announce nothing */
+		uint64_t next_ms;
+	} hp;
 	/* set by the "leave" command: the daemon stops once the leave is done */
 	void (*stop)(struct p2psipd *d, int err);
 };
@@ -45,5 +64,8 @@ int p2psipd_publish_servers(struct p2psipd *d);
 /* hip mode: looks up the announced STUN/TURN servers once joined and hands them to hipd,
  * unless hipd has a STUN server. 0 when done (or not needed), -EAGAIN: call again later. */
 int p2psipd_hip_servers(struct p2psipd *d);
+/* hip mode, from a timer: announces us (with --hip-locator) and learns the announced peers
+ * every 10 s. 0, or -EAGAIN before joining. */
+int p2psipd_hip_peers(struct p2psipd *d);
 
 #endif

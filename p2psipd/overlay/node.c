@@ -154,6 +154,13 @@ void ovl_learn_sender(struct ovl_node *n, const struct p2pp_msg *m, const struct
 	free(pi);
 }
 
+int ovl_learn_peer(struct ovl_node *n, const struct chord_id *id, const struct p2pp_peer_info *pi)
+{
+	if (chord_id_eq(id, &n->self))
+		return -EINVAL;
+	return link_learn(n->link, id, pi, NULL);
+}
+
 /* ---- ring changes ---- */
 
 static void push_neighbours(struct ovl_node *n)

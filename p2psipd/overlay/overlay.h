@@ -58,6 +58,10 @@ void ovl_close(struct ovl_node *n);
 typedef void (*ovl_done_fn)(void *arg, int err);
 int ovl_leave(struct ovl_node *n, ovl_done_fn cb, void *arg);
 
+/* Tells the link layer about a peer learnt by other means than P2PP (hip mode: announced
+ * public peers). 0 or the link's error. */
+int ovl_learn_peer(struct ovl_node *n, const struct chord_id *id, const struct p2pp_peer_info *pi);
+
 /* ---- state ---- */
 
 enum ovl_state {

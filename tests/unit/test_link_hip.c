@@ -16,6 +16,7 @@
 #include "common/ctl.h"
 #include "common/hit.h"
 #include "p2psipd/link/link.h"
+#include "p2psipd/p2psipd_ctl.h"
 
 #define HIT_A "2001:2a:1111:2222:3333:4444:5555:6666"
 #define HIT_B "2001:2a:aaaa:bbbb:cccc:dddd:eeee:ffff"
@@ -84,6 +85,40 @@ START_TEST(boot_spec_rejects_malformed)
 			      bad[i]);
 	ck_assert_int_eq(link_hip_boot_parse(NULL, 6084, &p2pp, &hit, &loc), -EINVAL);
 	ck_assert_int_eq(link_hip_boot_parse(HIT_A "@203.0.113.1", 0, &p2pp, &hit, &loc), -EINVAL);
+}
+END_TEST
+
+/* ---- the "p2psip:hip-peers" record (hip_peers.c) ---- */
+
+START_TEST(hip_peer_record_round_trips_and_rejects_malformed)
+{
+	struct hippeer p = {.port = 6084, .ip_version = 4, .ip = {203, 0, 113, 11}}, q;
+	uint8_t buf[64];
+	size_t len;
+
+	inet_pton(AF_INET6, HIT_A, &p.hit);
+	ck_assert_int_eq(hippeer_encode(&p, buf, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 1 + 16 + 2 + 1 + 4);
+	ck_assert_int_eq(hippeer_parse(buf, len, &q), 0);
+	ck_assert_mem_eq(&q.hit, &p.hit, 16);
+	ck_assert_uint_eq(q.port, 6084);
+	ck_assert_mem_eq(q.ip, p.ip, 4);
+	for (size_t n = 0; n < len; n++) /* every truncation */
+		ck_assert_int_eq(hippeer_parse(buf, n, &q), -EBADMSG);
+	buf[len] = 0; /* a trailing byte */
+	ck_assert_int_eq(hippeer_parse(buf, len + 1, &q), -EBADMSG);
+	buf[0] = 2; /* another version */
+	ck_assert_int_eq(hippeer_parse(buf, len, &q), -EBADMSG);
+	buf[0] = 1;
+	buf[19] = 5; /* IP version 5 */
+	ck_assert_int_eq(hippeer_parse(buf, len, &q), -EBADMSG);
+	buf[19] = 4;
+	buf[17] = buf[18] = 0; /* port 0 */
+	ck_assert_int_eq(hippeer_parse(buf, len, &q), -EBADMSG);
+	p.hit.s6_addr[0] = 0xfe; /* not an ORCHID */
+	ck_assert_int_eq(hippeer_encode(&p, buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(hippeer_parse(buf, len, &q), -EBADMSG);
+	ck_assert_int_eq(hippeer_encode(&p, buf, 10, &len), -ENOBUFS);
 }
 END_TEST
 
@@ -355,6 +390,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, boot_spec_takes_hit_and_ipv4_locator_with_default_port);
 	tcase_add_test(tc, boot_spec_port_after_ipv4_and_bracketed_ipv6);
 	tcase_add_test(tc, boot_spec_rejects_malformed);
+	tcase_add_test(tc, hip_peer_record_round_trips_and_rejects_malformed);
 	tcase_add_test(tc, open_refuses_a_node_id_that_is_not_hipds_default_hit);
 	tcase_add_test(tc, open_without_hipd_fails_clearly);
 	tcase_add_test(tc, link_tells_hipd_locators_and_neighbours);
