@@ -101,16 +101,16 @@ stun_of() { [ "$(hc "$1" --json daemon get nat | jq -r .stun)" = "$SERVER" ] && 
 all_found_servers() { local n; for n in $ALL; do stun_of "$n" || return 1; done; }
 check "every hipd has coturn as STUN and TURN server (p1's announcement found in the overlay)" \
 	lab_wait 60 all_found_servers
-# The ring check: strict with OVERLAY_HIP_STRICT=1 (the acceptance); otherwise a gap left by
+# The ring check: strict (the acceptance); with OVERLAY_HIP_STRICT=0 a gap left by
 # hipd (see ARCHITECTURE "Connection mode hip": NATed runs, one-way ICE paths) is reported
 # and the test goes on with what the overlay does in the meantime.
 ring_check() { # ring_check WHAT TIMEOUT NODES...
 	local what=$1 t=$2
 	shift 2
-	if [ "${OVERLAY_HIP_STRICT:-0}" = 1 ]; then
+	if [ "${OVERLAY_HIP_STRICT:-1}" = 1 ]; then
 		check "$what" python3 "$HERE/overlay_lab.py" ring --timeout "$t" --label "$what" $(socks "$@")
 	elif ! python3 "$HERE/overlay_lab.py" ring --timeout "$t" --label "$what" $(socks "$@"); then
-		echo "# KNOWN GAP (not counted; OVERLAY_HIP_STRICT=1 counts it): $what"
+		echo "# ring not right (not counted with OVERLAY_HIP_STRICT=0): $what"
 	fi
 }
 ring_check "16 nodes converge: successors, predecessors and fingers match the sorted IDs" 150 $ALL
