@@ -114,8 +114,8 @@ int store_set_role(struct store *s, const struct chord_id *from, const struct ch
  * belong to one node. So a key is shaped like a HIT of the overlay's suite: 2001:2 | OGA | the
  * first 96 bits of SHA-256 of the string. An overlay of mixed suites still works (a node of
  * another suite owns the keys between its neighbours), only less evenly. */
-#define STORE_KEY_OGA 2 /* RFC 7401 5.2.10 HIT suite ECDSA/SHA-384: p2psipd's and hipd's default   \
-			 */
+/* RFC 7401 5.2.10 HIT suite ECDSA/SHA-384, the default of p2psipd and hipd */
+#define STORE_KEY_OGA 2
 /* A string's key as above. 0 or -EIO. */
 int store_key_from_string(const char *str, size_t len, struct chord_id *out);
 
