@@ -60,8 +60,8 @@ class Overlay:
                 "--log-level", "warning"] + self.timers
         if bootstrap:
             args += ["--bootstrap", bootstrap]
-        log = open(os.path.join(self.dir, f"n{i}.log"), "w")
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.dir, f"n{i}.log"), "w") as log:
+            p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(p)
         self.socks.append(sock)
         self.alive.append(True)
@@ -71,7 +71,9 @@ class Overlay:
                 return call(sock, {"cmd": "status"}, 2.0)
             except (OSError, ConnectionError):
                 if p.poll() is not None:
-                    raise RuntimeError(f"p2psipd n{i} exited with {p.returncode}")
+                    with open(os.path.join(self.dir, f"n{i}.log")) as f:
+                        last = (f.read().strip().splitlines() or [""])[-1]
+                    raise RuntimeError(f"p2psipd n{i} exited with {p.returncode}: {last}")
                 time.sleep(0.05)
         raise RuntimeError(f"p2psipd n{i} did not open its control socket")
 
@@ -82,7 +84,7 @@ class Overlay:
             self.start_node(i, boot)
 
     def live(self):
-        return [i for i in range(self.n) if self.alive[i]]
+        return [i for i in range(len(self.alive)) if self.alive[i]]
 
     def statuses(self):
         return {i: call(self.socks[i], {"cmd": "status"}, 5.0) for i in self.live()}
@@ -147,7 +149,7 @@ def check_ring(st, with_fingers=True):
     return None
 
 
-def wait_ring(ov, timeout, what):
+def wait_ring(ov, timeout, what, poll=0.2):
     t0 = time.time()
     why = "?"
     while time.time() - t0 < timeout:
@@ -159,7 +161,7 @@ def wait_ring(ov, timeout, what):
             took = time.time() - t0
             print(f"{what}: ring correct after {took:.1f} s", flush=True)
             return took
-        time.sleep(0.2)
+        time.sleep(poll)
     raise AssertionError(f"{what}: ring not correct after {timeout} s: {why}")
 
 
