@@ -161,16 +161,19 @@ echo "$routed" | head -5 | sed 's/^/# routed through the overlay (initiator resp
 check "a base exchange between two NATed peers ran through the overlay (ROUTE_VIA 0, 1, ...; ROUTE_DST back)" \
 	test -n "$routed"
 name_of() { local n; for n in $ALL; do eval "[ \"\$HIT_$n\" = \"$1\" ]" && echo "$n"; done; }
-read -r RI RR RH < <(echo "$routed" | head -1)
+alive() { case " $SURVIVORS " in *" $1 "*) return 0 ;; esac; return 1; }
+RI= RR=
+while read -r i r _; do # the longest route whose initiator survived
+	[ -n "$i" ] && alive "$(name_of "$i")" && { RI=$i RR=$r; break; }
+done <<<"$routed"
 if [ -n "${RI:-}" ]; then
 	NI=$(name_of "$RI") NR=$(name_of "$RR")
 	grep -F " I1 $RI $RR " "$hops" | head -4 | sed 's/^/# /'
 	grep -E " (R1|R2) $RR $RI " "$hops" | head -4 | sed 's/^/# /'
-	alive() { case " $SURVIVORS " in *" $1 "*) return 0 ;; esac; return 1; }
-	if alive "$NI"; then
-		check "$NI's association with $NR came through the overlay" test "$(ha_field "$NI" "$RR" via_overlay)" = true
-		check "ICE found a path $NI - $NR ($(ha_field "$NI" "$RR" ice_path_type))" ice_up "$NI" "$RR"
-	fi
+	check "$NI's association with $NR came through the overlay" test "$(ha_field "$NI" "$RR" via_overlay)" = true
+	check "ICE found a path $NI - $NR ($(ha_field "$NI" "$RR" ice_path_type))" ice_up "$NI" "$RR"
+else
+	check "a surviving NATed initiator of an overlay-routed exchange" false
 fi
 echo "# ICE path types of the survivors' associations: $(for n in $SURVIVORS; do hc "$n" --json daemon get ha all | jq -r '.associations[] | .ice_path_type // "none"'; done | sort | uniq -c | tr '\n' ' ')"
 echo "# overlay counters (forwarded/dropped): $(for n in $SURVIVORS; do hc "$n" --json daemon get overlay | jq -r '"\(.forwarded)/\(.dropped_total)"'; done | tr '\n' ' ')"
