@@ -39,6 +39,7 @@ static int route_key(const struct p2pp_msg *m, struct chord_id *key)
 		memcpy(key->b, m->h.src_id, P2PP_ID_LEN);
 		return 0;
 	case P2PP_LOOKUP_PEER:
+	case P2PP_CONNECT: /* 8.16: routed to the peer named in PLookup */
 		o = p2pp_find(m, P2PP_O_PLOOKUP, NULL);
 		if (!o || p2pp_get_plookup(m, o, &pl))
 			return -EBADMSG;
@@ -151,6 +152,13 @@ static void serve(struct ovl_node *n, const struct p2pp_msg *m, const struct soc
 	case P2PP_LOOKUP_PEER:
 		ovl_resp_init(n, &b, m, P2PP_OK); /* our Peer-Info is the answer */
 		break;
+	case P2PP_CONNECT:
+		if (!from) { /* ours, and the route ends here: the target is not in the ring */
+			ovl_respond_error(n, m, from, P2PP_NOT_FOUND, "no such peer");
+			return;
+		}
+		ovl_on_connect(n, m, from);
+		return;
 	default:
 		err = ovl_serve_object(n, m, &b, &code);
 		if (err || code != P2PP_OK) {
@@ -166,6 +174,57 @@ static void serve(struct ovl_node *n, const struct p2pp_msg *m, const struct soc
 /* ---- forwarding ---- */
 
 static int forward(struct ovl_node *n, struct ovl_op *op);
+
+/* A ready peer (link_ready) to send op to instead of chord's next hop, whose link is not up
+ * yet (ice mode). Any request: the ready peer closest before the key that is past us (Chord
+ * progress). A Connect, which must never wait for a link (it sets links up): else the ready
+ * peer closest before the key anywhere on the ring (the bootstrap link at worst), never the
+ * hop it came from. false: none. */
+static bool ready_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *out)
+{
+	struct chord_id ids[256], prev, d, best_d;
+	size_t k = link_ready_peers(n->link, ids, 256);
+	bool have_prev = op->from.ss_family &&
+			 link_peer_of(n->link, (const struct sockaddr *)&op->from, &prev) == 0;
+	bool found = false;
+
+	if (k > 256)
+		k = 256;
+	for (size_t i = 0; i < k; i++) {
+		const struct chord_id *c = &ids[i];
+		if (chord_id_eq(c, &n->self) || chord_id_eq(c, &op->key) ||
+		    (have_prev && chord_id_eq(c, &prev)))
+			continue;
+		if (!op->connect && !chord_in_open(c, &n->self, &op->key))
+			continue;
+		chord_id_dist(&d, c, &op->key);
+		if (!found || chord_id_cmp(&d, &best_d) < 0) {
+			best_d = d;
+			*out = *c;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* Chord's next hop rt, or a substitute when its link is not up (ice mode; plain: every known
+ * peer is ready). A Connect goes straight to its target once a link to it is up, else to the
+ * ready peer closest before the target (not the hop it came from). false: a Connect with
+ * nowhere to go. */
+static bool pick_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *hop)
+{
+	if (op->connect && link_ready(n->link, &op->key)) {
+		*hop = op->key;
+		return true;
+	}
+	if (op->connect) /* never back to where it came from */
+		return ready_hop(n, op, hop);
+	if (link_ready(n->link, hop) || ready_hop(n, op, hop))
+		return true;
+	if (!op->connect)
+		link_resolve(n->link, hop, &(struct sockaddr_storage){0}); /* set it up now */
+	return !op->connect; /* others wait in the link's queue */
+}
 
 /* The request of a forwarding op, parsed again (our own copy, valid before). */
 static struct p2pp_msg *op_request(struct ovl_op *op)
@@ -277,6 +336,10 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 		} else if (op->via_pred) {
 			return 1;
 		}
+		if (chord_id_eq(&rt.node, &n->self) && !op->connect)
+			return 1;
+		if (!pick_hop(n, op, &rt.node))
+			return -EHOSTUNREACH;
 		if (chord_id_eq(&rt.node, &n->self))
 			return 1;
 		op->tries++;
@@ -320,6 +383,7 @@ static void route_on(struct ovl_node *n, const struct p2pp_msg *m, const struct 
 	p2pp_set_ttl(op->req, op->req_len, m->h.ttl);
 	op->key = *key;
 	op->client = c;
+	op->connect = m->h.type == P2PP_CONNECT;
 	op->to_pred = to_pred;
 	op->via_pred = to_pred;
 	if (from)
@@ -357,6 +421,13 @@ void ovl_route_request(struct ovl_node *n, const struct p2pp_msg *m, const struc
 		return;
 	}
 	mm->h.ttl--;
+	if (m->h.type == P2PP_CONNECT) { /* served by its target only */
+		if (chord_id_eq(&key, &n->self))
+			serve(n, m, from);
+		else
+			route_on(n, m, from, &key, NULL, false);
+		return;
+	}
 	switch (next_hop(n, &key, from)) {
 	case HOP_SERVE:
 		serve(n, m, from);
@@ -410,6 +481,8 @@ static int build_request(struct ovl_client *c, size_t *len)
 	struct p2pp_builder b;
 	struct p2pp_hdr h;
 
+	if (c->type == P2PP_CONNECT)
+		return ovl_connect_build(n, &c->key, len);
 	ovl_hdr(n, &h, P2PP_REQUEST, c->type, true);
 	p2pp_build_init(&b, n->buf, OVL_MSG_MAX, &h);
 	ovl_self_info(n, &pi);
@@ -460,7 +533,7 @@ static void client_send(struct ovl_client *c)
 		client_finish(c, err, NULL);
 		return;
 	}
-	if (chord_is_mine(&n->ring, &c->key)) {
+	if (c->type != P2PP_CONNECT && chord_is_mine(&n->ring, &c->key)) {
 		n->local_client = c;
 		serve(n, m, NULL);
 		n->local_client = NULL;
@@ -663,6 +736,8 @@ static void client_finish(struct ovl_client *c, int err, const struct p2pp_msg *
 		free(r);
 		return;
 	}
+	if (c->type == P2PP_CONNECT)
+		ovl_connect_done(n, &c->key, r->err, r->err ? NULL : resp);
 	client_report(c, r);
 	free(r);
 	client_free(c);
