@@ -1,5 +1,6 @@
 /* p2psipd command line: options, the host identity, the overlay node and its control socket on
  * one libuv loop; a graceful leave on SIGINT/SIGTERM. Nothing protocol-related here. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -30,14 +31,19 @@ static void usage(FILE *f)
 	    "                         port IANA gave RELOAD, P2PP's successor in the P2PSIP WG)\n"
 	    "  --bootstrap ADDR:PORT  join the overlay through this peer; without it this node\n"
 	    "                         creates a new overlay\n"
-	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses; the only\n"
-	    "                         mode so far; hip and ice come later)\n"
+	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses) or ice (an\n"
+	    "                         ICE agent and socket per link, set up by a Connect through\n"
+	    "                         the overlay; the bootstrap link stays plain); hip later\n"
 	    "  --state-dir DIR        default " DEFAULT_STATE_DIR "\n"
 	    "  --identity FILE        host identity (PEM, 0600; node ID = its HIT); created if\n"
 	    "                         missing (default STATE-DIR/identity.pem)\n"
 	    "  --ctl PATH             control socket (default " P2PSIPD_CTL_DEFAULT ")\n"
 	    "  --stun ADDR:PORT       announce a STUN server in the overlay (p2psip:stun-turn)\n"
 	    "  --turn ADDR:PORT       announce a TURN server (may be repeated, 4 at most)\n"
+	    "                         ice: the first --stun/--turn also gather our candidates;\n"
+	    "                         without them a joined node looks up p2psip:stun-turn\n"
+	    "  --turn-user USER       TURN long-term credential user (ice)\n"
+	    "  --turn-pass-file F     file whose first line is the TURN password (ice)\n"
 	    "  --stabilize-ms N       stabilisation and keep-alive period (default 1000)\n"
 	    "  --fix-ms N             one finger refreshed every N ms (default 500)\n"
 	    "  --p2pp-t0-ms N         first retransmission (default 500)\n"
@@ -74,6 +80,8 @@ enum {
 	OPT_STAMP,
 	OPT_NODE,
 	OPT_LOG_LEVEL,
+	OPT_TURN_USER,
+	OPT_TURN_PASS_FILE,
 };
 
 static const struct option options[] = {
@@ -96,6 +104,8 @@ static const struct option options[] = {
     {"stamp", required_argument, NULL, OPT_STAMP},
     {"node", required_argument, NULL, OPT_NODE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"turn-user", required_argument, NULL, OPT_TURN_USER},
+    {"turn-pass-file", required_argument, NULL, OPT_TURN_PASS_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -107,12 +117,33 @@ struct opts {
 	enum log_level level;
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
+	char turn_user[128], turn_pass[256];
 };
 
 static int bad(const char *opt, const char *val, const char *why)
 {
 	fprintf(stderr, "p2psipd: --%s \"%s\" %s\n", opt, val, why);
 	return -EINVAL;
+}
+
+/* The first line of path (0600 advised), the TURN password. */
+static int read_pass_file(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	struct stat st;
+
+	if (!f)
+		return bad("turn-pass-file", path, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "p2psipd: warning: %s is readable by others (chmod 600 it)\n",
+			path);
+	if (!fgets(out, (int)cap, f) || !*out) {
+		fclose(f);
+		return bad("turn-pass-file", path, "is empty");
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
@@ -222,6 +253,13 @@ static int parse_one(int c, const char *arg, struct opts *o)
 	case OPT_NODE:
 		o->node = arg;
 		return 0;
+	case OPT_TURN_USER:
+		if (strlen(arg) >= sizeof(o->turn_user))
+			return bad("turn-user", arg, "is too long");
+		snprintf(o->turn_user, sizeof(o->turn_user), "%s", arg);
+		return 0;
+	case OPT_TURN_PASS_FILE:
+		return read_pass_file(arg, o->turn_pass, sizeof(o->turn_pass));
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &o->level))
 			return bad("log-level", arg, "is not one of error, warning, info, debug");
@@ -374,9 +412,32 @@ static void on_signal(uv_signal_t *s, int signum)
 static void on_pub_timer(uv_timer_t *t)
 {
 	struct daemon *dm = t->data;
+	int published = p2psipd_publish_servers(&dm->d);
+	int found = p2psipd_discover_servers(&dm->d); /* ice; 0 at once in other modes */
 
-	if (p2psipd_publish_servers(&dm->d) == 0)
+	if (published == 0 && found == 0)
 		uv_timer_stop(t);
+}
+
+/* ice: the first --stun and --turn gather our agents' candidates too. */
+static void own_servers(struct daemon *dm, const struct opts *o)
+{
+	struct sockaddr_storage stun = {0}, turn = {0};
+	char text[80];
+
+	for (unsigned i = 0; i < o->n_srv; i++) {
+		const struct srvann *a = &o->srv[i];
+		struct sockaddr_storage *ss = a->kind == SRVANN_STUN ? &stun : &turn;
+		char ip[INET6_ADDRSTRLEN];
+
+		if (ss->ss_family)
+			continue;
+		inet_ntop(a->ip_version == 4 ? AF_INET : AF_INET6, a->ip, ip, sizeof(ip));
+		snprintf(text, sizeof(text), a->ip_version == 4 ? "%s:%u" : "[%s]:%u", ip, a->port);
+		link_addr_parse(text, ss);
+	}
+	if (stun.ss_family || turn.ss_family)
+		link_set_servers(ovl_link(dm->d.node), &stun, &turn, o->turn_user, o->turn_pass);
 }
 
 static void on_flush(uv_prepare_t *p)
@@ -401,7 +462,7 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	err = ovl_start(&o->ovl, &dm->d.node);
 	if (err == -ENOSYS) {
 		fprintf(stderr,
-			"p2psipd: --connection-mode %s is not implemented yet (only plain)\n",
+			"p2psipd: --connection-mode %s is not implemented yet (plain, ice)\n",
 			link_mode_name(o->ovl.mode));
 		return err;
 	}
@@ -409,6 +470,9 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 		fprintf(stderr, "p2psipd: cannot start the overlay node: %s\n", strerror(-err));
 		return err;
 	}
+	own_servers(dm, o);
+	memcpy(dm->d.turn_user, o->turn_user, sizeof(o->turn_user));
+	memcpy(dm->d.turn_pass, o->turn_pass, sizeof(o->turn_pass));
 	err = ctl_server_start(loop, o->ctl, p2psipd_ctl_handle, &dm->d, &dm->d.ctl);
 	if (err) {
 		fprintf(stderr, "p2psipd: cannot open the control socket %s: %s\n", o->ctl,
@@ -434,7 +498,7 @@ static void handles_init(struct daemon *dm, uv_loop_t *loop)
 	uv_signal_start(&dm->sigint, on_signal, SIGINT);
 	uv_signal_start(&dm->sigterm, on_signal, SIGTERM);
 	uv_prepare_start(&dm->flush, on_flush);
-	if (dm->d.n_srv)
+	if (dm->d.n_srv || link_mode_of(ovl_link(dm->d.node)) == LINK_ICE)
 		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 1000);
 }
 

@@ -25,6 +25,10 @@ struct p2psipd {
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
 	bool srv_published;
+	/* ice mode: TURN credentials for our agents, and the lookup of p2psip:stun-turn when no
+	 * server was configured */
+	char turn_user[128], turn_pass[256];
+	bool srv_discovering;
 	/* set by the "leave" command: the daemon stops once the leave is done */
 	void (*stop)(struct p2psipd *d, int err);
 };
@@ -34,5 +38,8 @@ json_t *p2psipd_ctl_handle(json_t *req, void *arg);
 
 /* Publishes the --stun/--turn announcements (once the node has joined). 0 or -EAGAIN. */
 int p2psipd_publish_servers(struct p2psipd *d);
+/* ice mode: until the link has STUN/TURN servers, looks them up under p2psip:stun-turn (once
+ * joined) and hands the first of each kind to the link. 0 once it has some, else -EAGAIN. */
+int p2psipd_discover_servers(struct p2psipd *d);
 
 #endif

@@ -30,6 +30,7 @@
 #define IDLE_MS		   60000 /* a link to a non-neighbour unused this long is closed */
 #define SETUP_MS	   20000 /* a link not up after this long has failed */
 #define TICK_MS		   1000
+#define RETIRED_MAX	   16	 /* closed link sockets remembered */
 #define PLAIN_KEEPALIVE_MS 15000 /* Binding indication to plain peers: keeps NAT bindings */
 #define KEEPALIVE_S	   15	 /* RFC 8445 11 Tr */
 #define CONSENT_S	   5	 /* RFC 7675: a check every ~5 s, lost after 30 s */
@@ -54,6 +55,7 @@ struct ipeer {
 	bool controlling;
 	bool gathered, have_remote, notify; /* notify: tell the overlay (connect/answer) */
 	bool close_agent;		    /* failed: close from the tick, not the callback */
+	bool ran; /* an agent used the socket (it may hold a TURN allocation) */
 	struct ice_udp *udp;
 	struct ice_agent *agent;
 	struct qd q[LINKQ_MAX];
@@ -73,6 +75,13 @@ struct ice_link {
 	struct sockaddr_storage stun, turn;
 	char turn_user[128], turn_pass[128];
 	bool closing;
+	/* addresses of link sockets closed lately and whose link they were: what the overlay
+	 * still sends there (retransmissions) goes to that peer's link now */
+	struct {
+		struct sockaddr_storage addr;
+		struct ipeer *p;
+	} retired[RETIRED_MAX];
+	unsigned n_retired;
 	uint8_t rx[RX_BUF];
 };
 
@@ -106,6 +115,10 @@ static struct ipeer *by_link_addr(const struct ice_link *li, const struct sockad
 		struct ipeer *p = li->peers[i];
 		if (p->udp && link_sa_eq((const struct sockaddr *)&p->udp->sock.local, a))
 			return p;
+	}
+	for (unsigned i = 0; i < RETIRED_MAX && i < li->n_retired; i++) {
+		if (link_sa_eq((const struct sockaddr *)&li->retired[i].addr, a))
+			return li->retired[i].p;
 	}
 	return NULL;
 }
@@ -182,11 +195,17 @@ static void agent_drop(struct ipeer *p)
 
 static void sock_drop(struct ipeer *p)
 {
+	struct ice_link *li = p->li;
+
 	agent_drop(p);
-	q_drop(p);
-	if (p->udp)
+	if (p->udp) {
+		unsigned k = li->n_retired++ % RETIRED_MAX;
+		li->retired[k].addr = p->udp->sock.local;
+		li->retired[k].p = p;
 		ice_udp_close(p->udp, udp_free);
+	}
 	p->udp = NULL;
+	p->ran = false;
 }
 
 static void on_kick(uv_timer_t *t);
@@ -306,6 +325,10 @@ static int agent_new(struct ipeer *p, bool controlling)
 			       .software = "hipsip p2psipd"};
 	int err;
 
+	/* a new attempt gets a new socket when the last one ran: the TURN server may still
+	 * hold that 5-tuple's allocation (437, RFC 8656 7.2); queued datagrams move along */
+	if (p->ran)
+		sock_drop(p);
 	agent_drop(p);
 	c.stun = li->stun;
 	c.turn = li->turn;
@@ -322,6 +345,7 @@ static int agent_new(struct ipeer *p, bool controlling)
 		return err;
 	}
 	p->udp->agent = p->agent;
+	p->ran = true;
 	p->controlling = controlling;
 	p->state = L_GATHERING;
 	p->start_ms = p->used_ms = now_ms(li);
@@ -641,8 +665,10 @@ static void ice_close(struct link *l)
 	struct ice_link *li = l->impl;
 
 	li->closing = true;
-	for (size_t i = 0; i < li->n_peers; i++)
+	for (size_t i = 0; i < li->n_peers; i++) {
 		sock_drop(li->peers[i]);
+		q_drop(li->peers[i]);
+	}
 	uv_udp_recv_stop(&li->udp);
 	uv_close((uv_handle_t *)&li->udp, handle_closed);
 	uv_close((uv_handle_t *)&li->tick, handle_closed);

@@ -207,18 +207,40 @@ static bool ready_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_
 	return found;
 }
 
-/* Chord's next hop rt, or a substitute when its link is not up (ice mode; plain: every known
- * peer is ready). A Connect goes straight to its target once a link to it is up, else to the
- * ready peer closest before the target (not the hop it came from). false: a Connect with
- * nowhere to go. */
-static bool pick_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *hop)
+/* The hop a Connect takes: straight to its target once a link to it is up; else Chord's next
+ * hop if its link is up (Chord brings it to the target's predecessor, which links to its
+ * successor); else the bootstrap peer, which every node joined through and so reaches over
+ * the plain socket (needed by the target's own predecessor, whose link is the one being set
+ * up); else the ready peer closest before the target. Never back where it came from. */
+static bool connect_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *hop)
 {
-	if (op->connect && link_ready(n->link, &op->key)) {
+	struct chord_id prev, boot;
+	bool has_prev = op->from.ss_family &&
+			link_peer_of(n->link, (const struct sockaddr *)&op->from, &prev) == 0;
+
+	if (link_ready(n->link, &op->key)) {
 		*hop = op->key;
 		return true;
 	}
-	if (op->connect) /* never back to where it came from */
-		return ready_hop(n, op, hop);
+	if (!chord_id_eq(hop, &n->self) && !chord_id_eq(hop, &op->key) &&
+	    !(has_prev && chord_id_eq(hop, &prev)) && link_ready(n->link, hop))
+		return true;
+	if (n->cfg.has_bootstrap &&
+	    link_peer_of(n->link, (const struct sockaddr *)&n->cfg.bootstrap, &boot) == 0 &&
+	    !chord_id_eq(&boot, &n->self) && !(has_prev && chord_id_eq(&boot, &prev)) &&
+	    link_ready(n->link, &boot)) {
+		*hop = boot;
+		return true;
+	}
+	return ready_hop(n, op, hop);
+}
+
+/* Chord's next hop rt, or a substitute when its link is not up (ice mode; plain: every known
+ * peer is ready). false: a Connect with nowhere to go. */
+static bool pick_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *hop)
+{
+	if (op->connect)
+		return connect_hop(n, op, hop);
 	if (link_ready(n->link, hop) || ready_hop(n, op, hop))
 		return true;
 	if (!op->connect)
