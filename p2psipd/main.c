@@ -17,6 +17,7 @@
 
 #define DEFAULT_LISTEN	  "0.0.0.0:6084"
 #define DEFAULT_STATE_DIR "/var/lib/p2psipd"
+#define AWAIT_SERVERS_MS  4000	/* ice: new links wait this long for discovered servers */
 #define LEAVE_GRACE_MS	  10000 /* longest wait for a graceful leave before exiting anyway */
 
 static void usage(FILE *f)
@@ -438,6 +439,8 @@ static void own_servers(struct daemon *dm, const struct opts *o)
 	}
 	if (stun.ss_family || turn.ss_family)
 		link_set_servers(ovl_link(dm->d.node), &stun, &turn, o->turn_user, o->turn_pass);
+	else
+		link_await_servers(ovl_link(dm->d.node), AWAIT_SERVERS_MS);
 }
 
 static void on_flush(uv_prepare_t *p)
@@ -499,7 +502,7 @@ static void handles_init(struct daemon *dm, uv_loop_t *loop)
 	uv_signal_start(&dm->sigterm, on_signal, SIGTERM);
 	uv_prepare_start(&dm->flush, on_flush);
 	if (dm->d.n_srv || link_mode_of(ovl_link(dm->d.node)) == LINK_ICE)
-		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 1000);
+		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 250);
 }
 
 int main(int argc, char **argv)

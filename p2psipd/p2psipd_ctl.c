@@ -123,7 +123,8 @@ static json_t *links_json(struct p2psipd *d)
 		    json_pack("{s:o,s:s}", "peer", id_json(&li[i].peer), "state", li[i].state);
 		if (li[i].pair[0]) {
 			json_object_set_new(o, "pair", json_string(li[i].pair));
-			json_object_set_new(o, "remote_pair", json_string(li[i].remote_pair));
+			json_object_set_new(o, "local", json_string(li[i].local_type));
+			json_object_set_new(o, "remote", json_string(li[i].remote_type));
 		}
 		if (li[i].addr.ss_family)
 			json_object_set_new(

@@ -167,6 +167,12 @@ void link_peer_failed(struct link *l, const struct chord_id *peer)
 		l->ops->peer_failed(l, peer);
 }
 
+void link_await_servers(struct link *l, unsigned ms)
+{
+	if (l->ops->await_servers)
+		l->ops->await_servers(l, ms);
+}
+
 bool link_has_servers(const struct link *l)
 {
 	return l->ops->has_servers ? l->ops->has_servers(l) : true;

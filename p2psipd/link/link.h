@@ -108,13 +108,17 @@ void link_peer_failed(struct link *l, const struct chord_id *peer);
 void link_set_servers(struct link *l, const struct sockaddr_storage *stun,
 		      const struct sockaddr_storage *turn, const char *user, const char *pass);
 bool link_has_servers(const struct link *l);
+/* ice: servers will be looked up; agents wait for them (link_set_servers) up to ms, since
+ * candidates without srflx and relay rarely connect two NATed peers. */
+void link_await_servers(struct link *l, unsigned ms);
 
 /* One link for status output. */
 struct link_info {
 	struct chord_id peer;
 	const char *state; /* "plain", "gathering", "connecting", "checking", "up", "failed" */
-	const char *pair;  /* selected pair's local candidate type (host, srflx, prflx, relay) */
-	const char *remote_pair;
+	/* the selected pair: its type (relay if either end is relayed, else srflx/prflx if
+	 * either is reflexive, else host), and the local and remote candidates' types */
+	const char *pair, *local_type, *remote_type;
 	struct sockaddr_storage addr; /* plain: the peer's address */
 };
 size_t link_list(const struct link *l, struct link_info *out, size_t cap);

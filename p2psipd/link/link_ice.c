@@ -75,6 +75,7 @@ struct ice_link {
 	struct sockaddr_storage stun, turn;
 	char turn_user[128], turn_pass[128];
 	bool closing;
+	uint64_t hold_until_ms; /* no new agents before this (link_await_servers) */
 	/* addresses of link sockets closed lately and whose link they were: what the overlay
 	 * still sends there (retransmissions) goes to that peer's link now */
 	struct {
@@ -244,6 +245,8 @@ static void on_gathered(void *arg)
 	kick(p->li); /* may run inside ice_agent_gather: the overlay hears of it from the loop */
 }
 
+static const char *pair_type(enum ice_cand_type a, enum ice_cand_type b);
+
 static void on_state(void *arg, enum ice_state s, const char *reason)
 {
 	struct ipeer *p = arg;
@@ -252,7 +255,7 @@ static void on_state(void *arg, enum ice_state s, const char *reason)
 	if (s == ICE_CONNECTED && p->state != L_UP) {
 		const char *t = "?";
 		if (ice_agent_selected(p->agent, 1, &lc, &rc) == 0)
-			t = ice_cand_type_name(lc.type);
+			t = pair_type(lc.type, rc.type);
 		p->state = L_UP;
 		p->used_ms = now_ms(p->li);
 		stamp_peer("ice.link.up", p, t);
@@ -560,7 +563,8 @@ static void tick_peer(struct ice_link *li, struct ipeer *p, uint64_t now)
 		agent_drop(p);
 		p->state = L_IDLE;
 	}
-	if (p->state == L_FAILED && p->qn && retry_due(li, p) && agent_new(p, true))
+	if ((p->state == L_FAILED || p->state == L_IDLE) && p->qn && retry_due(li, p) &&
+	    agent_new(p, true))
 		link_failed(p, "cannot start an agent");
 }
 
@@ -735,6 +739,8 @@ static bool retry_due(const struct ice_link *li, const struct ipeer *p)
 {
 	if (p->close_agent)
 		return false; /* the failed agent is still to be closed */
+	if (now_ms(li) < li->hold_until_ms)
+		return false; /* servers are being looked up */
 	return p->state == L_IDLE || (p->state == L_FAILED && now_ms(li) >= p->retry_ms);
 }
 
@@ -901,13 +907,28 @@ static void ice_set_servers(struct link *l, const struct sockaddr_storage *stun,
 		li->turn = *turn;
 	snprintf(li->turn_user, sizeof(li->turn_user), "%s", user ? user : "");
 	snprintf(li->turn_pass, sizeof(li->turn_pass), "%s", pass ? pass : "");
+	if (li->hold_until_ms) {
+		li->hold_until_ms = 0;
+		on_tick(&li->tick); /* the links held back start now */
+	}
+}
+
+static bool ice_has_servers(const struct link *l);
+
+static void ice_await_servers(struct link *l, unsigned ms)
+{
+	struct ice_link *li = l->impl;
+
+	if (!ice_has_servers(l))
+		li->hold_until_ms = now_ms(li) + ms;
 }
 
 static void ice_peer_failed(struct link *l, const struct chord_id *peer)
 {
 	struct ipeer *p = find(l->impl, peer);
 
-	if (p && !p->plain && p->state != L_IDLE && p->state != L_FAILED)
+	/* a link still being set up goes on: the overlay's T2 ran while it waited for ICE */
+	if (p && !p->plain && p->state == L_UP)
 		link_failed(p, "the overlay took the peer for dead");
 }
 
@@ -918,6 +939,39 @@ static bool ice_has_servers(const struct link *l)
 	return li->stun.ss_family || li->turn.ss_family;
 }
 
+/* The selected pair's type: relay if either end is relayed, else reflexive (srflx before
+ * prflx) if either is, else host. */
+static const char *pair_type(enum ice_cand_type a, enum ice_cand_type b)
+{
+	static const enum ice_cand_type order[] = {ICE_RELAY, ICE_SRFLX, ICE_PRFLX};
+
+	for (unsigned i = 0; i < 3; i++) {
+		if (a == order[i] || b == order[i])
+			return ice_cand_type_name(order[i]);
+	}
+	return ice_cand_type_name(ICE_HOST);
+}
+
+static void info_of(const struct ipeer *p, struct link_info *o)
+{
+	struct ice_cand lc, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->peer = p->id;
+	o->state = p->plain ? "plain" : lstate_names[p->state];
+	o->pair = o->local_type = o->remote_type = "";
+	if (p->plain) {
+		o->addr = p->plain_addr;
+		return;
+	}
+	if (p->state != L_UP || !p->agent || ice_agent_selected(p->agent, 1, &lc, &rc))
+		return;
+	o->pair = pair_type(lc.type, rc.type);
+	o->local_type = ice_cand_type_name(lc.type);
+	o->remote_type = ice_cand_type_name(rc.type);
+	o->addr = rc.addr;
+}
+
 static size_t ice_list(const struct link *l, struct link_info *out, size_t cap)
 {
 	const struct ice_link *li = l->impl;
@@ -925,24 +979,10 @@ static size_t ice_list(const struct link *l, struct link_info *out, size_t cap)
 
 	for (size_t i = 0; i < li->n_peers; i++) {
 		const struct ipeer *p = li->peers[i];
-		struct ice_cand lc, rc;
 		if (!p->plain && p->state == L_IDLE)
 			continue;
-		if (k < cap) {
-			struct link_info *o = &out[k];
-			memset(o, 0, sizeof(*o));
-			o->peer = p->id;
-			o->state = p->plain ? "plain" : lstate_names[p->state];
-			o->pair = o->remote_pair = "";
-			if (p->plain)
-				o->addr = p->plain_addr;
-			if (!p->plain && p->state == L_UP && p->agent &&
-			    ice_agent_selected(p->agent, 1, &lc, &rc) == 0) {
-				o->pair = ice_cand_type_name(lc.type);
-				o->remote_pair = ice_cand_type_name(rc.type);
-				o->addr = rc.addr;
-			}
-		}
+		if (k < cap)
+			info_of(p, &out[k]);
 		k++;
 	}
 	return k;
@@ -966,6 +1006,7 @@ const struct link_ops link_ice_ops = {
     .answered = ice_answered,
     .set_servers = ice_set_servers,
     .has_servers = ice_has_servers,
+    .await_servers = ice_await_servers,
     .peer_failed = ice_peer_failed,
     .list = ice_list,
 };

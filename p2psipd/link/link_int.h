@@ -34,6 +34,7 @@ struct link_ops {
 			    const struct sockaddr_storage *turn, const char *user,
 			    const char *pass);
 	bool (*has_servers)(const struct link *l);
+	void (*await_servers)(struct link *l, unsigned ms);
 	void (*peer_failed)(struct link *l, const struct chord_id *peer);
 	size_t (*list)(const struct link *l, struct link_info *out, size_t cap);
 };

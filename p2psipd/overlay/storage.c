@@ -76,6 +76,7 @@ static void on_batch_resp(void *arg, int err, const struct p2pp_msg *resp,
 	struct ovl_node *n = op->n;
 	struct chord_id peer = op->peer;
 	bool leave_step = op->leave_step;
+	bool is_transfer = op->kind == OP_TRANSFER;
 
 	(void)resp;
 	(void)from;
@@ -83,6 +84,13 @@ static void on_batch_resp(void *arg, int err, const struct p2pp_msg *resp,
 	if (leave_step) {
 		ovl_leave_step_done(n, err);
 		return;
+	}
+	if (err && is_transfer && n->state == OVL_JOINED) {
+		/* the handover did not arrive (ice: a link that failed to come up): what we held
+		 * outside our range is primary again, so the next round publishes it again to its
+		 * owner rather than losing it */
+		store_set_role(&n->store, &n->self, &n->self, true, ovl_now(n));
+		n->replicate_due = true;
 	}
 	if (err == -ETIMEDOUT && n->state == OVL_JOINED)
 		ovl_peer_failed(n, &peer);

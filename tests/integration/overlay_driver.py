@@ -281,7 +281,12 @@ def main():
     ap.add_argument("--attach", metavar="SPEC",
                     help="drive running nodes (JSON list of name, sock, pid, group)")
     ap.add_argument("--ring-timeout", type=float, default=60.0)
+    ap.add_argument("--setup-times", nargs="+", metavar="STAMPS",
+                    help="print ICE link set-up times from stamp files and exit")
     a = ap.parse_args()
+    if a.setup_times:
+        print(setup_times(a.setup_times))
+        return 0
     random.seed(a.seed)
     if a.attach:
         return attached(a)
@@ -326,9 +331,48 @@ def main():
     return 0 if ok else 1
 
 
+def setup_times(files):
+    """ice.link.connect.start (initiator) to ice.link.up per node and peer: median, p90, n."""
+    took = []
+    for fn in files:
+        start = {}
+        with open(fn) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("ev") == "ice.link.connect.start" and e.get("detail") == "initiator":
+                    start[e["peer"]] = e["t"]
+                elif e.get("ev") == "ice.link.up" and e.get("peer") in start:
+                    took.append((e["t"] - start.pop(e["peer"])) / 1e6)
+    if not took:
+        return "none"
+    took.sort()
+    return (f"median {took[len(took) // 2]:.0f}, p90 {took[int(0.9 * (len(took) - 1))]:.0f}, "
+            f"n {len(took)}")
+
+
 def attached(a):
-    """The lab's run: nodes already started; their names in messages, no stop of ours."""
+    """The lab's run: nodes already started; their names in messages, no stop of ours. On a
+    failure every live node's status and store go to SPEC.dump.json beside the spec."""
     ov = Attached(a.attach)
+    try:
+        return attached_run(a, ov)
+    except AssertionError:
+        dump = {}
+        for i in ov.live():
+            try:
+                dump[ov.name(i)] = {"status": call(ov.socks[i], {"cmd": "status"}, 5.0),
+                                    "store": call(ov.socks[i], {"cmd": "store"}, 5.0)}
+            except (OSError, ConnectionError) as e:
+                dump[ov.name(i)] = str(e)
+        with open(a.attach + ".dump.json", "w") as f:
+            json.dump(dump, f, indent=1)
+        raise
+
+
+def attached_run(a, ov):
     rnd = random.Random(a.seed)
     wait_ring(ov, a.ring_timeout, f"{ov.n} nodes joined")
     print(f"links: {link_report(ov.statuses())}", flush=True)

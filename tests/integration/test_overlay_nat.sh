@@ -61,6 +61,7 @@ start_node() {
 		--stamp "$LAB_DIR/$name/stamps.jsonl" --node "$name" --log-level info \
 		"${TIMERS[@]}" "${MODE_OPTS[@]}" "$@" >>"$LAB_DIR/$name/p2psipd.log" 2>&1 &
 	LAB_PIDS+=($!)
+	disown $! # killed on purpose later: no "Killed" notice from bash
 	SPEC_LINES+=("{\"name\":\"$name\",\"sock\":\"$LAB_DIR/$name/ctl.sock\",\"pid\":$!,\"group\":\"$(group_of "$name")\"}")
 	lab_wait 20 test -S "$LAB_DIR/$name/ctl.sock" || {
 		echo "p2psipd $name did not start:"; cat "$LAB_DIR/$name/p2psipd.log"; return 1; }
@@ -100,7 +101,11 @@ fi
 if [ "$MODE" = ice ]; then
 	ups=$(cat "$LAB_DIR"/*/stamps.jsonl | grep -c '"ice.link.up"')
 	fails=$(cat "$LAB_DIR"/*/stamps.jsonl | grep -c '"ice.link.failed"')
-	echo "# ice: $ups link ends came up, $fails attempts failed (stamps)"
+	echo "# ice: $ups link ends came up, $fails attempts failed (stamps); pair types at link up:"
+	cat "$LAB_DIR"/*/stamps.jsonl | grep '"ice.link.up"' | grep -o '"detail":"[a-z]*"' |
+		sort | uniq -c | sed 's/^/#   /'
+	echo "# median link set-up (connect.start -> link.up, initiator side, ms):" \
+		"$(python3 "$HERE/overlay_driver.py" --setup-times "$LAB_DIR"/*/stamps.jsonl)"
 fi
 if [ -n "${SAVE_PCAP:-}" ] && command -v tshark >/dev/null; then
 	sleep 0.3
