@@ -1,5 +1,5 @@
 /* The link layer's one place of mode choice and its dispatch; address helpers.
- * Not a mode itself: link_plain.c (and later hip, ice) implement struct link_ops. */
+ * Not a mode itself: link_plain.c, link_ice.c (and later hip) implement struct link_ops. */
 #include "p2psipd/link/link_int.h"
 
 #include <arpa/inet.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The modes by enum link_mode; NULL: not implemented yet. */
+/* The modes by enum link_mode; NULL: not implemented yet (hip). */
 static const struct link_ops *const modes[] = {
     [LINK_PLAIN] = &link_plain_ops,
     [LINK_HIP] = NULL,

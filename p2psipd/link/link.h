@@ -12,14 +12,15 @@
 #include "p2psipd/chord/id.h"
 #include "p2psipd/p2pp/p2pp_msg.h"
 
-/* The connection modes (DESIGN.md 2). Only `plain` exists so far:
+/* The connection modes (DESIGN.md 2):
  * - plain: P2PP over one UDP socket per node; a peer's address is learnt from its Peer-Info
  *   (the host candidate of Address-Info) or from the source of its datagrams.
  * - hip (later): the same UDP socket, peers addressed as [HIT]:port through hipd's hit0; the
  *   neighbour set (link_set_neighbours) is pushed to hipd for HIP BONE routing.
- * - ice (later): each link is set up by a P2PP Connect through the overlay carrying ICE
+ * - ice (link_ice.c): each link is set up by a P2PP Connect through the overlay carrying ICE
  *   candidates, one ice/ agent and socket per link; link_resolve hands out a per-link address
- *   that link_send maps back to the link's agent.
+ *   that link_send maps back to the link's agent, queueing until the agent has nominated a
+ *   pair. The plain socket stays for the bootstrap link (peers whose datagrams reach it).
  * The overlay sees only this header: a new mode is a new struct link_ops in link.c. */
 enum link_mode {
 	LINK_PLAIN,
