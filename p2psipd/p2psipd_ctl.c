@@ -93,8 +93,9 @@ static json_t *counters_json(struct p2psipd *d)
 {
 	const struct ovl_counters *c = ovl_get_counters(d->node);
 	const struct p2pp_txns *t = ovl_txns(d->node);
+	json_t *o;
 
-	return json_pack(
+	o = json_pack(
 	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "rx",
 	    (json_int_t)c->rx, "rx_bad", (json_int_t)c->rx_bad, "forwarded",
 	    (json_int_t)c->forwarded, "served", (json_int_t)c->served, "lookups",
@@ -104,6 +105,9 @@ static json_t *counters_json(struct p2psipd *d)
 	    "joins_admitted", (json_int_t)c->joins_admitted, "txn_sent", (json_int_t)t->sent,
 	    "txn_retransmits", (json_int_t)t->retransmits, "txn_timeouts", (json_int_t)t->timeouts,
 	    "mean_hops", c->hops_count ? (double)c->hops_total / (double)c->hops_count : 0.0);
+	json_object_set_new(o, "connects_sent", json_integer((json_int_t)c->connects_sent));
+	json_object_set_new(o, "connects_served", json_integer((json_int_t)c->connects_served));
+	return o;
 }
 
 /* The link layer's links (ice: one per peer, with its selected pair's candidate types). */
