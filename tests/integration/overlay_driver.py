@@ -281,6 +281,7 @@ def main():
     ap.add_argument("--attach", metavar="SPEC",
                     help="drive running nodes (JSON list of name, sock, pid, group)")
     ap.add_argument("--ring-timeout", type=float, default=60.0)
+    ap.add_argument("--mode", default="plain", help="--connection-mode of the nodes started here")
     ap.add_argument("--setup-times", nargs="+", metavar="STAMPS",
                     help="print ICE link set-up times from stamp files and exit")
     a = ap.parse_args()
@@ -293,13 +294,15 @@ def main():
     if not a.p2psipd:
         ap.error("--p2psipd is needed (or --attach)")
     timers = ["--stabilize-ms", "200", "--fix-ms", "50", "--p2pp-t0-ms", "100",
-              "--p2pp-t2-ms", "600"]
+              "--p2pp-t2-ms", "600", "--connection-mode", a.mode]
     work = tempfile.mkdtemp(prefix="p2psip-ovl.")
     ov = Overlay(a.p2psipd, a.nodes, work, timers)
     ok = False
     try:
         ov.start()
         wait_ring(ov, 60, f"{a.nodes} nodes joined")
+        if a.mode != "plain":
+            print(f"links: {link_report(ov.statuses())}", flush=True)
         for op in ("put", "get"):
             fails, hops, lat = put_get(ov, a.pairs, op)
             print(f"{a.pairs} {op}s from random nodes: {len(fails)} failed; "
