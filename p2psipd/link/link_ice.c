@@ -55,7 +55,8 @@ struct ipeer {
 	bool controlling;
 	bool gathered, have_remote, notify; /* notify: tell the overlay (connect/answer) */
 	bool close_agent;		    /* failed: close from the tick, not the callback */
-	bool ran; /* an agent used the socket (it may hold a TURN allocation) */
+	bool ran;     /* an agent used the socket (it may hold a TURN allocation) */
+	bool suspect; /* the overlay took it for dead: not ready until heard from */
 	struct ice_udp *udp;
 	struct ice_agent *agent;
 	struct qd q[LINKQ_MAX];
@@ -280,6 +281,7 @@ static void deliver(struct ipeer *p, const uint8_t *data, size_t len)
 
 	if (p->state != L_UP && p->state != L_CHECKING)
 		return;
+	p->suspect = false;
 	p->used_ms = now_ms(li);
 	li->l->cfg.recv(li->l->cfg.arg, data, len, (const struct sockaddr *)&p->udp->sock.local);
 }
@@ -351,6 +353,7 @@ static int agent_new(struct ipeer *p, bool controlling)
 	p->ran = true;
 	p->controlling = controlling;
 	p->state = L_GATHERING;
+	p->suspect = false;
 	p->start_ms = p->used_ms = now_ms(li);
 	stamp_peer("ice.link.connect.start", p, controlling ? "initiator" : "responder");
 	err = ice_agent_gather(p->agent);
@@ -806,7 +809,7 @@ static bool ice_ready(const struct link *l, const struct chord_id *peer)
 {
 	const struct ipeer *p = find(l->impl, peer);
 
-	return p && (p->plain || p->state == L_UP);
+	return p && (p->plain || (p->state == L_UP && !p->suspect));
 }
 
 static size_t ice_ready_peers(const struct link *l, struct chord_id *ids, size_t cap)
@@ -816,7 +819,7 @@ static size_t ice_ready_peers(const struct link *l, struct chord_id *ids, size_t
 
 	for (size_t i = 0; i < li->n_peers; i++) {
 		const struct ipeer *p = li->peers[i];
-		if (!p->plain && p->state != L_UP)
+		if (!p->plain && (p->state != L_UP || p->suspect))
 			continue;
 		if (k < cap)
 			ids[k] = p->id;
@@ -927,9 +930,13 @@ static void ice_peer_failed(struct link *l, const struct chord_id *peer)
 {
 	struct ipeer *p = find(l->impl, peer);
 
-	/* a link still being set up goes on: the overlay's T2 ran while it waited for ICE */
-	if (p && !p->plain && p->state == L_UP)
-		link_failed(p, "the overlay took the peer for dead");
+	/* An up link stays (responses may still be on their way over it, and consent decides
+	 * whether the peer is gone), but routing stops choosing it until the peer is heard from
+	 * again. A link still being set up goes on: the overlay's T2 ran while it waited. */
+	if (p && !p->plain && p->state == L_UP && !p->suspect) {
+		p->suspect = true;
+		stamp_peer("ice.link.suspect", p, NULL);
+	}
 }
 
 static bool ice_has_servers(const struct link *l)

@@ -88,7 +88,10 @@ static enum hop next_hop(struct ovl_node *n, const struct chord_id *key,
 	if (!from || link_peer_of(n->link, from, &prev) ||
 	    !chord_in_open_closed(key, &prev, &n->self))
 		return HOP_ROUTE;
-	if (n->ring.has_pred && chord_in_open_closed(key, &prev, &n->ring.pred))
+	/* (prev == pred: the interval would be the whole ring and the request would bounce
+	 * back to the hop that handed it to us) */
+	if (n->ring.has_pred && !chord_id_eq(&prev, &n->ring.pred) &&
+	    chord_in_open_closed(key, &prev, &n->ring.pred))
 		return HOP_PRED;
 	return HOP_SERVE;
 }
@@ -341,6 +344,17 @@ static void on_forward_resp(void *arg, int err, const struct p2pp_msg *resp,
 
 /* Sends op's request to the next hop towards its key. 0 sent; 1: we are responsible now
  * (the caller serves it); a negative errno when no next hop is left. */
+/* Sending a request back to the hop it came from: that hop takes it for a retransmission
+ * (same Source-ID and Transaction-ID, 4.3), ACKs and waits, and so would we, until T3. */
+static bool back_to_sender(struct ovl_node *n, const struct ovl_op *op, const struct chord_id *hop)
+{
+	struct chord_id prev;
+
+	return op->from.ss_family &&
+	       link_peer_of(n->link, (const struct sockaddr *)&op->from, &prev) == 0 &&
+	       chord_id_eq(&prev, hop);
+}
+
 static int forward(struct ovl_node *n, struct ovl_op *op)
 {
 	struct chord_route rt;
@@ -364,6 +378,8 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 			return -EHOSTUNREACH;
 		if (chord_id_eq(&rt.node, &n->self))
 			return 1;
+		if (back_to_sender(n, op, &rt.node))
+			return -ELOOP; /* a stale view: answered at once rather than after T3 */
 		op->tries++;
 		if (link_resolve(n->link, &rt.node, &dst)) {
 			ovl_peer_failed(n, &rt.node); /* a neighbour we cannot address */
