@@ -102,8 +102,8 @@ int link_accept(struct link *l, const struct chord_id *peer, const struct p2pp_p
 /* The answer to our Connect (err 0 with pi and cred), or its failure (err < 0). */
 int link_answered(struct link *l, const struct chord_id *peer, int err,
 		  const struct p2pp_peer_info *pi, const struct p2pp_ice_cred *cred);
-/* The overlay took peer for dead (no ACK within T2): ice closes its agent, so that routing
- * stops choosing it as a ready peer; a later link_resolve sets a new link up. */
+/* The overlay took peer for dead (no ACK within T2): ice marks its link suspect, so that
+ * routing stops choosing it as a ready peer until the peer is heard from again. */
 void link_peer_failed(struct link *l, const struct chord_id *peer);
 /* STUN/TURN servers for the agents started from now on (family 0: none). */
 void link_set_servers(struct link *l, const struct sockaddr_storage *stun,

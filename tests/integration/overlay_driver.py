@@ -150,11 +150,14 @@ class Attached(Overlay):
         return {}  # the caller's cleanup stops what it started
 
     def victims(self, k, rnd):
-        """k nodes other than the bootstrap, NATed ones of every group among them."""
-        groups = {}
-        for i in range(1, self.n):
-            groups.setdefault(self.nodes[i].get("group", "public"), []).append(i)
-        chosen = [rnd.choice(v) for g, v in sorted(groups.items()) if g != "public"][:k]
+        """k nodes other than the bootstrap: one behind a good NAT and one behind a bad NAT
+        (groups nat-g*, nat-b*) among them, the rest drawn from all."""
+        chosen = []
+        for prefix in ("nat-g", "nat-b"):
+            pool = [i for i in range(1, self.n)
+                    if self.nodes[i].get("group", "").startswith(prefix)]
+            if pool and len(chosen) < k:
+                chosen.append(rnd.choice(pool))
         rest = [i for i in range(1, self.n) if i not in chosen]
         return chosen + rnd.sample(rest, k - len(chosen))
 
