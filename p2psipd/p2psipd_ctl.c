@@ -567,6 +567,7 @@ int p2psipd_publish_servers(struct p2psipd *d)
 struct discovery {
 	struct p2psipd *d;
 	unsigned done;
+	bool failed; /* a lookup did not get an answer (not even 404) */
 	struct sockaddr_storage stun, turn;
 };
 
@@ -592,6 +593,7 @@ static void on_discovered(void *arg, const struct ovl_result *r)
 	struct p2psipd *d = x->d;
 	char s1[80], s2[80];
 
+	x->failed |= r->err && r->err != -ENOENT;
 	for (unsigned i = 0; !r->err && i < r->n_values; i++) {
 		struct srvann a;
 		if (srvann_parse(r->values[i].p, r->values[i].len, &a))
@@ -604,6 +606,9 @@ static void on_discovered(void *arg, const struct ovl_result *r)
 	if (++x->done < 2)
 		return;
 	d->srv_discovering = false;
+	/* none announced (yet), every lookup answered: host candidates it is */
+	if (!x->stun.ss_family && !x->turn.ss_family && !x->failed)
+		link_await_servers(ovl_link(d->node), 0);
 	if (x->stun.ss_family || x->turn.ss_family) {
 		link_set_servers(ovl_link(d->node), &x->stun, &x->turn, d->turn_user, d->turn_pass);
 		log_info(

@@ -110,7 +110,8 @@ void link_set_servers(struct link *l, const struct sockaddr_storage *stun,
 		      const struct sockaddr_storage *turn, const char *user, const char *pass);
 bool link_has_servers(const struct link *l);
 /* ice: servers will be looked up; agents wait for them (link_set_servers) up to ms, since
- * candidates without srflx and relay rarely connect two NATed peers. */
+ * candidates without srflx and relay rarely connect two NATed peers. ms 0: stop waiting (the
+ * lookup found none). */
 void link_await_servers(struct link *l, unsigned ms);
 
 /* One link for status output. */

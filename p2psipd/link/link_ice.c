@@ -922,8 +922,14 @@ static void ice_await_servers(struct link *l, unsigned ms)
 {
 	struct ice_link *li = l->impl;
 
-	if (!ice_has_servers(l))
+	if (ms && !ice_has_servers(l)) {
 		li->hold_until_ms = now_ms(li) + ms;
+		return;
+	}
+	if (li->hold_until_ms) { /* released: the links held back start now */
+		li->hold_until_ms = 0;
+		on_tick(&li->tick);
+	}
 }
 
 static void ice_peer_failed(struct link *l, const struct chord_id *peer)
