@@ -372,7 +372,10 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 		} else if (op->via_pred) {
 			return 1;
 		}
-		if (chord_id_eq(&rt.node, &n->self) && !op->connect)
+		/* A Connect relayed to the node responsible for its target's ID, with no link to
+		 * the target: no such peer, as far as the ring knows (404). The origin goes on. */
+		if (chord_id_eq(&rt.node, &n->self) &&
+		    (!op->connect || (!op->client && !link_ready(n->link, &op->key))))
 			return 1;
 		if (!pick_hop(n, op, &rt.node))
 			return -EHOSTUNREACH;

@@ -647,6 +647,40 @@ static void ice_rig(void)
 	rig_t2 = 2000; /* a neighbour's first datagrams wait for its link's ICE run */
 }
 
+/* The state of node i's link to peer ("none" if it has none listed). */
+static const char *link_state(struct rig *r, unsigned i, const struct chord_id *peer)
+{
+	struct link_info li[64];
+	size_t k = link_list(ovl_link(r->node[i]), li, 64);
+
+	for (size_t j = 0; j < k && j < 64; j++) {
+		if (chord_id_eq(&li[j].peer, peer))
+			return li[j].state;
+	}
+	return "none";
+}
+
+/* Every live node reaches its successor over an ICE link that is up, or the plain one. */
+static bool successors_linked(struct rig *r)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		const char *s;
+		if (!r->alive[i])
+			continue;
+		s = link_state(r, i, chord_successor(ovl_ring(r->node[i])));
+		if (strcmp(s, "up") != 0 && strcmp(s, "plain") != 0)
+			return false;
+	}
+	return true;
+}
+
+static struct chord_id ghost;
+
+static bool ghost_failed(struct rig *r)
+{
+	return strcmp(link_state(r, 3, &ghost), "failed") == 0;
+}
+
 static unsigned links_up(struct rig *r, unsigned *plain)
 {
 	struct link_info li[64];
@@ -687,6 +721,21 @@ START_TEST(eight_nodes_in_ice_mode_converge_store_and_survive_failures)
 		"overlay/ice: 8 nodes converged in %llu ms; %u ICE link ends up, %u plain\n",
 		(unsigned long long)(uv_now(&r->loop) - t0), up, plain);
 	ck_assert_uint_gt(up, 0);
+	ck_assert(run_until(r, successors_linked, 5000));
+	ck_assert_uint_gt(ovl_get_counters(r->node[3])->connects_sent +
+			      ovl_get_counters(r->node[3])->connects_served,
+			  0);
+
+	/* 8.16: a Connect for an ID no node has ends at the node before it with 404; the link
+	 * fails and no agent is left running */
+	{
+		struct sockaddr_storage a;
+		memset(&ghost, 0x5a, sizeof(ghost));
+		ck_assert_int_eq(link_resolve(ovl_link(r->node[3]), &ghost, &a), 0);
+		ck_assert(!link_ready(ovl_link(r->node[3]), &ghost));
+		ck_assert_msg(run_until(r, ghost_failed, 10000), "state %s",
+			      link_state(r, 3, &ghost));
+	}
 	put_get(r, false, NPAIRS, &p);
 	ck_assert_msg(p.failed == 0, "%u puts failed (%s)", p.failed, p.last_err);
 	put_get(r, true, NPAIRS, &p);
