@@ -55,8 +55,9 @@ struct ipeer {
 	bool controlling;
 	bool gathered, have_remote, notify; /* notify: tell the overlay (connect/answer) */
 	bool close_agent;		    /* failed: close from the tick, not the callback */
-	bool ran;     /* an agent used the socket (it may hold a TURN allocation) */
-	bool suspect; /* the overlay took it for dead: not ready until heard from */
+	bool ran;	  /* an agent used the socket (it may hold a TURN allocation) */
+	bool had_servers; /* its agent gathers from STUN/TURN servers */
+	bool suspect;	  /* the overlay took it for dead: not ready until heard from */
 	struct ice_udp *udp;
 	struct ice_agent *agent;
 	struct qd q[LINKQ_MAX];
@@ -351,6 +352,7 @@ static int agent_new(struct ipeer *p, bool controlling)
 	}
 	p->udp->agent = p->agent;
 	p->ran = true;
+	p->had_servers = li->stun.ss_family || li->turn.ss_family;
 	p->controlling = controlling;
 	p->state = L_GATHERING;
 	p->suspect = false;
@@ -910,10 +912,17 @@ static void ice_set_servers(struct link *l, const struct sockaddr_storage *stun,
 		li->turn = *turn;
 	snprintf(li->turn_user, sizeof(li->turn_user), "%s", user ? user : "");
 	snprintf(li->turn_pass, sizeof(li->turn_pass), "%s", pass ? pass : "");
-	if (li->hold_until_ms) {
-		li->hold_until_ms = 0;
-		on_tick(&li->tick); /* the links held back start now */
+	li->hold_until_ms = 0;
+	/* links we started without servers and that are not up yet start again with them
+	 * (host candidates alone would only fail, slowly, between two NATs); the held-back
+	 * ones start now */
+	for (size_t i = 0; i < li->n_peers; i++) {
+		struct ipeer *p = li->peers[i];
+		if (!p->plain && p->agent && p->controlling && !p->had_servers &&
+		    p->state != L_UP && agent_new(p, true))
+			link_failed(p, "cannot start an agent");
 	}
+	on_tick(&li->tick);
 }
 
 static bool ice_has_servers(const struct link *l);

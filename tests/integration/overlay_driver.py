@@ -194,7 +194,9 @@ def check_ring(st, with_fingers=True):
         succ = [ident(x) for x in s["successors"]]
         want = [ids[(k + j) % n] for j in range(1, min(len(succ), n - 1) + 1)]
         if not succ or succ != want or len(succ) < min(4, n - 1):
-            return f"n{i} successors"
+            bad = next((j for j in range(min(len(succ), len(want))) if succ[j] != want[j]),
+                       min(len(succ), len(want)))
+            return f"n{i} successors ({len(succ)} listed, first wrong at {bad})"
         if not with_fingers:
             continue
         covered = 0
@@ -212,6 +214,7 @@ def check_ring(st, with_fingers=True):
 def wait_ring(ov, timeout, what):
     t0 = time.time()
     why = "?"
+    said = t0
     while time.time() - t0 < timeout:
         try:
             why = check_ring(ov.statuses())
@@ -221,6 +224,9 @@ def wait_ring(ov, timeout, what):
             took = time.time() - t0
             print(f"{what}: ring correct after {took:.1f} s", flush=True)
             return took
+        if time.time() - said >= 5:
+            said = time.time()
+            print(f"  {what}: after {said - t0:.0f} s still {why}", flush=True)
         time.sleep(0.2)
     raise AssertionError(f"{what}: ring not correct after {timeout} s: {why}")
 
