@@ -268,12 +268,18 @@ static void on_state(void *arg, enum ice_state s, const char *reason)
 		link_failed(p, reason ? reason : "ICE failed");
 }
 
+/* The agent's milestones worth a stamp with the peer: checks start and end, gathering
+ * trouble (its own gather.done is stamped by on_gathered). */
 static void on_event(void *arg, const char *ev, const char *detail)
 {
-	struct ipeer *p = arg;
+	static const char *const stamped[] = {"ice.checks.start",	"ice.checks.done",
+					      "ice.gather.stun_failed", "ice.gather.turn_failed",
+					      "ice.gather.timeout",	"ice.role_switch"};
 
-	if (strcmp(ev, "ice.checks.done") == 0 || strcmp(ev, "ice.nominated") == 0)
-		stamp_peer(ev, p, detail);
+	for (unsigned i = 0; i < sizeof(stamped) / sizeof(stamped[0]); i++) {
+		if (strcmp(ev, stamped[i]) == 0)
+			stamp_peer(ev, arg, detail);
+	}
 }
 
 static void deliver(struct ipeer *p, const uint8_t *data, size_t len)
