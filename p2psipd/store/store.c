@@ -263,6 +263,11 @@ int store_key_from_string(const char *str, size_t len, struct chord_id *out)
 
 	if (!EVP_Digest(str, len, md, &md_len, EVP_sha256(), NULL) || md_len < CHORD_ID_BYTES)
 		return -EIO;
-	memcpy(out->b, md, CHORD_ID_BYTES);
+	/* RFC 7343 2: the 28-bit ORCHIDv2 prefix 2001:20::/28, then the OGA ID */
+	out->b[0] = 0x20;
+	out->b[1] = 0x01;
+	out->b[2] = 0x00;
+	out->b[3] = 0x20 | STORE_KEY_OGA;
+	memcpy(out->b + 4, md, CHORD_ID_BYTES - 4);
 	return 0;
 }

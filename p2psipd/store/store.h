@@ -109,7 +109,14 @@ int store_foreach(const struct store *s, const struct store_filter *f, store_vis
 int store_set_role(struct store *s, const struct chord_id *from, const struct chord_id *to,
 		   bool primary, uint64_t now);
 
-/* A string's key: the first 128 bits of its SHA-256. 0 or -EIO. */
+/* Node IDs are HITs, which all lie in one ORCHID /32 (2001:20::/28 plus the 4-bit OGA ID of their
+ * HIT suite): keys spread over the whole 2^128 ring would almost all fall outside that /32 and
+ * belong to one node. So a key is shaped like a HIT of the overlay's suite: 2001:2 | OGA | the
+ * first 96 bits of SHA-256 of the string. An overlay of mixed suites still works (a node of
+ * another suite owns the keys between its neighbours), only less evenly. */
+/* RFC 7401 5.2.10 HIT suite ECDSA/SHA-384, the default of p2psipd and hipd */
+#define STORE_KEY_OGA 2
+/* A string's key as above. 0 or -EIO. */
 int store_key_from_string(const char *str, size_t len, struct chord_id *out);
 
 #endif

@@ -62,8 +62,8 @@ class Overlay:
                 "--log-level", "warning"] + self.timers
         if bootstrap:
             args += ["--bootstrap", bootstrap]
-        log = open(os.path.join(self.dir, f"n{i}.log"), "w")
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.dir, f"n{i}.log"), "w") as log:
+            p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(p)
         self.socks.append(sock)
         self.alive.append(True)
@@ -73,7 +73,9 @@ class Overlay:
                 return call(sock, {"cmd": "status"}, 2.0)
             except (OSError, ConnectionError):
                 if p.poll() is not None:
-                    raise RuntimeError(f"p2psipd n{i} exited with {p.returncode}")
+                    with open(os.path.join(self.dir, f"n{i}.log")) as f:
+                        last = (f.read().strip().splitlines() or [""])[-1]
+                    raise RuntimeError(f"p2psipd n{i} exited with {p.returncode}: {last}")
                 time.sleep(0.05)
         raise RuntimeError(f"p2psipd n{i} did not open its control socket")
 
@@ -87,7 +89,7 @@ class Overlay:
             self.start_node(i, boot)
 
     def live(self):
-        return [i for i in range(self.n) if self.alive[i]]
+        return [i for i in range(len(self.alive)) if self.alive[i]]
 
     def statuses(self):
         return {i: call(self.socks[i], {"cmd": "status"}, 5.0) for i in self.live()}
@@ -211,7 +213,7 @@ def check_ring(st, with_fingers=True):
     return None
 
 
-def wait_ring(ov, timeout, what):
+def wait_ring(ov, timeout, what, poll=0.2):
     t0 = time.time()
     why = "?"
     said = t0
@@ -227,7 +229,7 @@ def wait_ring(ov, timeout, what):
         if time.time() - said >= 5:
             said = time.time()
             print(f"  {what}: after {said - t0:.0f} s still {why}", flush=True)
-        time.sleep(0.2)
+        time.sleep(poll)
     raise AssertionError(f"{what}: ring not correct after {timeout} s: {why}")
 
 

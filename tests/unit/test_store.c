@@ -300,11 +300,12 @@ START_TEST(roles_change_on_join_and_leave_and_only_primaries_are_re_replicated)
 }
 END_TEST
 
-START_TEST(a_string_key_is_the_first_128_bits_of_its_sha256)
+START_TEST(a_string_key_is_an_orchid_of_the_overlay_suite_over_its_sha256)
 {
-	/* SHA-256("abc") = ba7816bf 8f01cfea 414140de 5dae2223 b00361a3 ... */
-	static const uint8_t want[16] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
-					 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23};
+	/* 2001:22::/32 (ORCHIDv2 prefix, OGA ID 2), then the first 96 bits of
+	 * SHA-256("abc") = ba7816bf 8f01cfea 414140de 5dae2223 ... */
+	static const uint8_t want[16] = {0x20, 0x01, 0x00, 0x22, 0xba, 0x78, 0x16, 0xbf,
+					 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde};
 	struct chord_id id;
 
 	ck_assert_int_eq(store_key_from_string("abc", 3, &id), 0);
@@ -328,7 +329,7 @@ int main(void)
 	tcase_add_test(rec, only_the_owner_removes_a_record);
 	tcase_add_test(rec, the_store_refuses_more_records_than_its_slots_until_one_expires);
 	tcase_add_test(rec, values_owners_and_lifetimes_out_of_bounds_are_refused);
-	tcase_add_test(rec, a_string_key_is_the_first_128_bits_of_its_sha256);
+	tcase_add_test(rec, a_string_key_is_an_orchid_of_the_overlay_suite_over_its_sha256);
 	tcase_add_test(ring, handover_selects_the_keys_of_an_interval_that_wraps_past_zero);
 	tcase_add_test(ring, roles_change_on_join_and_leave_and_only_primaries_are_re_replicated);
 	suite_add_tcase(s, rec);
