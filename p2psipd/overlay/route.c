@@ -390,6 +390,10 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 		}
 		op->peer = rt.node;
 		op->has_peer = true;
+		log_debug("%s: type %u key %s to %s%s", n->name, op->req_len > 1 ? op->req[1] : 0,
+			  chord_id_to_str(&op->key, (char[CHORD_ID_STRLEN]){0}),
+			  chord_id_to_str(&rt.node, (char[CHORD_ID_STRLEN]){0}),
+			  link_ready(n->link, &rt.node) ? "" : " (queued for its link)");
 		err = p2pp_txn_start(&n->txns, (struct sockaddr *)&dst, op->req, op->req_len,
 				     on_forward_resp, op, &op->txn);
 		if (err == 0) {
@@ -769,6 +773,10 @@ static void client_finish(struct ovl_client *c, int err, const struct p2pp_msg *
 	if (!err && resp)
 		fill_result(c, resp, r);
 	r->rtt_ns = uv_hrtime() - c->started_ns;
+	if (r->err)
+		log_debug("%s: type %u key %s: %s after %u tries", n->name, c->type,
+			  chord_id_to_str(&c->key, (char[CHORD_ID_STRLEN]){0}), strerror(-r->err),
+			  c->tries);
 	if (resp && !err && !r->err)
 		ovl_learn_sender(n, resp, NULL, false);
 	if (retryable(r->err) && c->tries < OVL_CLIENT_TRIES && n->state == OVL_JOINED) {

@@ -58,7 +58,7 @@ start_node() {
 	mkdir -p "$LAB_DIR/$name"
 	ip netns exec "$(ns_of "$name")" "$P2PSIPD" --listen "$ip:$PORT" \
 		--state-dir "$LAB_DIR/$name/state" --ctl "$LAB_DIR/$name/ctl.sock" \
-		--stamp "$LAB_DIR/$name/stamps.jsonl" --node "$name" --log-level info \
+		--stamp "$LAB_DIR/$name/stamps.jsonl" --node "$name" --log-level "${P2PSIPD_LOG_LEVEL:-info}" \
 		"${TIMERS[@]}" "${MODE_OPTS[@]}" "$@" >>"$LAB_DIR/$name/p2psipd.log" 2>&1 &
 	LAB_PIDS+=($!)
 	disown $! # killed on purpose later: no "Killed" notice from bash
