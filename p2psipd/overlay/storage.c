@@ -236,8 +236,8 @@ int ovl_transfer(struct ovl_node *n, const struct chord_id *peer, const struct c
 	return send_records(n, P2PP_TRANSFER, peer, &f, leave_step);
 }
 
-/* Replicate or Transfer received: records stored as primary when the key is ours, else as
- * replicas. */
+/* Replicate or Transfer received: records stored as primary when the key is ours or they
+ * were transferred to us, else as replicas. */
 void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from)
 {
 	struct p2pp_resource *r = malloc(sizeof(*r));
@@ -267,7 +267,11 @@ void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct
 		if (p.lifetime > STORE_LIFETIME_MAX)
 			p.lifetime = STORE_LIFETIME_MAX;
 		p.is_signed = r->cont_type == P2PP_CT_USER_INFO;
-		p.primary = n->state == OVL_JOINED && chord_is_mine(&n->ring, &p.id);
+		/* a Transfer hands the records over (we are their owner now, by the sender's
+		 * view, even before we know our own predecessor); if we are not, the next
+		 * re-replication publishes them again to the owner */
+		p.primary = n->state == OVL_JOINED &&
+			    (m->h.type == P2PP_TRANSFER || chord_is_mine(&n->ring, &p.id));
 		promoted |= p.primary;
 		store_put(&n->store, &p, now);
 	}

@@ -101,6 +101,8 @@ fi
 if [ "$MODE" = ice ]; then
 	ups=$(cat "$LAB_DIR"/*/stamps.jsonl | grep -c '"ice.link.up"')
 	fails=$(cat "$LAB_DIR"/*/stamps.jsonl | grep -c '"ice.link.failed"')
+	found=$(grep -l "found under p2psip:stun-turn" "$LAB_DIR"/*/p2psipd.log | wc -l)
+	echo "# ice: $found of 15 nodes found the STUN/TURN servers by lookup"
 	echo "# ice: $ups link ends came up, $fails attempts failed (stamps); pair types at link up:"
 	cat "$LAB_DIR"/*/stamps.jsonl | grep '"ice.link.up"' | grep -o '"detail":"[a-z]*"' |
 		sort | uniq -c | sed 's/^/#   /'
