@@ -36,14 +36,14 @@ static void on_turn(void *arg, const struct ovl_result *r)
 	d->hs.done = true; /* a TURN server is optional: one look */
 	if (first_server(r, SRVANN_TURN, s, sizeof(s)))
 		return;
-	if (!d->hs.turn_user) {
+	if (!d->turn_user[0]) {
 		log_info("overlay announces TURN server %s; no --turn-user: not used", s);
 		return;
 	}
 	log_info("overlay announces TURN server %s: handing it to hipd", s);
 	hipd_client_send(d->loop, d->hs.hipd_socket,
 			 json_pack("{s:s,s:s,s:s,s:s}", "cmd", "set-turn", "server", s, "user",
-				   d->hs.turn_user, "pass", d->hs.turn_pass),
+				   d->turn_user, "pass", d->turn_pass),
 			 "set-turn", false);
 }
 
@@ -57,8 +57,7 @@ static void on_stun(void *arg, const struct ovl_result *r)
 		return; /* nothing announced yet: again later */
 	log_info("overlay announces STUN server %s: handing it to hipd", s);
 	hipd_client_send(d->loop, d->hs.hipd_socket,
-			 json_pack("{s:s,s:s}", "cmd", "set-stun", "server", s), "set-stun",
-			 false);
+			 json_pack("{s:s,s:s}", "cmd", "set-stun", "server", s), "set-stun", false);
 	d->hs.step = HS_TURN;
 }
 

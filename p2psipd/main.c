@@ -19,6 +19,7 @@
 #define DEFAULT_LISTEN	   "0.0.0.0:6084"
 #define DEFAULT_LISTEN_HIP "[::]:6084"
 #define DEFAULT_STATE_DIR  "/var/lib/p2psipd"
+#define AWAIT_SERVERS_MS   4000	 /* ice: new links wait this long for discovered servers */
 #define LEAVE_GRACE_MS	   10000 /* longest wait for a graceful leave before exiting anyway */
 
 static void usage(FILE *f)
@@ -35,19 +36,17 @@ static void usage(FILE *f)
 	    "                         creates a new overlay. hip mode: HIT@LOCATOR[:PORT] (IPv6\n"
 	    "                         locator with a port: HIT@[ADDR]:PORT): hipd learns that\n"
 	    "                         HIT's locator, P2PP goes to [HIT]:PORT (default: our port)\n"
-	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses) or hip (P2PP\n"
+	    "  --connection-mode M    plain (P2PP over UDP to the peers' addresses), hip (P2PP\n"
 	    "                         to the peers' HITs through hipd, whose HIP BONE routing\n"
-	    "                         gets the neighbour set; ice comes later)\n"
+	    "                         gets the neighbour set) or ice (an ICE agent and socket per\n"
+	    "                         link, set up by a Connect through the overlay; the\n"
+	    "                         bootstrap link stays plain)\n"
 	    "  --hipd-socket PATH     hip mode: hipd's control socket (default $" CTL_SOCKET_ENV
 	    " or\n"
 	    "                         " CTL_DEFAULT_SOCKET ")\n"
 	    "  --hip-locator ADDR     hip mode: announce this IP address of our hipd in our\n"
 	    "                         Peer-Info, for peers to start base exchanges directly\n"
 	    "                         (a public address; behind a NAT leave it out: HIP BONE)\n"
-	    "  --turn-user USER       hip mode: TURN user name for a TURN server found in the\n"
-	    "                         overlay (without --stun/--turn of our own and without a\n"
-	    "                         STUN server in hipd, the announced ones go to hipd)\n"
-	    "  --turn-pass-file FILE  hip mode: the TURN password (first line of FILE)\n"
 	    "  --overlay-name NAME    hip mode: the overlay name hipd puts in OVERLAY_ID\n"
 	    "                         (default " OVL_OVERLAY_ID ")\n"
 	    "  --state-dir DIR        default " DEFAULT_STATE_DIR "\n"
@@ -58,6 +57,12 @@ static void usage(FILE *f)
 	    "  --ctl PATH             control socket (default " P2PSIPD_CTL_DEFAULT ")\n"
 	    "  --stun ADDR:PORT       announce a STUN server in the overlay (p2psip:stun-turn)\n"
 	    "  --turn ADDR:PORT       announce a TURN server (may be repeated, 4 at most)\n"
+	    "                         ice: the first --stun/--turn also gather our candidates;\n"
+	    "                         without them a joined node looks up p2psip:stun-turn\n"
+	    "  --turn-user USER       TURN long-term credential user, for --turn and for TURN\n"
+	    "                         servers found in the overlay (ice: our agents; hip:\n"
+	    "                         handed to hipd when it has no STUN server of its own)\n"
+	    "  --turn-pass-file F     file whose first line is the TURN password\n"
 	    "  --stabilize-ms N       stabilisation and keep-alive period (default 1000)\n"
 	    "  --fix-ms N             one finger refreshed every N ms (default 500)\n"
 	    "  --p2pp-t0-ms N         first retransmission (default 500)\n"
@@ -138,7 +143,7 @@ struct opts {
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
 	const char *bootstrap; /* parsed once the mode and the port are known */
-	const char *turn_user, *turn_pass_file;
+	char turn_user[128], turn_pass[256];
 	bool listen_set;
 };
 
@@ -146,6 +151,26 @@ static int bad(const char *opt, const char *val, const char *why)
 {
 	fprintf(stderr, "p2psipd: --%s \"%s\" %s\n", opt, val, why);
 	return -EINVAL;
+}
+
+/* The first line of path (0600 advised), the TURN password. */
+static int read_pass_file(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	struct stat st;
+
+	if (!f)
+		return bad("turn-pass-file", path, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "p2psipd: warning: %s is readable by others (chmod 600 it)\n",
+			path);
+	if (!fgets(out, (int)cap, f) || !*out) {
+		fclose(f);
+		return bad("turn-pass-file", path, "is empty");
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = 0;
+	return 0;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
@@ -264,12 +289,6 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		return 0;
 	case OPT_HIP_LOCATOR:
 		return parse_locator_opt(arg, &v->hip.locator);
-	case OPT_TURN_USER:
-		o->turn_user = arg;
-		return 0;
-	case OPT_TURN_PASS_FILE:
-		o->turn_pass_file = arg;
-		return 0;
 	case OPT_OVERLAY_NAME:
 		if (!*arg || strlen(arg) > 255)
 			return bad("overlay-name", arg, "is not a name of 1 to 255 octets");
@@ -319,6 +338,13 @@ static int parse_one(int c, const char *arg, struct opts *o)
 	case OPT_NODE:
 		o->node = arg;
 		return 0;
+	case OPT_TURN_USER:
+		if (strlen(arg) >= sizeof(o->turn_user))
+			return bad("turn-user", arg, "is too long");
+		snprintf(o->turn_user, sizeof(o->turn_user), "%s", arg);
+		return 0;
+	case OPT_TURN_PASS_FILE:
+		return read_pass_file(arg, o->turn_pass, sizeof(o->turn_pass));
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &o->level))
 			return bad("log-level", arg, "is not one of error, warning, info, debug");
@@ -359,22 +385,6 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		return -EINVAL;
 	}
 	return finish_options(o);
-}
-
-/* The first line of the TURN password file (not logged). */
-static int read_pass(const char *path, char *out, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		fprintf(stderr, "p2psipd: cannot read %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	if (!fgets(out, (int)len, f))
-		out[0] = 0;
-	fclose(f);
-	out[strcspn(out, "\r\n")] = 0;
-	return 0;
 }
 
 /* ---- the identity ---- */
@@ -488,8 +498,10 @@ static void on_signal(uv_signal_t *s, int signum)
 static void on_pub_timer(uv_timer_t *t)
 {
 	struct daemon *dm = t->data;
+	int published = p2psipd_publish_servers(&dm->d);
+	int found = p2psipd_discover_servers(&dm->d); /* ice; 0 at once in other modes */
 
-	if (p2psipd_publish_servers(&dm->d) == 0)
+	if (published == 0 && found == 0)
 		uv_timer_stop(t);
 }
 
@@ -520,6 +532,29 @@ static void hip_peers_init(struct p2psipd *d, const struct ovl_config *c)
 	}
 }
 
+/* ice: the first --stun and --turn gather our agents' candidates too. */
+static void own_servers(struct daemon *dm, const struct opts *o)
+{
+	struct sockaddr_storage stun = {0}, turn = {0};
+	char text[80];
+
+	for (unsigned i = 0; i < o->n_srv; i++) {
+		const struct srvann *a = &o->srv[i];
+		struct sockaddr_storage *ss = a->kind == SRVANN_STUN ? &stun : &turn;
+		char ip[INET6_ADDRSTRLEN];
+
+		if (ss->ss_family)
+			continue;
+		inet_ntop(a->ip_version == 4 ? AF_INET : AF_INET6, a->ip, ip, sizeof(ip));
+		snprintf(text, sizeof(text), a->ip_version == 4 ? "%s:%u" : "[%s]:%u", ip, a->port);
+		link_addr_parse(text, ss);
+	}
+	if (stun.ss_family || turn.ss_family)
+		link_set_servers(ovl_link(dm->d.node), &stun, &turn, o->turn_user, o->turn_pass);
+	else
+		link_await_servers(ovl_link(dm->d.node), AWAIT_SERVERS_MS);
+}
+
 static void on_flush(uv_prepare_t *p)
 {
 	(void)p;
@@ -538,17 +573,14 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	dm->d.n_srv = o->n_srv;
 	if (o->ovl.mode == LINK_HIP)
 		hip_peers_init(&dm->d, &o->ovl);
-	if (o->ovl.mode == LINK_HIP && o->n_srv == 0) {
+	if (o->ovl.mode == LINK_HIP && o->n_srv == 0)
 		dm->d.hs.hipd_socket = o->ovl.hip.hipd_socket;
-		dm->d.hs.turn_user = o->turn_user;
-	}
 	o->ovl.loop = loop;
 	o->ovl.id = dm->d.id;
 	o->ovl.name = o->node;
 	err = ovl_start(&o->ovl, &dm->d.node);
 	if (err == -ENOSYS) {
-		fprintf(stderr,
-			"p2psipd: --connection-mode %s is not implemented yet (plain, hip)\n",
+		fprintf(stderr, "p2psipd: --connection-mode %s is not implemented\n",
 			link_mode_name(o->ovl.mode));
 		return err;
 	}
@@ -556,6 +588,10 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 		fprintf(stderr, "p2psipd: cannot start the overlay node: %s\n", strerror(-err));
 		return err;
 	}
+	if (o->ovl.mode == LINK_ICE)
+		own_servers(dm, o);
+	memcpy(dm->d.turn_user, o->turn_user, sizeof(o->turn_user));
+	memcpy(dm->d.turn_pass, o->turn_pass, sizeof(o->turn_pass));
 	err = ctl_server_start(loop, o->ctl, p2psipd_ctl_handle, &dm->d, &dm->d.ctl);
 	if (err) {
 		fprintf(stderr, "p2psipd: cannot open the control socket %s: %s\n", o->ctl,
@@ -583,8 +619,8 @@ static void handles_init(struct daemon *dm, uv_loop_t *loop)
 	uv_signal_start(&dm->sigint, on_signal, SIGINT);
 	uv_signal_start(&dm->sigterm, on_signal, SIGTERM);
 	uv_prepare_start(&dm->flush, on_flush);
-	if (dm->d.n_srv)
-		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 1000);
+	if (dm->d.n_srv || link_mode_of(ovl_link(dm->d.node)) == LINK_ICE)
+		uv_timer_start(&dm->pub_timer, on_pub_timer, 200, 250);
 	if (dm->d.hs.hipd_socket || dm->d.hp.on)
 		uv_timer_start(&dm->srv_timer, on_srv_timer, 500, 1000);
 }
@@ -605,9 +641,6 @@ int main(int argc, char **argv)
 		return 2;
 	log_init("p2psipd", o.level, false);
 	signal(SIGPIPE, SIG_IGN);
-	if (o.turn_pass_file &&
-	    read_pass(o.turn_pass_file, dm.d.hs.turn_pass, sizeof(dm.d.hs.turn_pass)))
-		return 1;
 	if (load_identity(&o, &id))
 		return 1;
 	if (stamp_open(o.stamp, o.node ? o.node : "p2psipd")) {

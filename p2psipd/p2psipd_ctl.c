@@ -93,8 +93,9 @@ static json_t *counters_json(struct p2psipd *d)
 {
 	const struct ovl_counters *c = ovl_get_counters(d->node);
 	const struct p2pp_txns *t = ovl_txns(d->node);
+	json_t *o;
 
-	return json_pack(
+	o = json_pack(
 	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "rx",
 	    (json_int_t)c->rx, "rx_bad", (json_int_t)c->rx_bad, "forwarded",
 	    (json_int_t)c->forwarded, "served", (json_int_t)c->served, "lookups",
@@ -104,6 +105,39 @@ static json_t *counters_json(struct p2psipd *d)
 	    "joins_admitted", (json_int_t)c->joins_admitted, "txn_sent", (json_int_t)t->sent,
 	    "txn_retransmits", (json_int_t)t->retransmits, "txn_timeouts", (json_int_t)t->timeouts,
 	    "mean_hops", c->hops_count ? (double)c->hops_total / (double)c->hops_count : 0.0);
+	json_object_set_new(o, "connects_sent", json_integer((json_int_t)c->connects_sent));
+	json_object_set_new(o, "connects_served", json_integer((json_int_t)c->connects_served));
+	return o;
+}
+
+/* The link layer's links (ice: one per peer, with its selected pair's candidate types). */
+static json_t *links_json(struct p2psipd *d)
+{
+	struct link *l = ovl_link(d->node);
+	struct link_info *li;
+	size_t n = link_list(l, NULL, 0), k;
+	json_t *a = json_array();
+	char addr[80];
+
+	if (n == 0 || !(li = calloc(n, sizeof(*li))))
+		return a;
+	k = link_list(l, li, n);
+	for (size_t i = 0; i < k && i < n; i++) {
+		json_t *o =
+		    json_pack("{s:o,s:s}", "peer", id_json(&li[i].peer), "state", li[i].state);
+		if (li[i].pair[0]) {
+			json_object_set_new(o, "pair", json_string(li[i].pair));
+			json_object_set_new(o, "local", json_string(li[i].local_type));
+			json_object_set_new(o, "remote", json_string(li[i].remote_type));
+		}
+		if (li[i].addr.ss_family)
+			json_object_set_new(
+			    o, "address",
+			    json_string(link_addr_str((struct sockaddr *)&li[i].addr, addr, 80)));
+		json_array_append_new(a, o);
+	}
+	free(li);
+	return a;
 }
 
 static json_t *cmd_status(json_t *req, void *arg)
@@ -118,7 +152,7 @@ static json_t *cmd_status(json_t *req, void *arg)
 	link_local_addr(ovl_link(d->node), &a);
 	for (unsigned i = 0; i < g->nsucc; i++)
 		json_array_append_new(succ, id_json(&g->succ[i]));
-	return json_pack("{s:b,s:o,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:{s:i,s:i},s:o}", "ok", 1,
+	return json_pack("{s:b,s:o,s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:{s:i,s:i},s:o,s:o}", "ok", 1,
 			 "node_id", id_json(ovl_self(d->node)), "address",
 			 link_addr_str((struct sockaddr *)&a, addr, sizeof(addr)), "mode",
 			 link_mode_name(link_mode_of(ovl_link(d->node))), "state",
@@ -127,7 +161,7 @@ static json_t *cmd_status(json_t *req, void *arg)
 			 g->has_pred ? id_json(&g->pred) : json_null(), "successors", succ,
 			 "fingers", fingers_json(g), "records", "primary",
 			 records(d, STORE_PRIMARY), "replica", records(d, STORE_REPLICA),
-			 "counters", counters_json(d));
+			 "counters", counters_json(d), "links", links_json(d));
 }
 
 /* ---- store ---- */
@@ -526,6 +560,86 @@ int p2psipd_publish_servers(struct p2psipd *d)
 	}
 	d->srv_published = true;
 	return 0;
+}
+
+/* ---- STUN/TURN discovery (ice mode) ---- */
+
+struct discovery {
+	struct p2psipd *d;
+	unsigned done;
+	bool failed; /* a lookup did not get an answer (not even 404) */
+	struct sockaddr_storage stun, turn;
+};
+
+static void srvann_sa(const struct srvann *a, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->ip_version == 4) {
+		struct sockaddr_in *s = (struct sockaddr_in *)out;
+		s->sin_family = AF_INET;
+		memcpy(&s->sin_addr, a->ip, 4);
+		s->sin_port = htons(a->port);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)out;
+		s->sin6_family = AF_INET6;
+		memcpy(&s->sin6_addr, a->ip, 16);
+		s->sin6_port = htons(a->port);
+	}
+}
+
+static void on_discovered(void *arg, const struct ovl_result *r)
+{
+	struct discovery *x = arg;
+	struct p2psipd *d = x->d;
+	char s1[80], s2[80];
+
+	x->failed |= r->err && r->err != -ENOENT;
+	for (unsigned i = 0; !r->err && i < r->n_values; i++) {
+		struct srvann a;
+		if (srvann_parse(r->values[i].p, r->values[i].len, &a))
+			continue;
+		if (a.kind == SRVANN_STUN && !x->stun.ss_family)
+			srvann_sa(&a, &x->stun);
+		if (a.kind == SRVANN_TURN && !x->turn.ss_family)
+			srvann_sa(&a, &x->turn);
+	}
+	if (++x->done < 2)
+		return;
+	d->srv_discovering = false;
+	/* none announced (yet), every lookup answered: host candidates it is */
+	if (!x->stun.ss_family && !x->turn.ss_family && !x->failed)
+		link_await_servers(ovl_link(d->node), 0);
+	if (x->stun.ss_family || x->turn.ss_family) {
+		link_set_servers(ovl_link(d->node), &x->stun, &x->turn, d->turn_user, d->turn_pass);
+		log_info(
+		    "STUN %s, TURN %s found under p2psip:stun-turn",
+		    x->stun.ss_family ? link_addr_str((struct sockaddr *)&x->stun, s1, 80) : "-",
+		    x->turn.ss_family ? link_addr_str((struct sockaddr *)&x->turn, s2, 80) : "-");
+	}
+	free(x);
+}
+
+int p2psipd_discover_servers(struct p2psipd *d)
+{
+	struct discovery *x;
+	struct chord_id key;
+
+	if (link_has_servers(ovl_link(d->node)))
+		return 0;
+	if (d->srv_discovering || ovl_get_state(d->node) != OVL_JOINED || srvann_key(&key))
+		return -EAGAIN;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -EAGAIN;
+	x->d = d;
+	if (ovl_get(d->node, &key, P2PP_CT_STUN, on_discovered, x)) {
+		free(x);
+		return -EAGAIN;
+	}
+	if (ovl_get(d->node, &key, P2PP_CT_TURN, on_discovered, x))
+		x->done++;
+	d->srv_discovering = true;
+	return -EAGAIN;
 }
 
 /* ---- leave ---- */

@@ -38,11 +38,14 @@ struct p2psipd {
 	struct srvann srv[P2PSIPD_MAX_SRV];
 	unsigned n_srv;
 	bool srv_published;
+	/* TURN credentials (--turn-user, --turn-pass-file) for servers found in the overlay or
+	 * given with --turn: ice mode hands them to its agents, hip mode to hipd */
+	char turn_user[128], turn_pass[256];
+	/* ice mode: looking up p2psip:stun-turn because no server was configured */
+	bool srv_discovering;
 	/* hip mode without servers of our own: hipd's found in the overlay (hip_servers.c) */
 	struct {
 		const char *hipd_socket; /* NULL: not looked for */
-		const char *turn_user;
-		char turn_pass[128];
 		enum { HS_NAT, HS_STUN, HS_TURN } step;
 		bool busy, done;
 	} hs;
@@ -67,5 +70,8 @@ int p2psipd_hip_servers(struct p2psipd *d);
 /* hip mode, from a timer: announces us (with --hip-locator) and learns the announced peers
  * every 10 s. 0, or -EAGAIN before joining. */
 int p2psipd_hip_peers(struct p2psipd *d);
+/* ice mode: until the link has STUN/TURN servers, looks them up under p2psip:stun-turn (once
+ * joined) and hands the first of each kind to the link. 0 once it has some, else -EAGAIN. */
+int p2psipd_discover_servers(struct p2psipd *d);
 
 #endif

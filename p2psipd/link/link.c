@@ -1,5 +1,5 @@
 /* The link layer's one place of mode choice and its dispatch; address helpers.
- * Not a mode itself: link_plain.c, link_hip.c (and later ice) implement struct link_ops. */
+ * Not a mode itself: link_plain.c, link_hip.c and link_ice.c implement struct link_ops. */
 #include "p2psipd/link/link_int.h"
 
 #include <arpa/inet.h>
@@ -10,11 +10,11 @@
 
 #include "common/hit.h"
 
-/* The modes by enum link_mode; NULL: not implemented yet. */
+/* The modes by enum link_mode. */
 static const struct link_ops *const modes[] = {
     [LINK_PLAIN] = &link_plain_ops,
     [LINK_HIP] = &link_hip_ops,
-    [LINK_ICE] = NULL,
+    [LINK_ICE] = &link_ice_ops,
 };
 
 static const char *const mode_names[] = {
@@ -118,6 +118,71 @@ int link_peer_cands(const struct link *l, const struct chord_id *peer, struct p2
 void link_set_neighbours(struct link *l, const struct chord_id *ids, unsigned n)
 {
 	l->ops->set_neighbours(l, ids, n);
+}
+
+/* ---- ice mode's link setup; other modes: every resolvable peer is ready ---- */
+
+bool link_ready(const struct link *l, const struct chord_id *peer)
+{
+	struct sockaddr_storage a;
+
+	if (l->ops->ready)
+		return l->ops->ready(l, peer);
+	return l->ops->resolve((struct link *)l, peer, &a) == 0;
+}
+
+size_t link_ready_peers(const struct link *l, struct chord_id *ids, size_t cap)
+{
+	(void)ids;
+	(void)cap;
+	return l->ops->ready_peers ? l->ops->ready_peers(l, ids, cap) : 0;
+}
+
+int link_offer(const struct link *l, const struct chord_id *peer, struct p2pp_peer_info *pi,
+	       struct p2pp_ice_cred *cred)
+{
+	return l->ops->offer ? l->ops->offer(l, peer, pi, cred) : -EOPNOTSUPP;
+}
+
+int link_accept(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,
+		const struct p2pp_ice_cred *cred)
+{
+	return l->ops->accept ? l->ops->accept(l, peer, pi, cred) : -EOPNOTSUPP;
+}
+
+int link_answered(struct link *l, const struct chord_id *peer, int err,
+		  const struct p2pp_peer_info *pi, const struct p2pp_ice_cred *cred)
+{
+	return l->ops->answered ? l->ops->answered(l, peer, err, pi, cred) : -EOPNOTSUPP;
+}
+
+void link_set_servers(struct link *l, const struct sockaddr_storage *stun,
+		      const struct sockaddr_storage *turn, const char *user, const char *pass)
+{
+	if (l->ops->set_servers)
+		l->ops->set_servers(l, stun, turn, user, pass);
+}
+
+void link_peer_failed(struct link *l, const struct chord_id *peer)
+{
+	if (l->ops->peer_failed)
+		l->ops->peer_failed(l, peer);
+}
+
+void link_await_servers(struct link *l, unsigned ms)
+{
+	if (l->ops->await_servers)
+		l->ops->await_servers(l, ms);
+}
+
+bool link_has_servers(const struct link *l)
+{
+	return l->ops->has_servers ? l->ops->has_servers(l) : true;
+}
+
+size_t link_list(const struct link *l, struct link_info *out, size_t cap)
+{
+	return l->ops->list ? l->ops->list(l, out, cap) : 0;
 }
 
 /* ---- addresses ---- */

@@ -19,9 +19,10 @@
  * - hip: one UDP socket on [::], peers addressed as [HIT]:port through hipd's hit0 (peer ID =
  *   HIT); the neighbour set (link_set_neighbours) is pushed to hipd for HIP BONE routing, and
  *   locators peers announce are handed to hipd (add-map). link_hip.c.
- * - ice (later): each link is set up by a P2PP Connect through the overlay carrying ICE
+ * - ice (link_ice.c): each link is set up by a P2PP Connect through the overlay carrying ICE
  *   candidates, one ice/ agent and socket per link; link_resolve hands out a per-link address
- *   that link_send maps back to the link's agent.
+ *   that link_send maps back to the link's agent, queueing until the agent has nominated a
+ *   pair. The plain socket stays for the bootstrap link (peers whose datagrams reach it).
  * The overlay sees only this header: a new mode is a new struct link_ops in link.c. */
 enum link_mode {
 	LINK_PLAIN,
@@ -57,6 +58,12 @@ struct link_config {
 	void *arg;
 	size_t max_peers; /* addresses remembered (0: 1024) */
 	struct link_hip_config hip;
+	struct chord_id self; /* our node ID (ice: who initiates when both send Connect) */
+	/* ice: the overlay's side of a link's setup (see link_offer, link_accept). connect asks
+	 * for a Connect to peer carrying link_offer's candidates (0 or a negative errno); answer
+	 * says the answer to peer's Connect is ready (err 0: link_offer fills it). */
+	int (*connect)(void *arg, const struct chord_id *peer);
+	void (*answer)(void *arg, const struct chord_id *peer, int err);
 };
 
 struct link;
@@ -91,6 +98,47 @@ int link_peer_cands(const struct link *l, const struct chord_id *peer, struct p2
 /* The overlay's neighbours now (predecessor, successors, fingers): plain keeps their addresses
  * from eviction; hip will push them to hipd. */
 void link_set_neighbours(struct link *l, const struct chord_id *ids, unsigned n);
+
+/* ---- ice mode's link setup (other modes: -EOPNOTSUPP, or every known peer is ready) ---- */
+
+/* A peer P2PP can be sent to right now (plain: its address is known; ice: the bootstrap link
+ * or a nominated ICE pair). link_resolve may still answer for a peer that is not ready: the
+ * link queues until it is. */
+bool link_ready(const struct link *l, const struct chord_id *peer);
+/* The ready peers, at most cap; returns how many there are. */
+size_t link_ready_peers(const struct link *l, struct chord_id *ids, size_t cap);
+/* Our candidates and ICE credentials for the link to peer (Connect and its answer). */
+int link_offer(const struct link *l, const struct chord_id *peer, struct p2pp_peer_info *pi,
+	       struct p2pp_ice_cred *cred);
+/* peer's Connect arrived: a controlled agent starts; answer() follows. -EBUSY when our own
+ * Connect to peer wins the collision (the higher ID initiates). */
+int link_accept(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,
+		const struct p2pp_ice_cred *cred);
+/* The answer to our Connect (err 0 with pi and cred), or its failure (err < 0). */
+int link_answered(struct link *l, const struct chord_id *peer, int err,
+		  const struct p2pp_peer_info *pi, const struct p2pp_ice_cred *cred);
+/* The overlay took peer for dead (no ACK within T2): ice marks its link suspect, so that
+ * routing stops choosing it as a ready peer until the peer is heard from again. */
+void link_peer_failed(struct link *l, const struct chord_id *peer);
+/* STUN/TURN servers for the agents started from now on (family 0: none). */
+void link_set_servers(struct link *l, const struct sockaddr_storage *stun,
+		      const struct sockaddr_storage *turn, const char *user, const char *pass);
+bool link_has_servers(const struct link *l);
+/* ice: servers will be looked up; agents wait for them (link_set_servers) up to ms, since
+ * candidates without srflx and relay rarely connect two NATed peers. ms 0: stop waiting (the
+ * lookup found none). */
+void link_await_servers(struct link *l, unsigned ms);
+
+/* One link for status output. */
+struct link_info {
+	struct chord_id peer;
+	const char *state; /* "plain", "gathering", "connecting", "checking", "up", "failed" */
+	/* the selected pair: its type (relay if either end is relayed, else srflx/prflx if
+	 * either is reflexive, else host), and the local and remote candidates' types */
+	const char *pair, *local_type, *remote_type;
+	struct sockaddr_storage addr; /* plain: the peer's address */
+};
+size_t link_list(const struct link *l, struct link_info *out, size_t cap);
 
 /* Text of an address: "127.0.0.1:6084", "[::1]:6084". */
 const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len);

@@ -21,6 +21,22 @@ struct link_ops {
 	int (*peer_cands)(const struct link *l, const struct chord_id *peer,
 			  struct p2pp_peer_info *pi);
 	void (*set_neighbours)(struct link *l, const struct chord_id *ids, unsigned n);
+	/* ice only (NULL elsewhere: link.c answers for them) */
+	bool (*ready)(const struct link *l, const struct chord_id *peer);
+	size_t (*ready_peers)(const struct link *l, struct chord_id *ids, size_t cap);
+	int (*offer)(const struct link *l, const struct chord_id *peer, struct p2pp_peer_info *pi,
+		     struct p2pp_ice_cred *cred);
+	int (*accept)(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,
+		      const struct p2pp_ice_cred *cred);
+	int (*answered)(struct link *l, const struct chord_id *peer, int err,
+			const struct p2pp_peer_info *pi, const struct p2pp_ice_cred *cred);
+	void (*set_servers)(struct link *l, const struct sockaddr_storage *stun,
+			    const struct sockaddr_storage *turn, const char *user,
+			    const char *pass);
+	bool (*has_servers)(const struct link *l);
+	void (*await_servers)(struct link *l, unsigned ms);
+	void (*peer_failed)(struct link *l, const struct chord_id *peer);
+	size_t (*list)(const struct link *l, struct link_info *out, size_t cap);
 };
 
 struct link {
@@ -32,6 +48,7 @@ struct link {
 
 extern const struct link_ops link_plain_ops;
 extern const struct link_ops link_hip_ops;
+extern const struct link_ops link_ice_ops;
 
 /* Socket address helpers shared by the modes. */
 socklen_t link_sa_len(const struct sockaddr *sa);

@@ -210,6 +210,7 @@ void ovl_peer_failed(struct ovl_node *n, const struct chord_id *peer)
 
 	if (chord_id_eq(peer, &n->self))
 		return;
+	link_peer_failed(n->link, peer);
 	chg = chord_peer_failed(&n->ring, peer);
 	if (chg <= 0)
 		return;
@@ -689,6 +690,7 @@ static void dispatch(struct ovl_node *n, struct p2pp_msg *m, const struct sockad
 	case P2PP_LOOKUP_PEER:
 	case P2PP_PUBLISH:
 	case P2PP_LOOKUP_OBJECT:
+	case P2PP_CONNECT:
 		if (m->h.kind != P2PP_REQUEST || !m->h.recursive) {
 			reject(n, m, from, P2PP_BAD_REQUEST, "we route these recursively only");
 			return;
@@ -787,12 +789,16 @@ static void node_free(struct ovl_node *n)
 
 static int node_init(struct ovl_node *n, const struct ovl_config *cfg)
 {
-	struct link_config lc = {.loop = cfg->loop,
-				 .mode = cfg->mode,
-				 .listen = cfg->listen,
-				 .recv = on_recv,
-				 .arg = n,
-				 .hip = cfg->hip};
+	struct link_config lc = {
+	    .loop = cfg->loop,
+	    .mode = cfg->mode,
+	    .listen = cfg->listen,
+	    .recv = on_recv,
+	    .arg = n,
+	    .hip = cfg->hip,
+	    .connect = ovl_connect_send,
+	    .answer = ovl_connect_answer,
+	};
 	struct p2pp_sock s = {.send = send_cb, .ctx = n};
 	int err;
 
@@ -817,6 +823,7 @@ static int node_init(struct ovl_node *n, const struct ovl_config *cfg)
 		err = store_init(&n->store, n->cfg.max_records);
 	if (err)
 		return err;
+	lc.self = n->self;
 	err = link_open(&lc, &n->link);
 	if (err) {
 		store_free(&n->store);

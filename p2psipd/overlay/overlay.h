@@ -85,6 +85,7 @@ struct ovl_counters {
 	uint64_t rx, rx_bad, forwarded, served, lookups, lookup_failures, peer_failures;
 	uint64_t replicated, transferred, rejected_aor, joins_admitted;
 	uint64_t hops_total, hops_count;
+	uint64_t connects_sent, connects_served; /* ice: Connect requests (8.16) */
 };
 const struct ovl_counters *ovl_get_counters(const struct ovl_node *n);
 

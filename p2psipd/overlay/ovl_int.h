@@ -24,6 +24,7 @@ enum ovl_op_kind {
 	OP_TRANSFER,
 	OP_LEAVE,
 	OP_REMOVE_REPLICA,
+	OP_CONNECT, /* a Connect served here, answered once our agent has gathered */
 };
 
 struct ovl_client;
@@ -47,6 +48,7 @@ struct ovl_op {
 	bool to_pred;	 /* the first try goes to our predecessor (route.c next_hop) */
 	bool via_pred;	 /* and if it fails we answer ourselves */
 	bool leave_step; /* OP_TRANSFER/OP_LEAVE sent while leaving */
+	bool connect;	 /* OP_FORWARD of a Connect: only over links that are up */
 };
 
 /* An operation started here (ovl_lookup/put/get/remove, finger fixing, publication refresh). */
@@ -168,6 +170,14 @@ struct ovl_client *ovl_client_new(struct ovl_node *n, uint8_t type, const struct
 /* Answers a request served here: to the previous hop, or to the operation started here. */
 void ovl_answer(struct ovl_node *n, const struct p2pp_msg *req, const struct sockaddr *from,
 		const uint8_t *resp, size_t len);
+
+/* connect.c: ICE link setup through the overlay (ice mode) */
+int ovl_connect_build(struct ovl_node *n, const struct chord_id *peer, size_t *len);
+int ovl_connect_send(void *arg, const struct chord_id *peer);
+void ovl_connect_answer(void *arg, const struct chord_id *peer, int err);
+void ovl_connect_done(struct ovl_node *n, const struct chord_id *peer, int err,
+		      const struct p2pp_msg *resp);
+void ovl_on_connect(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
 
 /* storage.c: serving object requests at the responsible node, replicas, handover, refresh */
 int ovl_serve_object(struct ovl_node *n, const struct p2pp_msg *m, struct p2pp_builder *b,

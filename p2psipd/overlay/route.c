@@ -39,6 +39,7 @@ static int route_key(const struct p2pp_msg *m, struct chord_id *key)
 		memcpy(key->b, m->h.src_id, P2PP_ID_LEN);
 		return 0;
 	case P2PP_LOOKUP_PEER:
+	case P2PP_CONNECT: /* 8.16: routed to the peer named in PLookup */
 		o = p2pp_find(m, P2PP_O_PLOOKUP, NULL);
 		if (!o || p2pp_get_plookup(m, o, &pl))
 			return -EBADMSG;
@@ -87,7 +88,10 @@ static enum hop next_hop(struct ovl_node *n, const struct chord_id *key,
 	if (!from || link_peer_of(n->link, from, &prev) ||
 	    !chord_in_open_closed(key, &prev, &n->self))
 		return HOP_ROUTE;
-	if (n->ring.has_pred && chord_in_open_closed(key, &prev, &n->ring.pred))
+	/* (prev == pred: the interval would be the whole ring and the request would bounce
+	 * back to the hop that handed it to us) */
+	if (n->ring.has_pred && !chord_id_eq(&prev, &n->ring.pred) &&
+	    chord_in_open_closed(key, &prev, &n->ring.pred))
 		return HOP_PRED;
 	return HOP_SERVE;
 }
@@ -151,6 +155,13 @@ static void serve(struct ovl_node *n, const struct p2pp_msg *m, const struct soc
 	case P2PP_LOOKUP_PEER:
 		ovl_resp_init(n, &b, m, P2PP_OK); /* our Peer-Info is the answer */
 		break;
+	case P2PP_CONNECT:
+		if (!from) { /* ours, and the route ends here: the target is not in the ring */
+			ovl_respond_error(n, m, from, P2PP_NOT_FOUND, "no such peer");
+			return;
+		}
+		ovl_on_connect(n, m, from);
+		return;
 	default:
 		err = ovl_serve_object(n, m, &b, &code);
 		if (err || code != P2PP_OK) {
@@ -166,6 +177,79 @@ static void serve(struct ovl_node *n, const struct p2pp_msg *m, const struct soc
 /* ---- forwarding ---- */
 
 static int forward(struct ovl_node *n, struct ovl_op *op);
+
+/* A ready peer (link_ready) to send op to instead of chord's next hop, whose link is not up
+ * yet (ice mode). Any request: the ready peer closest before the key that is past us (Chord
+ * progress). A Connect, which must never wait for a link (it sets links up): else the ready
+ * peer closest before the key anywhere on the ring (the bootstrap link at worst), never the
+ * hop it came from. false: none. */
+static bool ready_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *out)
+{
+	struct chord_id ids[256], prev, d, best_d;
+	size_t k = link_ready_peers(n->link, ids, 256);
+	bool have_prev = op->from.ss_family &&
+			 link_peer_of(n->link, (const struct sockaddr *)&op->from, &prev) == 0;
+	bool found = false;
+
+	if (k > 256)
+		k = 256;
+	for (size_t i = 0; i < k; i++) {
+		const struct chord_id *c = &ids[i];
+		if (chord_id_eq(c, &n->self) || chord_id_eq(c, &op->key) ||
+		    (have_prev && chord_id_eq(c, &prev)))
+			continue;
+		if (!op->connect && !chord_in_open(c, &n->self, &op->key))
+			continue;
+		chord_id_dist(&d, c, &op->key);
+		if (!found || chord_id_cmp(&d, &best_d) < 0) {
+			best_d = d;
+			*out = *c;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The hop a Connect takes: straight to its target once a link to it is up; else Chord's next
+ * hop if its link is up (Chord brings it to the target's predecessor, which links to its
+ * successor); else the bootstrap peer, which every node joined through and so reaches over
+ * the plain socket (needed by the target's own predecessor, whose link is the one being set
+ * up); else the ready peer closest before the target. Never back where it came from. */
+static bool connect_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *hop)
+{
+	struct chord_id prev, boot;
+	bool has_prev = op->from.ss_family &&
+			link_peer_of(n->link, (const struct sockaddr *)&op->from, &prev) == 0;
+
+	if (link_ready(n->link, &op->key)) {
+		*hop = op->key;
+		return true;
+	}
+	if (!chord_id_eq(hop, &n->self) && !chord_id_eq(hop, &op->key) &&
+	    !(has_prev && chord_id_eq(hop, &prev)) && link_ready(n->link, hop))
+		return true;
+	if (n->cfg.has_bootstrap &&
+	    link_peer_of(n->link, (const struct sockaddr *)&n->cfg.bootstrap, &boot) == 0 &&
+	    !chord_id_eq(&boot, &n->self) && !(has_prev && chord_id_eq(&boot, &prev)) &&
+	    link_ready(n->link, &boot)) {
+		*hop = boot;
+		return true;
+	}
+	return ready_hop(n, op, hop);
+}
+
+/* Chord's next hop rt, or a substitute when its link is not up (ice mode; plain: every known
+ * peer is ready). false: a Connect with nowhere to go. */
+static bool pick_hop(struct ovl_node *n, const struct ovl_op *op, struct chord_id *hop)
+{
+	if (op->connect)
+		return connect_hop(n, op, hop);
+	if (link_ready(n->link, hop) || ready_hop(n, op, hop))
+		return true;
+	if (!op->connect)
+		link_resolve(n->link, hop, &(struct sockaddr_storage){0}); /* set it up now */
+	return !op->connect; /* others wait in the link's queue */
+}
 
 /* The request of a forwarding op, parsed again (our own copy, valid before). */
 static struct p2pp_msg *op_request(struct ovl_op *op)
@@ -260,6 +344,17 @@ static void on_forward_resp(void *arg, int err, const struct p2pp_msg *resp,
 
 /* Sends op's request to the next hop towards its key. 0 sent; 1: we are responsible now
  * (the caller serves it); a negative errno when no next hop is left. */
+/* Sending a request back to the hop it came from: that hop takes it for a retransmission
+ * (same Source-ID and Transaction-ID, 4.3), ACKs and waits, and so would we, until T3. */
+static bool back_to_sender(struct ovl_node *n, const struct ovl_op *op, const struct chord_id *hop)
+{
+	struct chord_id prev;
+
+	return op->from.ss_family &&
+	       link_peer_of(n->link, (const struct sockaddr *)&op->from, &prev) == 0 &&
+	       chord_id_eq(&prev, hop);
+}
+
 static int forward(struct ovl_node *n, struct ovl_op *op)
 {
 	struct chord_route rt;
@@ -277,8 +372,17 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 		} else if (op->via_pred) {
 			return 1;
 		}
+		/* A Connect relayed to the node responsible for its target's ID, with no link to
+		 * the target: no such peer, as far as the ring knows (404). The origin goes on. */
+		if (chord_id_eq(&rt.node, &n->self) &&
+		    (!op->connect || (!op->client && !link_ready(n->link, &op->key))))
+			return 1;
+		if (!pick_hop(n, op, &rt.node))
+			return -EHOSTUNREACH;
 		if (chord_id_eq(&rt.node, &n->self))
 			return 1;
+		if (back_to_sender(n, op, &rt.node))
+			return -ELOOP; /* a stale view: answered at once rather than after T3 */
 		op->tries++;
 		if (link_resolve(n->link, &rt.node, &dst)) {
 			ovl_peer_failed(n, &rt.node); /* a neighbour we cannot address */
@@ -286,6 +390,10 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 		}
 		op->peer = rt.node;
 		op->has_peer = true;
+		log_debug("%s: type %u key %s to %s%s", n->name, op->req_len > 1 ? op->req[1] : 0,
+			  chord_id_to_str(&op->key, (char[CHORD_ID_STRLEN]){0}),
+			  chord_id_to_str(&rt.node, (char[CHORD_ID_STRLEN]){0}),
+			  link_ready(n->link, &rt.node) ? "" : " (queued for its link)");
 		err = p2pp_txn_start(&n->txns, (struct sockaddr *)&dst, op->req, op->req_len,
 				     on_forward_resp, op, &op->txn);
 		if (err == 0) {
@@ -320,6 +428,7 @@ static void route_on(struct ovl_node *n, const struct p2pp_msg *m, const struct 
 	p2pp_set_ttl(op->req, op->req_len, m->h.ttl);
 	op->key = *key;
 	op->client = c;
+	op->connect = m->h.type == P2PP_CONNECT;
 	op->to_pred = to_pred;
 	op->via_pred = to_pred;
 	if (from)
@@ -357,6 +466,13 @@ void ovl_route_request(struct ovl_node *n, const struct p2pp_msg *m, const struc
 		return;
 	}
 	mm->h.ttl--;
+	if (m->h.type == P2PP_CONNECT) { /* served by its target only */
+		if (chord_id_eq(&key, &n->self))
+			serve(n, m, from);
+		else
+			route_on(n, m, from, &key, NULL, false);
+		return;
+	}
 	switch (next_hop(n, &key, from)) {
 	case HOP_SERVE:
 		serve(n, m, from);
@@ -410,6 +526,8 @@ static int build_request(struct ovl_client *c, size_t *len)
 	struct p2pp_builder b;
 	struct p2pp_hdr h;
 
+	if (c->type == P2PP_CONNECT)
+		return ovl_connect_build(n, &c->key, len);
 	ovl_hdr(n, &h, P2PP_REQUEST, c->type, true);
 	p2pp_build_init(&b, n->buf, OVL_MSG_MAX, &h);
 	ovl_self_info(n, &pi);
@@ -460,7 +578,7 @@ static void client_send(struct ovl_client *c)
 		client_finish(c, err, NULL);
 		return;
 	}
-	if (chord_is_mine(&n->ring, &c->key)) {
+	if (c->type != P2PP_CONNECT && chord_is_mine(&n->ring, &c->key)) {
 		n->local_client = c;
 		serve(n, m, NULL);
 		n->local_client = NULL;
@@ -655,6 +773,10 @@ static void client_finish(struct ovl_client *c, int err, const struct p2pp_msg *
 	if (!err && resp)
 		fill_result(c, resp, r);
 	r->rtt_ns = uv_hrtime() - c->started_ns;
+	if (r->err)
+		log_debug("%s: type %u key %s: %s after %u tries", n->name, c->type,
+			  chord_id_to_str(&c->key, (char[CHORD_ID_STRLEN]){0}), strerror(-r->err),
+			  c->tries);
 	if (resp && !err && !r->err)
 		ovl_learn_sender(n, resp, NULL, false);
 	if (retryable(r->err) && c->tries < OVL_CLIENT_TRIES && n->state == OVL_JOINED) {
@@ -663,6 +785,8 @@ static void client_finish(struct ovl_client *c, int err, const struct p2pp_msg *
 		free(r);
 		return;
 	}
+	if (c->type == P2PP_CONNECT)
+		ovl_connect_done(n, &c->key, r->err, r->err ? NULL : resp);
 	client_report(c, r);
 	free(r);
 	client_free(c);

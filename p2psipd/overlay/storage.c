@@ -76,6 +76,7 @@ static void on_batch_resp(void *arg, int err, const struct p2pp_msg *resp,
 	struct ovl_node *n = op->n;
 	struct chord_id peer = op->peer;
 	bool leave_step = op->leave_step;
+	bool is_transfer = op->kind == OP_TRANSFER;
 
 	(void)resp;
 	(void)from;
@@ -83,6 +84,13 @@ static void on_batch_resp(void *arg, int err, const struct p2pp_msg *resp,
 	if (leave_step) {
 		ovl_leave_step_done(n, err);
 		return;
+	}
+	if (err && is_transfer && n->state == OVL_JOINED) {
+		/* the handover did not arrive (ice: a link that failed to come up): what we held
+		 * outside our range is primary again, so the next round publishes it again to its
+		 * owner rather than losing it */
+		store_set_role(&n->store, &n->self, &n->self, true, ovl_now(n));
+		n->replicate_due = true;
 	}
 	if (err == -ETIMEDOUT && n->state == OVL_JOINED)
 		ovl_peer_failed(n, &peer);
@@ -228,8 +236,8 @@ int ovl_transfer(struct ovl_node *n, const struct chord_id *peer, const struct c
 	return send_records(n, P2PP_TRANSFER, peer, &f, leave_step);
 }
 
-/* Replicate or Transfer received: records stored as primary when the key is ours, else as
- * replicas. */
+/* Replicate or Transfer received: records stored as primary when the key is ours or they
+ * were transferred to us, else as replicas. */
 void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from)
 {
 	struct p2pp_resource *r = malloc(sizeof(*r));
@@ -259,7 +267,11 @@ void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct
 		if (p.lifetime > STORE_LIFETIME_MAX)
 			p.lifetime = STORE_LIFETIME_MAX;
 		p.is_signed = r->cont_type == P2PP_CT_USER_INFO;
-		p.primary = n->state == OVL_JOINED && chord_is_mine(&n->ring, &p.id);
+		/* a Transfer hands the records over (we are their owner now, by the sender's
+		 * view, even before we know our own predecessor); if we are not, the next
+		 * re-replication publishes them again to the owner */
+		p.primary = n->state == OVL_JOINED &&
+			    (m->h.type == P2PP_TRANSFER || chord_is_mine(&n->ring, &p.id));
 		promoted |= p.primary;
 		store_put(&n->store, &p, now);
 	}

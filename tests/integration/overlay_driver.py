@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Multi-process overlay test: N p2psipd processes on loopback, convergence against the sorted
-ID list (successors, predecessors, fingers), put/get pairs from random nodes through the control
-sockets, kill -9 of a quarter of the nodes, repair and every record found again. Standard
-library only. Not the in-process engine test (tests/unit/test_overlay.c)."""
+"""Multi-process overlay test: N p2psipd processes, convergence against the sorted ID list
+(successors, predecessors, fingers), put/get pairs from random nodes through the control
+sockets, kill -9 of a quarter of the nodes, repair and every record found again. The driver
+starts the nodes itself on loopback, or (--attach SPEC) drives nodes someone else started, e.g.
+in a hiplab lab's namespaces (test_overlay_nat.sh): their control sockets are files, reachable
+from here. Standard library only. Not the in-process engine test (tests/unit/test_ovl_node.c)."""
 import argparse
 import ipaddress
 import json
@@ -77,6 +79,9 @@ class Overlay:
                 time.sleep(0.05)
         raise RuntimeError(f"p2psipd n{i} did not open its control socket")
 
+    def name(self, i):
+        return f"n{i}"
+
     def start(self):
         st = self.start_node(0, None)
         boot = st["address"]
@@ -112,6 +117,63 @@ class Overlay:
         return codes
 
 
+class Attached(Overlay):
+    """Nodes started by someone else. SPEC: a JSON list of {"name", "sock", "pid", "group"};
+    the first is the bootstrap node (never killed); group tells public from NATed nodes."""
+
+    def __init__(self, spec):
+        with open(spec) as f:
+            self.nodes = json.load(f)
+        self.n = len(self.nodes)
+        self.socks = [x["sock"] for x in self.nodes]
+        self.alive = [True] * self.n
+        self.procs = []
+
+    def name(self, i):
+        return self.nodes[i]["name"]
+
+    def start(self):
+        pass
+
+    def kill9(self, i):
+        os.kill(self.nodes[i]["pid"], signal.SIGKILL)
+        deadline = time.time() + 10
+        while time.time() < deadline:  # gone, or a zombie of the shell that started it
+            try:
+                with open(f"/proc/{self.nodes[i]['pid']}/stat") as f:
+                    if f.read().split(") ")[-1].startswith("Z"):
+                        break
+            except OSError:
+                break
+            time.sleep(0.05)
+        self.alive[i] = False
+
+    def stop(self):
+        return {}  # the caller's cleanup stops what it started
+
+    def victims(self, k, rnd):
+        """k nodes other than the bootstrap: one behind a good NAT and one behind a bad NAT
+        (groups nat-g*, nat-b*) among them, the rest drawn from all."""
+        chosen = []
+        for prefix in ("nat-g", "nat-b"):
+            pool = [i for i in range(1, self.n)
+                    if self.nodes[i].get("group", "").startswith(prefix)]
+            if pool and len(chosen) < k:
+                chosen.append(rnd.choice(pool))
+        rest = [i for i in range(1, self.n) if i not in chosen]
+        return chosen + rnd.sample(rest, k - len(chosen))
+
+
+def link_report(st):
+    """Every node's links by state and selected pair type (ice mode), summed."""
+    count = {}
+    for s in st.values():
+        for ln in s.get("links", []):
+            key = ln["state"] if ln["state"] != "up" else f"up/{ln.get('pair', '?')}"
+            count[key] = count.get(key, 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in sorted(count.items())) or "none reported"
+
+
 def successor(ids, x):
     for v in ids:
         if v >= x:
@@ -127,14 +189,16 @@ def check_ring(st, with_fingers=True):
         me = ident(s["node_id"])
         k = ids.index(me)
         if s["state"] != "joined":
-            return f"n{i} is {s['state']}"
+            return f"node {i} is {s['state']}"
         want_pred = ids[(k - 1) % n]
         if n > 1 and (s["predecessor"] is None or ident(s["predecessor"]) != want_pred):
             return f"n{i} predecessor {s['predecessor']}"
         succ = [ident(x) for x in s["successors"]]
         want = [ids[(k + j) % n] for j in range(1, min(len(succ), n - 1) + 1)]
         if not succ or succ != want or len(succ) < min(4, n - 1):
-            return f"n{i} successors"
+            bad = next((j for j in range(min(len(succ), len(want))) if succ[j] != want[j]),
+                       min(len(succ), len(want)))
+            return f"n{i} successors ({len(succ)} listed, first wrong at {bad})"
         if not with_fingers:
             continue
         covered = 0
@@ -152,6 +216,7 @@ def check_ring(st, with_fingers=True):
 def wait_ring(ov, timeout, what, poll=0.2):
     t0 = time.time()
     why = "?"
+    said = t0
     while time.time() - t0 < timeout:
         try:
             why = check_ring(ov.statuses())
@@ -161,6 +226,9 @@ def wait_ring(ov, timeout, what, poll=0.2):
             took = time.time() - t0
             print(f"{what}: ring correct after {took:.1f} s", flush=True)
             return took
+        if time.time() - said >= 5:
+            said = time.time()
+            print(f"  {what}: after {said - t0:.0f} s still {why}", flush=True)
         time.sleep(poll)
     raise AssertionError(f"{what}: ring not correct after {timeout} s: {why}")
 
@@ -215,22 +283,37 @@ def summary(hops, lat):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--p2psipd", required=True)
+    ap.add_argument("--p2psipd", help="the binary (not with --attach)")
     ap.add_argument("--nodes", type=int, default=16)
     ap.add_argument("--pairs", type=int, default=1000)
     ap.add_argument("--kill", type=float, default=0.25)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--attach", metavar="SPEC",
+                    help="drive running nodes (JSON list of name, sock, pid, group)")
+    ap.add_argument("--ring-timeout", type=float, default=60.0)
+    ap.add_argument("--mode", default="plain", help="--connection-mode of the nodes started here")
+    ap.add_argument("--setup-times", nargs="+", metavar="STAMPS",
+                    help="print ICE link set-up times from stamp files and exit")
     a = ap.parse_args()
+    if a.setup_times:
+        print(setup_times(a.setup_times))
+        return 0
     random.seed(a.seed)
+    if a.attach:
+        return attached(a)
+    if not a.p2psipd:
+        ap.error("--p2psipd is needed (or --attach)")
     timers = ["--stabilize-ms", "200", "--fix-ms", "50", "--p2pp-t0-ms", "100",
-              "--p2pp-t2-ms", "600"]
+              "--p2pp-t2-ms", "600", "--connection-mode", a.mode]
     work = tempfile.mkdtemp(prefix="p2psip-ovl.")
     ov = Overlay(a.p2psipd, a.nodes, work, timers)
     ok = False
     try:
         ov.start()
         wait_ring(ov, 60, f"{a.nodes} nodes joined")
+        if a.mode != "plain":
+            print(f"links: {link_report(ov.statuses())}", flush=True)
         for op in ("put", "get"):
             fails, hops, lat = put_get(ov, a.pairs, op)
             print(f"{a.pairs} {op}s from random nodes: {len(fails)} failed; "
@@ -260,6 +343,71 @@ def main():
         else:
             print(f"work directory (logs): {work}", file=sys.stderr)
     return 0 if ok else 1
+
+
+def setup_times(files):
+    """ice.link.connect.start (initiator) to ice.link.up per node and peer: median, p90, n."""
+    took = []
+    for fn in files:
+        start = {}
+        with open(fn) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("ev") == "ice.link.connect.start" and e.get("detail") == "initiator":
+                    start[e["peer"]] = e["t"]
+                elif e.get("ev") == "ice.link.up" and e.get("peer") in start:
+                    took.append((e["t"] - start.pop(e["peer"])) / 1e6)
+    if not took:
+        return "none"
+    took.sort()
+    return (f"median {took[len(took) // 2]:.0f}, p90 {took[int(0.9 * (len(took) - 1))]:.0f}, "
+            f"n {len(took)}")
+
+
+def attached(a):
+    """The lab's run: nodes already started; their names in messages, no stop of ours. On a
+    failure every live node's status and store go to SPEC.dump.json beside the spec."""
+    ov = Attached(a.attach)
+    try:
+        return attached_run(a, ov)
+    except AssertionError:
+        dump = {}
+        for i in ov.live():
+            try:
+                dump[ov.name(i)] = {"status": call(ov.socks[i], {"cmd": "status"}, 5.0),
+                                    "store": call(ov.socks[i], {"cmd": "store"}, 5.0)}
+            except (OSError, ConnectionError) as e:
+                dump[ov.name(i)] = str(e)
+        with open(a.attach + ".dump.json", "w") as f:
+            json.dump(dump, f, indent=1)
+        raise
+
+
+def attached_run(a, ov):
+    rnd = random.Random(a.seed)
+    wait_ring(ov, a.ring_timeout, f"{ov.n} nodes joined")
+    print(f"links: {link_report(ov.statuses())}", flush=True)
+    for op in ("put", "get"):
+        fails, hops, lat = put_get(ov, a.pairs, op)
+        print(f"{a.pairs} {op}s from random nodes: {len(fails)} failed; "
+              f"{summary(hops, lat)}", flush=True)
+        assert not fails, f"{op} failures, e.g. {fails[:5]}"
+    victims = ov.victims(int(ov.n * a.kill), rnd)
+    for v in victims:
+        ov.kill9(v)
+    print(f"killed (SIGKILL) {len(victims)} nodes: {sorted(ov.name(v) for v in victims)}",
+          flush=True)
+    wait_ring(ov, a.ring_timeout, "after the failures")
+    fails, hops, lat = put_get(ov, a.pairs, "get")
+    print(f"{a.pairs} gets after the failures: {len(fails)} failed; {summary(hops, lat)}",
+          flush=True)
+    print(f"links: {link_report(ov.statuses())}", flush=True)
+    assert not fails, f"get failures after kill, e.g. {fails[:5]}"
+    print("PASS", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@
 /* word, argument synopsis, min and max argument count, handler, help line */
 // clang-format off
 static const struct verb verbs[] = {
-	{"status",     "",          0, 0, verb_status,     "node ID, address, mode, predecessor, successors, fingers, counters"},
+	{"status",     "",          0, 0, verb_status,     "node ID, address, mode, predecessor, successors, fingers, links, counters"},
 	{"successors", "",          0, 0, verb_successors, "the predecessor and the successor list"},
 	{"fingers",    "",          0, 0, verb_fingers,    "the distinct fingers with their index ranges"},
 	{"store",      "",          0, 0, verb_store,      "the records this node stores (primary and replica)"},

@@ -37,6 +37,20 @@ static void print_fingers(json_t *r)
 	}
 }
 
+/* The link layer's links (ice mode: one per peer; the pair's type is the selected pair's
+ * "worst" candidate: relay, else reflexive, else host). */
+static void print_links(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "links"), i, v)
+	{
+		printf("link   %-40s %-10s %-6s %s\n", str(v, "peer"), str(v, "state"),
+		       json_object_get(v, "pair") ? str(v, "pair") : "", str(v, "address"));
+	}
+}
+
 static int get_status(struct ctl *c, json_t **r)
 {
 	return ctl_call(c, json_pack("{s:s}", "cmd", "status"), r);
@@ -58,6 +72,7 @@ int verb_status(struct ctl *c, int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(r, "uptime_s")));
 	print_succ(r);
 	print_fingers(r);
+	print_links(r);
 	v = json_object_get(r, "records");
 	printf("records      %lld primary, %lld replica\n",
 	       (long long)json_integer_value(json_object_get(v, "primary")),
