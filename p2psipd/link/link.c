@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/hit.h"
+#include "ice/sock.h"
 
 /* The modes by enum link_mode. */
 static const struct link_ops *const modes[] = {
@@ -187,29 +188,15 @@ size_t link_list(const struct link *l, struct link_info *out, size_t cap)
 
 /* ---- addresses ---- */
 
+/* The ice library's helpers (ice/sock.h): one copy of the socket-address code. */
 socklen_t link_sa_len(const struct sockaddr *sa)
 {
-	if (sa->sa_family == AF_INET)
-		return sizeof(struct sockaddr_in);
-	if (sa->sa_family == AF_INET6)
-		return sizeof(struct sockaddr_in6);
-	return 0;
+	return ice_sa_len(sa);
 }
 
 int link_sa_eq(const struct sockaddr *a, const struct sockaddr *b)
 {
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-	}
-	return 0;
+	return ice_sa_equal(a, b);
 }
 
 int link_sa_from_p2pp(const struct p2pp_addr *a, struct sockaddr_storage *out)
@@ -262,22 +249,10 @@ int link_sa_to_p2pp(const struct sockaddr *sa, struct p2pp_addr *out)
 
 const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
-	char ip[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(s->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(s->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
-	}
-	return buf;
+	return ice_sa_str(sa, buf, len);
 }
 
+/* Not ice_sa_parse: port 0 (bind to any port) is allowed here. */
 static int parse_port(const char *s, uint16_t *port)
 {
 	char *end;
