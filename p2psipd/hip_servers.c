@@ -12,6 +12,8 @@
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/p2psipd_ctl.h"
 
+#define HS_TURN_LOOKS 5 /* lookups of a TURN server that find none before we stop */
+
 /* "IP:PORT" or "[IP6]:PORT" of the first record of kind in r; 0 or -ENOENT. */
 static int first_server(const struct ovl_result *r, uint8_t kind, char *out, size_t len)
 {
@@ -33,9 +35,19 @@ static void on_turn(void *arg, const struct ovl_result *r)
 	char s[64];
 
 	d->hs.busy = false;
-	d->hs.done = true; /* a TURN server is optional: one look */
-	if (first_server(r, SRVANN_TURN, s, sizeof(s)))
+	if (first_server(r, SRVANN_TURN, s, sizeof(s))) {
+		/* A TURN server is optional: a few looks, one a period. A lookup during joins
+		 * may miss the record (handed over between owners) or fail (a route being
+		 * repaired); those are not an answer, and one look gave up for good. */
+		if (r->err && r->err != -ENOENT)
+			return; /* no answer: again later, not counted */
+		if (++d->hs.turn_looks >= HS_TURN_LOOKS) {
+			log_info("overlay announces no TURN server (%u looks)", d->hs.turn_looks);
+			d->hs.done = true;
+		}
 		return;
+	}
+	d->hs.done = true;
 	if (!d->turn_user[0]) {
 		log_info("overlay announces TURN server %s; no --turn-user: not used", s);
 		return;

@@ -47,6 +47,7 @@ struct p2psipd {
 	struct {
 		const char *hipd_socket; /* NULL: not looked for */
 		enum { HS_NAT, HS_STUN, HS_TURN } step;
+		unsigned turn_looks; /* TURN lookups that found none */
 		bool busy, done;
 	} hs;
 	/* hip mode: public peers announced and learnt (hip_peers.c) */
