@@ -26,18 +26,19 @@ setup: deps $(BUILD)/build.ninja
 compile: setup
 	$(MESON) compile -C $(BUILD)
 
-# Every suite in the normal build (including `vm`: Debian's kernel under qemu), then
-# again with ASan/UBSan (not `vm`), then the fuzz targets under libFuzzer over their corpora.
+# Every suite in the normal build (including `vm`: Debian's kernel under qemu) but
+# `known-failing` (tests of work in progress that do not pass yet, named in the open issues),
+# then again with ASan/UBSan (not `vm`), then the fuzz targets under libFuzzer over their corpora.
 check: compile
 	$(MAKE) check-format
-	$(MESON) test -C $(BUILD) --print-errorlogs
+	$(MESON) test -C $(BUILD) --print-errorlogs --no-suite known-failing
 	$(MAKE) check-asan
 	$(MAKE) check-fuzz
 
 check-asan: deps $(ASAN_BUILD)/build.ninja
 	$(MESON) compile -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --no-suite fuzz-smoke --no-suite vm
+		$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --no-suite fuzz-smoke --no-suite vm --no-suite known-failing
 
 check-fuzz: deps $(FUZZ_BUILD)/build.ninja
 	$(MESON) compile -C $(FUZZ_BUILD)

@@ -32,6 +32,7 @@ struct nat_ha {
 	size_t n_remote;
 	enum nat_ha_state st;
 	struct ice_cand sel_local, sel_remote;
+	bool relayed; /* the selected local candidate sends through our TURN allocation */
 	uint64_t checks_start_ns;
 };
 
@@ -313,6 +314,21 @@ static void on_event(void *arg, const char *ev, const char *detail)
 	stamp_nat(arg, ev, detail ? "detail" : NULL, detail);
 }
 
+/* Whether a selected local candidate sends through the TURN relay: a relayed one, or a
+ * peer-reflexive one whose base is the relayed candidate (RFC 8445 7.2.5.3.1: a check sent
+ * from the relayed candidate can come back with another mapped address; the new candidate
+ * has the relayed one as its base, so it is sent from there too). */
+static bool sel_via_relay(const struct hip_ha *ha, const struct ice_cand *c)
+{
+	const struct nat_host *nh = ha->hipd->nat;
+
+	if (c->type == ICE_RELAY)
+		return true;
+	return c->type == ICE_PRFLX && nh && nh->has_relay &&
+	       ice_sa_equal((const struct sockaddr *)&c->base,
+			    (const struct sockaddr *)&nh->relayed);
+}
+
 static void ice_connected(struct hip_ha *ha)
 {
 	struct nat_ha *n = ha->nat;
@@ -321,11 +337,13 @@ static void ice_connected(struct hip_ha *ha)
 	if (ice_agent_selected(n->agent, 1, &n->sel_local, &n->sel_remote))
 		return;
 	n->st = NAT_CONNECTED;
+	n->relayed = sel_via_relay(ha, &n->sel_local);
 	memcpy(&ha->peer_addr, &n->sel_remote.addr, sizeof(ha->peer_addr));
-	if (n->sel_local.type != ICE_RELAY)
+	if (!n->relayed)
 		memcpy(&ha->local_addr, &n->sel_local.base, sizeof(ha->local_addr));
-	log_info("ha %s: ICE path %s %s -> %s %s (%.1f ms of checks)", peer_str(ha),
+	log_info("ha %s: ICE path %s%s %s -> %s %s (%.1f ms of checks)", peer_str(ha),
 		 ice_cand_type_name(n->sel_local.type),
+		 n->relayed && n->sel_local.type != ICE_RELAY ? " (through the relay)" : "",
 		 ice_sa_str((struct sockaddr *)&n->sel_local.addr, l, sizeof(l)),
 		 ice_cand_type_name(n->sel_remote.type),
 		 ice_sa_str((struct sockaddr *)&n->sel_remote.addr, r, sizeof(r)),
@@ -443,7 +461,7 @@ int nat_ha_send(struct hip_ha *ha, const uint8_t *buf, size_t len)
 
 bool nat_ha_relayed(const struct hip_ha *ha)
 {
-	return ha->nat && ha->nat->st == NAT_CONNECTED && ha->nat->sel_local.type == ICE_RELAY;
+	return ha->nat && ha->nat->st == NAT_CONNECTED && ha->nat->relayed;
 }
 
 void nat_ha_free(struct hip_ha *ha)
@@ -460,7 +478,9 @@ const char *nat_ha_path_type(const struct hip_ha *ha)
 {
 	if (!ha->nat || ha->nat->st != NAT_CONNECTED)
 		return NULL;
-	return ice_cand_type_name(ha->nat->sel_local.type);
+	/* a peer-reflexive candidate with the relayed base is a relayed path */
+	return ha->nat->relayed ? ice_cand_type_name(ICE_RELAY)
+				: ice_cand_type_name(ha->nat->sel_local.type);
 }
 
 const char *nat_ha_path(const struct hip_ha *ha, char *buf, size_t len)
