@@ -89,7 +89,8 @@ int overlay_set(struct hipd *h, const char *name, const struct in6_addr *nbrs, s
 	o->on = true;
 	snprintf(o->name, sizeof(o->name), "%s", name);
 	memcpy(o->id, id, sizeof(id));
-	memcpy(o->nbr, nbrs, n * sizeof(*nbrs));
+	if (n) /* nbrs may be NULL for an empty set */
+		memcpy(o->nbr, nbrs, n * sizeof(*nbrs));
 	o->n = n;
 	log_info("overlay %s: %zu neighbours", o->name, n);
 	stamp_emit("overlay.set", json_pack("{s:s,s:i}", "overlay", o->name, "neighbours", (int)n));
