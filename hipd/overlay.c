@@ -136,6 +136,24 @@ static bool hit_in(const struct in6_addr *hit, const struct in6_addr *set, size_
 	return false;
 }
 
+int overlay_after(const struct in6_addr *target, const struct in6_addr *cands, size_t n,
+		  const struct in6_addr *skip, size_t n_skip)
+{
+	uint8_t best[16], d[16];
+	int pick = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (hit_in(&cands[i], skip, n_skip))
+			continue;
+		ring_dist(target, &cands[i], d);
+		if (pick < 0 || memcmp(d, best, sizeof(d)) < 0) {
+			memcpy(best, d, sizeof(d));
+			pick = (int)i;
+		}
+	}
+	return pick;
+}
+
 int overlay_dst_next(const struct hip_p_route *dst, const struct in6_addr *ours, size_t n_ours,
 		     const struct in6_addr *receiver, struct in6_addr *next)
 {
@@ -188,8 +206,10 @@ static struct hip_ha *usable(struct hipd *h, const struct in6_addr *peer)
 	return NULL;
 }
 
-/* The closest usable neighbour to target, or NULL. */
-static struct hip_ha *next_hop(struct hipd *h, const struct in6_addr *target)
+/* The closest usable neighbour to target; when none is closer than we are, the
+ * one that follows target, not one the packet came through (via); or NULL. */
+static struct hip_ha *next_hop(struct hipd *h, const struct in6_addr *target,
+			       const struct hip_p_route *via)
 {
 	static struct in6_addr cands[OVERLAY_MAX_NEIGHBOURS];
 	static struct hip_ha *has[OVERLAY_MAX_NEIGHBOURS];
@@ -204,12 +224,14 @@ static struct hip_ha *next_hop(struct hipd *h, const struct in6_addr *target)
 		has[n++] = ha;
 	}
 	int pick = overlay_closest(&hipd_default_identity(h)->hit, target, cands, n);
+	if (pick < 0)
+		pick = overlay_after(target, cands, n, via ? via->hits : NULL, via ? via->n : 0);
 	return pick < 0 ? NULL : has[pick];
 }
 
 bool overlay_can_reach(struct hipd *h, const struct in6_addr *peer)
 {
-	return h->overlay && h->overlay->on && next_hop(h, peer) != NULL;
+	return h->overlay && h->overlay->on && next_hop(h, peer, NULL) != NULL;
 }
 
 static bool ours_id(const struct overlay *o, const uint8_t *id, size_t len)
@@ -339,7 +361,7 @@ int overlay_send(struct hipd *h, const uint8_t *pkt, size_t len)
 		return -EINVAL;
 	/* a Destination list starts at its first HIT (RFC 6028 3.2); otherwise the
 	 * overlay's next hop (RFC 7086 7) */
-	next = p ? usable(h, &dst.hits[0]) : next_hop(h, &m.hit_r);
+	next = p ? usable(h, &dst.hits[0]) : next_hop(h, &m.hit_r, NULL);
 	if (!next) {
 		h->overlay->dropped[DROP_NO_NEXT_HOP]++;
 		return -EHOSTUNREACH;
@@ -386,9 +408,16 @@ static int forward_hop(struct hipd *h, const struct hip_msg *m, struct hip_ha **
 			return err == -ELOOP ? DROP_LOOP : DROP_NOT_ON_ROUTE;
 		*next = usable(h, &hit);
 	} else {
+		const struct hip_param *pv = hip_msg_find(m, HIP_PARAM_ROUTE_VIA);
+		struct hip_p_route via = {0};
+
 		if (memcmp(&m->hit_r, &zero, sizeof(zero)) == 0)
 			return DROP_NO_RECEIVER;
-		*next = next_hop(h, &m->hit_r);
+		if (pv && hip_p_route_decode(pv, &via))
+			return DROP_MALFORMED;
+		if (via.n < HIP_ROUTE_MAX_HITS)
+			via.hits[via.n++] = m->hit_s; /* nor back to the sender */
+		*next = next_hop(h, &m->hit_r, &via);
 	}
 	return *next ? -1 : DROP_NO_NEXT_HOP;
 }

@@ -47,6 +47,14 @@ int overlay_id_of(const char *name, uint8_t out[OVERLAY_ID_LEN]);
  * (the distance shrinks at every hop, so a packet cannot loop). */
 int overlay_closest(const struct in6_addr *self, const struct in6_addr *target,
 		    const struct in6_addr *cands, size_t n);
+/* When no neighbour is closer than self (we are the closest preceding node we
+ * know, but have no association with target): the index of the candidate that
+ * follows target most closely on the ring, skipping those in skip[0..n_skip)
+ * (the hops already in ROUTE_VIA), or -1. That node holds target as its Chord
+ * predecessor, so it usually has an association with it: the step RELOAD takes
+ * through the admitting peer when a new peer reaches its successor. */
+int overlay_after(const struct in6_addr *target, const struct in6_addr *cands, size_t n,
+		  const struct in6_addr *skip, size_t n_skip);
 /* RFC 6028 3.3: the next hop of a Destination list for a node owning the HITs
  * ours[0..n_ours): the HIT after ours, or the receiver after the last entry.
  * -ENOENT when none of ours is in the list, -ELOOP when one is there twice. */
@@ -54,7 +62,7 @@ int overlay_dst_next(const struct hip_p_route *dst, const struct in6_addr *ours,
 		     const struct in6_addr *receiver, struct in6_addr *next);
 
 /* Whether a packet to peer can go through the overlay now: it is configured
- * and a usable neighbour is closer to peer than we are. */
+ * and a usable neighbour is closer to peer than we are, or follows it. */
 bool overlay_can_reach(struct hipd *h, const struct in6_addr *peer);
 /* Whether ha's control packets go through the overlay: its exchange started
  * there and ICE has not found a path yet (RFC 6079 4: "first routed through

@@ -35,8 +35,12 @@ def report(nodes):
         print(f"no status: {e}", flush=True)
         return
     ids = sorted(od.ident(s["node_id"]) for s in st.values())
+    name_of = {od.ident(s["node_id"]): os.path.basename(os.path.dirname(nodes.socks[i]))
+               for i, s in st.items()}
+    names = lambda xs: " ".join(name_of.get(x, "?" + str(x)[:6]) for x in xs)  # noqa: E731
     n = len(ids)
     ok, bad = [], []
+    print(f"sorted ring: {names(ids)}", flush=True)
     for i, s in st.items():
         name = os.path.basename(os.path.dirname(nodes.socks[i]))
         k = ids.index(od.ident(s["node_id"]))
@@ -45,6 +49,10 @@ def report(nodes):
         pred = s["predecessor"] and od.ident(s["predecessor"])
         good = s["state"] == "joined" and pred == ids[k - 1] and succ and succ == want
         (ok if good else bad).append(name)
+        if not good:
+            print(f"  {name} ({s['state']}): predecessor {names([pred]) if pred else '-'}, "
+                  f"successors {names(succ)}; want {names([ids[k - 1]])}, {names(want)}",
+                  flush=True)
     print(f"ring (predecessor and successors) right at {len(ok)} of {n} nodes; "
           f"wrong at {' '.join(bad) or 'none'}", flush=True)
 

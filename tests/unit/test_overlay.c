@@ -60,6 +60,26 @@ START_TEST(ring_distance_wraps_around)
 }
 END_TEST
 
+/* No neighbour closer than us (we are the target's predecessor without an
+ * association with it): the neighbour that follows the target, the one that has it
+ * as its predecessor, skipping the hops the packet came through */
+START_TEST(without_a_closer_neighbour_the_one_after_the_target)
+{
+	struct in6_addr self = h6("2001:20::10");
+	struct in6_addr c[3] = {h6("2001:20::60"), h6("2001:20::20"), h6("2001:20::8")};
+	struct in6_addr t = h6("2001:20::18");
+	struct in6_addr skip = h6("2001:20::20");
+
+	ck_assert_int_eq(overlay_closest(&self, &t, c, 3), -1);
+	ck_assert_int_eq(overlay_after(&t, c, 3, NULL, 0), 1);
+	ck_assert_int_eq(overlay_after(&t, c, 3, &skip, 1), 0);
+	t = h6("2001:20::70"); /* wraps: ::8 is the first after ::70 */
+	ck_assert_int_eq(overlay_after(&t, c, 3, NULL, 0), 2);
+	ck_assert_int_eq(overlay_after(&t, c, 0, NULL, 0), -1);
+	ck_assert_int_eq(overlay_after(&t, c, 1, c, 1), -1);
+}
+END_TEST
+
 /* RFC 6028 3.3: the HIT after ours; after the last one, the receiver */
 START_TEST(destination_list_gives_the_hit_after_ours)
 {
@@ -400,11 +420,12 @@ START_TEST(hops_drop_bad_packets_and_count_why)
 	ck_assert_int_eq(dropped(b, "not_on_route"), 1);
 	ck_assert(inject(b, hd, ha, &(struct bad){.dst = &dst_b_twice}));
 	ck_assert_int_eq(dropped(b, "loop"), 2);
-	/* a HIT just above A's: A precedes it more closely than its only neighbour */
+	/* a HIT just above A's: A precedes it more closely than its only neighbour, B,
+	 * which sent the packet: no neighbour to try after the receiver either */
 	struct in6_addr near_a = *ha;
 	if (near_a.s6_addr[15] != 0xff) {
 		near_a.s6_addr[15]++;
-		ck_assert(inject(a, hd, &near_a, &(struct bad){0}));
+		ck_assert(inject(a, hb, &near_a, &(struct bad){0}));
 		ck_assert_int_eq(dropped(a, "no_next_hop"), 1);
 	}
 	/* a packet for one of our HITs is not the overlay's to consume */
@@ -447,6 +468,7 @@ static Suite *overlay_suite(void)
 
 	tcase_add_test(rules, next_hop_is_the_closest_preceding_neighbour);
 	tcase_add_test(rules, ring_distance_wraps_around);
+	tcase_add_test(rules, without_a_closer_neighbour_the_one_after_the_target);
 	tcase_add_test(rules, destination_list_gives_the_hit_after_ours);
 	tcase_add_test(rules, destination_list_without_us_or_with_us_twice_is_refused);
 	tcase_add_test(rules, overlay_id_is_the_low_32_bits_of_sha1_of_the_name);
