@@ -32,13 +32,13 @@ static int print_identities(const json_t *list, int only_default)
 		print_hi_row(hi);
 	}
 	if (shown > 0)
-		return EXIT_OK;
+		return CTL_EXIT_OK;
 	if (only_default) {
 		fprintf(stderr, "hipconf: hipd has no default host identity\n");
-		return EXIT_DAEMON;
+		return CTL_EXIT_DAEMON;
 	}
 	printf("no host identities\n");
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int verb_get_hi(struct hipconf *hc, int argc, char **argv)
@@ -49,7 +49,7 @@ int verb_get_hi(struct hipconf *hc, int argc, char **argv)
 	(void)argc;
 	int w = arg_one_of("WHICH", argv[0], which);
 	if (w < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-hi"), &reply);
 	if (rc || !reply)
 		return rc;

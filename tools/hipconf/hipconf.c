@@ -199,10 +199,10 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 			break;
 		case 'h':
 			print_help(stdout);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		case 'V':
 			printf("hipconf %s\n", HIPSIP_VERSION);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		default:
 			if (optopt == 's')
 				usage_error("option --socket needs a PATH");
@@ -227,23 +227,23 @@ int main(int argc, char **argv)
 	if (!hc.socket || !hc.socket[0])
 		hc.socket = CTL_DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &hc) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		print_help(stderr);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	const struct verb *v = find_verb(argc, argv);
 	if (!v)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if ((hc.fault || hc.wait) && v->run != verb_trigger) {
 		usage_error("option --%s only goes with \"daemon trigger\"",
 			    hc.fault ? "fault" : "wait");
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	int n = nwords(v);
 	if (check_arg_count(v, argc - n, argv + n) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return v->run(&hc, argc - n, argv + n);
 }

@@ -1,4 +1,4 @@
-/* hipconf internals: the verb table row, exit codes, argument checks, daemon calls, output.
+/* hipconf internals: the verb table row, argument checks, daemon calls, output.
  * Not a library for other programs: hipd's protocol is in common/ctl.h. */
 #ifndef HIPCONF_H
 #define HIPCONF_H
@@ -6,13 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-enum hipconf_exit {
-	EXIT_OK = 0,
-	EXIT_DAEMON = 1,   /* hipd answered with an error */
-	EXIT_USAGE = 2,	   /* bad command line */
-	EXIT_NODAEMON = 3, /* cannot connect to hipd */
-	EXIT_PROTO = 4,	   /* hipd's answer is not what the protocol says */
-};
+#include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct hipconf {
 	const char *socket;
@@ -42,7 +36,7 @@ int arg_uint(const char *name, const char *s, long min, long max, long *out);
 int arg_one_of(const char *name, const char *s, const char *const *choices);
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* rpc.c: sends req (stealing it) and returns an exit code. On EXIT_OK *reply is
+/* rpc.c: sends req (stealing it) and returns an exit code. On CTL_EXIT_OK *reply is
  * the daemon's {"ok": true, ...} object, or NULL if --json already printed it. */
 int hipconf_call(struct hipconf *hc, json_t *req, json_t **reply);
 /* Sends req and prints nothing on success (for verbs that only act). */

@@ -10,7 +10,7 @@ int verb_add_map(struct hipconf *hc, int argc, char **argv)
 
 	(void)argc;
 	if (arg_hit("HIT", argv[0], hit) < 0 || arg_locator("LOCATOR", argv[1], loc) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return hipconf_act(
 	    hc, json_pack("{s:s,s:s,s:s}", "cmd", "add-map", "hit", hit, "locator", loc));
 }
@@ -20,9 +20,9 @@ int verb_del_map(struct hipconf *hc, int argc, char **argv)
 	char hit[ADDR_TEXT], loc[ADDR_TEXT];
 
 	if (arg_hit("HIT", argv[0], hit) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if (argc > 1 && arg_locator("LOCATOR", argv[1], loc) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	json_t *req = json_pack("{s:s,s:s}", "cmd", "del-map", "hit", hit);
 	if (req && argc > 1)
 		json_object_set_new(req, "locator", json_string(loc));
@@ -60,5 +60,5 @@ int verb_get_map(struct hipconf *hc, int argc, char **argv)
 		return rc;
 	print_maps(json_object_get(reply, "maps"));
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }

@@ -32,7 +32,7 @@ int verb_get_nat(struct hipconf *hc, int argc, char **argv)
 	json_array_foreach(json_object_get(reply, "candidates"), i, v)
 	    printf("  %s\n", json_string_value(v));
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int server_ok(const char *what, const char *s)
@@ -47,7 +47,7 @@ int verb_set_stun(struct hipconf *hc, int argc, char **argv)
 {
 	(void)argc;
 	if (server_ok("SERVER", argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-stun", "server", argv[0]));
 }
 
@@ -80,15 +80,15 @@ int verb_set_turn(struct hipconf *hc, int argc, char **argv)
 	int rc;
 
 	if (server_ok("SERVER", argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if (strcmp(argv[0], "none") == 0)
 		return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-turn", "server", "none"));
 	if (argc != 3) {
 		usage_error("set turn ADDRESS:PORT needs USER and PASSFILE");
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	if (read_pass(argv[2], pass, sizeof(pass)))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	rc = hipconf_act(hc, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "set-turn", "server", argv[0],
 				       "user", argv[1], "pass", pass));
 	memset(pass, 0, sizeof(pass));

@@ -15,19 +15,19 @@ int verb_set_overlay(struct hipconf *hc, int argc, char **argv)
 	if (strcmp(argv[0], "none") == 0) {
 		if (argc > 1) {
 			usage_error("overlay none takes no neighbours (got \"%s\")", argv[1]);
-			return EXIT_USAGE;
+			return CTL_EXIT_USAGE;
 		}
 		return hipconf_act(hc, json_pack("{s:s,s:n}", "cmd", "set-overlay", "overlay"));
 	}
 	if (!*argv[0] || strlen(argv[0]) > NAME_MAX_LEN) {
 		usage_error("overlay name \"%s\" must be 1 to %d octets", argv[0], NAME_MAX_LEN);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	nbrs = json_array();
 	for (int i = 1; i < argc; i++) {
 		if (arg_hit("HIT", argv[i], hit) < 0) {
 			json_decref(nbrs);
-			return EXIT_USAGE;
+			return CTL_EXIT_USAGE;
 		}
 		json_array_append_new(nbrs, json_string(hit));
 	}
@@ -92,5 +92,5 @@ int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 	print_kv_block(rows, n, "");
 	print_neighbours(json_object_get(reply, "neighbours"));
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }

@@ -95,7 +95,7 @@ int verb_get_relay(struct hipconf *hc, int argc, char **argv)
 		fprintf(stderr, "hipconf: protocol error: get-relay reply lacks \"server\" or "
 				"\"client\"\n");
 		json_decref(reply);
-		return EXIT_PROTO;
+		return CTL_EXIT_PROTO;
 	}
 	print_server(srv);
 	if (json_is_true(json_object_get(cli, "enabled")))
@@ -103,5 +103,5 @@ int verb_get_relay(struct hipconf *hc, int argc, char **argv)
 	else
 		printf("relay client\n  off (hipd --relay ADDR to register with a relay)\n");
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }

@@ -48,7 +48,7 @@ int verb_register(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_aor(argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	req = json_pack("{s:s,s:s}", "cmd", "register", "aor", argv[0]);
 	if (c->lifetime)
 		json_object_set_new(req, "lifetime", json_integer(c->lifetime));
@@ -68,7 +68,7 @@ int verb_resolve(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_aor(argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	rc = ctl_call(c, json_pack("{s:s,s:s}", "cmd", "resolve", "aor", argv[0]), &r);
 	if (rc || !r)
 		return rc;

@@ -180,10 +180,10 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 			break;
 		case 'h':
 			print_help(stdout);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		case 'V':
 			printf("p2psipctl %s\n", HIPSIP_VERSION);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		default:
 			if (optopt && optopt != '?')
 				usage_error("option \"%s\" needs a value", argv[optind - 1]);
@@ -204,19 +204,19 @@ int main(int argc, char **argv)
 	if (!c.socket || !c.socket[0])
 		c.socket = DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &c) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		print_help(stderr);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	v = find_verb(argv[0]);
 	if (!v || check_arg_count(v, argc - 1, argv + 1) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if (c.lifetime && v->run != verb_put && v->run != verb_register) {
 		usage_error("option --lifetime only goes with put and register");
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	return v->run(&c, argc - 1, argv + 1);
 }

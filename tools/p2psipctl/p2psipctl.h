@@ -1,4 +1,4 @@
-/* p2psipctl internals: the verb table row, exit codes, the daemon call, printing helpers.
+/* p2psipctl internals: the verb table row, the daemon call, printing helpers.
  * Not a library: p2psipd's protocol is JSON over common/ctl.h. */
 #ifndef P2PSIPCTL_H
 #define P2PSIPCTL_H
@@ -6,13 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-enum p2psipctl_exit {
-	EXIT_OK = 0,
-	EXIT_DAEMON = 1,   /* p2psipd answered with an error (not found included) */
-	EXIT_USAGE = 2,	   /* bad command line */
-	EXIT_NODAEMON = 3, /* cannot connect to p2psipd */
-	EXIT_PROTO = 4,	   /* the answer is not what the protocol says */
-};
+#include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct ctl {
 	const char *socket;
@@ -33,7 +27,7 @@ struct verb {
 
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* rpc.c: sends req (stealing it) and returns an exit code. On EXIT_OK *reply is p2psipd's
+/* rpc.c: sends req (stealing it) and returns an exit code. On CTL_EXIT_OK *reply is p2psipd's
  * {"ok": true, ...} object, or NULL if --json already printed it. */
 int ctl_call(struct ctl *c, json_t *req, json_t **reply);
 /* A request {"cmd": cmd} with the key argument ("key" or, with --id, "id"). */

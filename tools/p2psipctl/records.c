@@ -59,7 +59,7 @@ int verb_lookup(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	rc = ctl_call(c, ctl_req_key(c, "lookup", argv[0]), &r);
 	if (rc || !r)
 		return rc;
@@ -75,10 +75,10 @@ int verb_put(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if (strlen(argv[1]) > VALUE_MAX) {
 		usage_error("VALUE is %zu bytes, longer than %d", strlen(argv[1]), VALUE_MAX);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	req = ctl_req_key(c, "put", argv[0]);
 	json_object_set_new(req, "value", json_string(argv[1]));
@@ -100,7 +100,7 @@ int verb_get(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	rc = ctl_call(c, ctl_req_key(c, "get", argv[0]), &r);
 	if (rc || !r)
 		return rc;
@@ -125,7 +125,7 @@ int verb_remove(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	rc = ctl_call(c, ctl_req_key(c, "remove", argv[0]), &r);
 	json_decref(r);
 	return rc;
