@@ -13,6 +13,7 @@
 #include "common/ctl.h"
 #include "common/hit.h"
 #include "common/log.h"
+#include "common/secret_file.h"
 #include "common/stamp.h"
 #include "p2psipd/p2psipd_ctl.h"
 
@@ -151,26 +152,6 @@ static int bad(const char *opt, const char *val, const char *why)
 {
 	fprintf(stderr, "p2psipd: --%s \"%s\" %s\n", opt, val, why);
 	return -EINVAL;
-}
-
-/* The first line of path (0600 advised), the TURN password. */
-static int read_pass_file(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	struct stat st;
-
-	if (!f)
-		return bad("turn-pass-file", path, strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "p2psipd: warning: %s is readable by others (chmod 600 it)\n",
-			path);
-	if (!fgets(out, (int)cap, f) || !*out) {
-		fclose(f);
-		return bad("turn-pass-file", path, "is empty");
-	}
-	fclose(f);
-	out[strcspn(out, "\r\n")] = 0;
-	return 0;
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
@@ -344,7 +325,8 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		snprintf(o->turn_user, sizeof(o->turn_user), "%s", arg);
 		return 0;
 	case OPT_TURN_PASS_FILE:
-		return read_pass_file(arg, o->turn_pass, sizeof(o->turn_pass));
+		return secret_file_read("p2psipd: --turn-pass-file", arg, o->turn_pass,
+					sizeof(o->turn_pass));
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &o->level))
 			return bad("log-level", arg, "is not one of error, warning, info, debug");

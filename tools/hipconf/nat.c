@@ -1,10 +1,9 @@
 /* hipconf verbs about NAT traversal: get nat (servers, relay, candidates), set
  * stun and set turn (the running daemon gathers again). Not hipd's NAT code. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/secret_file.h"
 #include "hipconf.h"
 
 int verb_get_nat(struct hipconf *hc, int argc, char **argv)
@@ -51,29 +50,6 @@ int verb_set_stun(struct hipconf *hc, int argc, char **argv)
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-stun", "server", argv[0]));
 }
 
-/* The password comes from a file (its first line), never from the command line. */
-static int read_pass(const char *path, char *out, size_t cap)
-{
-	struct stat st;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		usage_error("PASSFILE \"%s\": %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "hipconf: warning: %s is readable by others (chmod 600 it)\n",
-			path);
-	if (!fgets(out, (int)cap, f)) {
-		fclose(f);
-		usage_error("PASSFILE \"%s\" is empty", path);
-		return -1;
-	}
-	fclose(f);
-	out[strcspn(out, "\r\n")] = 0;
-	return 0;
-}
-
 int verb_set_turn(struct hipconf *hc, int argc, char **argv)
 {
 	char pass[128];
@@ -87,7 +63,8 @@ int verb_set_turn(struct hipconf *hc, int argc, char **argv)
 		usage_error("set turn ADDRESS:PORT needs USER and PASSFILE");
 		return CTL_EXIT_USAGE;
 	}
-	if (read_pass(argv[2], pass, sizeof(pass)))
+	/* from a file, never from the command line */
+	if (secret_file_read("hipconf: PASSFILE", argv[2], pass, sizeof(pass)))
 		return CTL_EXIT_USAGE;
 	rc = hipconf_act(hc, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "set-turn", "server", argv[0],
 				       "user", argv[1], "pass", pass));
