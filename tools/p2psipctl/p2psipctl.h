@@ -30,6 +30,8 @@ void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* rpc.c: sends req (stealing it) and returns an exit code. On CTL_EXIT_OK *reply is p2psipd's
  * {"ok": true, ...} object, or NULL if --json already printed it. */
 int ctl_call(struct ctl *c, json_t *req, json_t **reply);
+/* ctl_call, then print(reply) unless --json printed it (print may be NULL): the exit code. */
+int ctl_show(struct ctl *c, json_t *req, void (*print)(json_t *reply));
 /* A request {"cmd": cmd} with the key argument ("key" or, with --id, "id"). */
 json_t *ctl_req_key(const struct ctl *c, const char *cmd, const char *key);
 
