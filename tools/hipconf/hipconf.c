@@ -185,17 +185,17 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			hc->json = true;
+			hc->cli.json = true;
 			break;
 		case 's':
-			hc->socket = optarg;
+			hc->cli.socket = optarg;
 			break;
 		case 'f':
 			hc->fault = optarg;
 			break;
 		case 'w':
 			hc->wait = true;
-			hc->timeout_ms = WAIT_TIMEOUT_MS;
+			hc->cli.timeout_ms = WAIT_TIMEOUT_MS;
 			break;
 		case 'h':
 			print_help(stdout);
@@ -222,10 +222,13 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 
 int main(int argc, char **argv)
 {
-	struct hipconf hc = {.socket = getenv(CTL_SOCKET_ENV), .timeout_ms = TIMEOUT_MS};
+	struct hipconf hc = {.cli = {.prog = "hipconf",
+				     .daemon = "hipd",
+				     .socket = getenv(CTL_SOCKET_ENV),
+				     .timeout_ms = TIMEOUT_MS}};
 
-	if (!hc.socket || !hc.socket[0])
-		hc.socket = CTL_DEFAULT_SOCKET;
+	if (!hc.cli.socket || !hc.cli.socket[0])
+		hc.cli.socket = CTL_DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &hc) < 0)
 		return CTL_EXIT_USAGE;
 	argc -= optind;

@@ -9,11 +9,9 @@
 #include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct hipconf {
-	const char *socket;
-	bool json;
-	int timeout_ms;
-	const char *fault; /* --fault NAME, for daemon trigger */
-	bool wait;	   /* --wait, for daemon trigger */
+	struct ctl_cli cli; /* the socket, --json, the timeout */
+	const char *fault;  /* --fault NAME, for daemon trigger */
+	bool wait;	    /* --wait, for daemon trigger */
 };
 
 /* One verb: the words that name it, its argument synopsis, one help line and

@@ -1,17 +1,11 @@
-/* hipconf's one round trip to hipd (common/ctl_cli.c with hipconf's names) and the call for
- * verbs that only act. Not the framing (common/ctl.c) nor the printing of replies (verb files). */
+/* hipconf's one round trip to hipd (common/ctl_cli.c) and the call for verbs that only act.
+ * Not the framing (common/ctl.c) nor the printing of replies (the verb files). */
 #include "common/ctl_cli.h"
 #include "hipconf.h"
 
 int hipconf_call(struct hipconf *hc, json_t *req, json_t **reply)
 {
-	const struct ctl_cli cli = {.prog = "hipconf",
-				    .daemon = "hipd",
-				    .socket = hc->socket,
-				    .timeout_ms = hc->timeout_ms,
-				    .json = hc->json};
-
-	return ctl_cli_call(&cli, req, reply);
+	return ctl_cli_call(&hc->cli, req, reply);
 }
 
 int hipconf_act(struct hipconf *hc, json_t *req)

@@ -161,10 +161,10 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 	while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (o) {
 		case OPT_JSON:
-			c->json = true;
+			c->cli.json = true;
 			break;
 		case OPT_SOCKET:
-			c->socket = optarg;
+			c->cli.socket = optarg;
 			break;
 		case OPT_ID:
 			c->id = true;
@@ -176,7 +176,7 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 		case OPT_TIMEOUT:
 			if (parse_number("--timeout-ms", optarg, 1, 3600000, &v))
 				return -1;
-			c->timeout_ms = (int)v;
+			c->cli.timeout_ms = (int)v;
 			break;
 		case 'h':
 			print_help(stdout);
@@ -198,11 +198,14 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = {.socket = getenv(SOCKET_ENV), .timeout_ms = TIMEOUT_MS};
+	struct ctl c = {.cli = {.prog = "p2psipctl",
+				.daemon = "p2psipd",
+				.socket = getenv(SOCKET_ENV),
+				.timeout_ms = TIMEOUT_MS}};
 	const struct verb *v;
 
-	if (!c.socket || !c.socket[0])
-		c.socket = DEFAULT_SOCKET;
+	if (!c.cli.socket || !c.cli.socket[0])
+		c.cli.socket = DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &c) < 0)
 		return CTL_EXIT_USAGE;
 	argc -= optind;

@@ -9,11 +9,9 @@
 #include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct ctl {
-	const char *socket;
-	bool json;
-	bool id;       /* KEY is an ID (hex or HIT form), not a string */
-	long lifetime; /* --lifetime, 0: the daemon's default */
-	int timeout_ms;
+	struct ctl_cli cli; /* the socket, --json, the timeout */
+	bool id;	    /* KEY is an ID (hex or HIT form), not a string */
+	long lifetime;	    /* --lifetime, 0: the daemon's default */
 };
 
 /* One verb: its word, argument synopsis, argument count range, handler and help line. */

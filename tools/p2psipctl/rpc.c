@@ -1,17 +1,11 @@
-/* p2psipctl's one round trip to p2psipd (common/ctl_cli.c with p2psipctl's names) and the
- * request with a key. Not the framing (common/ctl.c) nor the printing of replies (verb files). */
+/* p2psipctl's calls to p2psipd over common/ctl_cli.c: the round trip, the call that prints the
+ * reply, the request with a key. Not the framing (common/ctl.c) nor the printers (verb files). */
 #include "common/ctl_cli.h"
 #include "p2psipctl.h"
 
 int ctl_call(struct ctl *c, json_t *req, json_t **reply)
 {
-	const struct ctl_cli cli = {.prog = "p2psipctl",
-				    .daemon = "p2psipd",
-				    .socket = c->socket,
-				    .timeout_ms = c->timeout_ms,
-				    .json = c->json};
-
-	return ctl_cli_call(&cli, req, reply);
+	return ctl_cli_call(&c->cli, req, reply);
 }
 
 int ctl_show(struct ctl *c, json_t *req, void (*print)(json_t *reply))
