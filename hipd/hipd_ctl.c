@@ -40,23 +40,6 @@ static int arg_hit(json_t *req, const char *key, struct in6_addr *hit, json_t **
 	return 0;
 }
 
-static int parse_locator(const char *s, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	if (ss->ss_family == AF_INET)
@@ -77,7 +60,7 @@ static json_t *cmd_add_map(struct hipd *h, json_t *req)
 
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
-	if (!ls || parse_locator(ls, &loc))
+	if (!ls || ice_sa_parse_ip(ls, &loc))
 		return ctl_reply_error("locator \"%s\" is not an IPv4 or IPv6 address",
 				       ls ? ls : "");
 	int e = hadb_map_add(&h->db, &hit, (struct sockaddr *)&loc);
@@ -101,7 +84,7 @@ static json_t *cmd_del_map(struct hipd *h, json_t *req)
 
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
-	if (ls && parse_locator(ls, &loc))
+	if (ls && ice_sa_parse_ip(ls, &loc))
 		return ctl_reply_error("locator \"%s\" is not an IPv4 or IPv6 address", ls);
 	if (hadb_map_del(&h->db, &hit, ls ? (struct sockaddr *)&loc : NULL))
 		return ctl_reply_error("no such mapping");

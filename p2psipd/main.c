@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/secret_file.h"
 #include "common/stamp.h"
+#include "ice/sock.h"
 #include "p2psipd/p2psipd_ctl.h"
 
 #define DEFAULT_LISTEN	   "0.0.0.0:6084"
@@ -206,24 +207,6 @@ static int parse_server(const char *opt, const char *s, uint8_t kind, struct opt
 	return 0;
 }
 
-/* An IP address without a port. */
-static int parse_locator_opt(const char *s, struct sockaddr_storage *out)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return bad("hip-locator", s, "is not an IPv4 or IPv6 address");
-}
-
 /* After all options: the mode's default listen address, the bootstrap in the mode's form. */
 static int finish_options(struct opts *o)
 {
@@ -269,7 +252,9 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		v->hip.hipd_socket = arg;
 		return 0;
 	case OPT_HIP_LOCATOR:
-		return parse_locator_opt(arg, &v->hip.locator);
+		if (ice_sa_parse_ip(arg, &v->hip.locator))
+			return bad("hip-locator", arg, "is not an IPv4 or IPv6 address");
+		return 0;
 	case OPT_OVERLAY_NAME:
 		if (!*arg || strlen(arg) > 255)
 			return bad("overlay-name", arg, "is not a name of 1 to 255 octets");
