@@ -281,6 +281,26 @@ static json_t *cmd_trigger(struct hipd *h, json_t *req)
 	return ha && ha->waiter ? NULL : ctl_reply_ok();
 }
 
+static json_t *no_association(json_t *req)
+{
+	return ctl_reply_error("no association with %s",
+			       json_string_value(json_object_get(req, "hit")));
+}
+
+/* The association with the peer HIT in req's "hit": NULL with *err set when there is none. */
+static struct hip_ha *arg_peer_ha(struct hipd *h, json_t *req, json_t **err)
+{
+	struct in6_addr hit;
+	struct hip_ha *ha;
+
+	if (arg_hit(req, "hit", &hit, err))
+		return NULL;
+	ha = hadb_find_peer(&h->db, &hit);
+	if (!ha)
+		*err = no_association(req);
+	return ha;
+}
+
 static json_t *cmd_close(struct hipd *h, json_t *req)
 {
 	struct in6_addr hit;
@@ -290,8 +310,7 @@ static json_t *cmd_close(struct hipd *h, json_t *req)
 		return err;
 	int e = close_start(h, &hit);
 	if (e == -ENOENT)
-		return ctl_reply_error("no association with %s",
-				       json_string_value(json_object_get(req, "hit")));
+		return no_association(req);
 	if (e)
 		return ctl_reply_error("cannot close: %s", strerror(-e));
 	return ctl_reply_ok();
@@ -300,16 +319,12 @@ static json_t *cmd_close(struct hipd *h, json_t *req)
 /* Rekeys the ESP SAs with the peer now (UPDATE, RFC 7402 6.8). */
 static json_t *cmd_rekey(struct hipd *h, json_t *req)
 {
-	struct in6_addr hit;
 	json_t *err = NULL;
+	struct hip_ha *ha = arg_peer_ha(h, req, &err);
 
-	if (arg_hit(req, "hit", &hit, &err))
+	if (!ha)
 		return err;
-	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
-	int e = ha ? update_rekey_start(ha) : -ENOENT;
-	if (e == -ENOENT)
-		return ctl_reply_error("no association with %s",
-				       json_string_value(json_object_get(req, "hit")));
+	int e = update_rekey_start(ha);
 	if (e == -ENOTCONN)
 		return ctl_reply_error("the association is %s, not ESTABLISHED",
 				       hip_state_name(ha->state));
@@ -324,15 +339,11 @@ static json_t *cmd_rekey(struct hipd *h, json_t *req)
  * state until it times out or a new base exchange replaces it. */
 static json_t *cmd_reset(struct hipd *h, json_t *req)
 {
-	struct in6_addr hit;
 	json_t *err = NULL;
+	struct hip_ha *ha = arg_peer_ha(h, req, &err);
 
-	if (arg_hit(req, "hit", &hit, &err))
-		return err;
-	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
 	if (!ha)
-		return ctl_reply_error("no association with %s",
-				       json_string_value(json_object_get(req, "hit")));
+		return err;
 	hadb_del(&h->db, ha);
 	return ctl_reply_ok();
 }
