@@ -30,12 +30,8 @@ int verb_get_status(struct hipconf *hc, int argc, char **argv)
 			n++;
 			continue;
 		}
-		snprintf(labels[n], sizeof(labels[n]), "%s", key);
-		for (char *p = labels[n]; *p; p++)
-			*p = *p == '_' ? ' ' : *p;
-		rows[n].key = labels[n];
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		label_text(key, labels[n], sizeof(labels[n]));
+		n = kv_add(rows, n, labels[n], v);
 	}
 	print_kv_block(rows, n, "");
 	json_decref(reply);
@@ -57,11 +53,8 @@ int verb_get_dataplane(struct hipconf *hc, int argc, char **argv)
 		return rc;
 	json_object_foreach(reply, key, v)
 	{
-		if (strcmp(key, "ok") == 0 || n >= MAX_STATUS_ROWS)
-			continue;
-		rows[n].key = key;
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (strcmp(key, "ok") != 0 && n < MAX_STATUS_ROWS)
+			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
 	json_decref(reply);

@@ -75,12 +75,8 @@ static void print_ha(const json_t *ha, size_t idx)
 	{
 		if (is_known_field(key) || n >= MAX_HA_ROWS)
 			continue;
-		snprintf(labels[n], sizeof(labels[n]), "%s", key);
-		for (char *p = labels[n]; *p; p++)
-			*p = *p == '_' ? ' ' : *p;
-		rows[n].key = labels[n];
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		label_text(key, labels[n], sizeof(labels[n]));
+		n = kv_add(rows, n, labels[n], v);
 	}
 	printf("%sassociation %zu\n", idx ? "\n" : "", idx + 1);
 	print_kv_block(rows, n, "  ");

@@ -48,6 +48,21 @@ struct kv {
 	char value[256];
 };
 void print_kv_block(const struct kv *rows, int n, const char *indent);
+/* rows[n] = key with v as text; returns n + 1. */
+int kv_add(struct kv *rows, int n, const char *key, const json_t *v);
+/* A field name as a label: "relay_hit" -> "relay hit". */
+void label_text(const char *key, char *buf, size_t len);
+/* Tables of objects, one column per field; width as printf's: < 0 left-aligned, 0 for the last
+ * column (not padded). */
+struct column {
+	const char *field;
+	const char *title;
+	int width;
+};
+void print_table_header(const struct column *cols, size_t n);
+void print_table_row(const json_t *o, const struct column *cols, size_t n);
+/* The whole array with its header, or the line none when it is empty. */
+void print_table(const json_t *rows, const struct column *cols, size_t n, const char *none);
 
 /* Verb handlers, one file per group. */
 int verb_add_map(struct hipconf *hc, int argc, char **argv);

@@ -21,11 +21,8 @@ int verb_get_nat(struct hipconf *hc, int argc, char **argv)
 		return rc;
 	json_object_foreach(reply, key, v)
 	{
-		if (strcmp(key, "ok") == 0 || strcmp(key, "candidates") == 0 || n >= 16)
-			continue;
-		rows[n].key = key;
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (strcmp(key, "ok") != 0 && strcmp(key, "candidates") != 0 && n < 16)
+			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
 	json_array_foreach(json_object_get(reply, "candidates"), i, v)

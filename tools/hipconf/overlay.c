@@ -37,22 +37,10 @@ int verb_set_overlay(struct hipconf *hc, int argc, char **argv)
 
 static void print_neighbours(const json_t *nbrs)
 {
-	const json_t *n;
-	size_t i;
+	static const struct column columns[] = {
+	    {"hit", "NEIGHBOUR", -39}, {"state", "STATE", -12}, {"usable", "USABLE", 0}};
 
-	if (json_array_size(nbrs) == 0) {
-		printf("no neighbours\n");
-		return;
-	}
-	printf("%-39s  %-12s  %s\n", "NEIGHBOUR", "STATE", "USABLE");
-	json_array_foreach(nbrs, i, n)
-	{
-		char hit[64], state[32], ok[8];
-		value_text(json_object_get(n, "hit"), hit, sizeof(hit));
-		value_text(json_object_get(n, "state"), state, sizeof(state));
-		value_text(json_object_get(n, "usable"), ok, sizeof(ok));
-		printf("%-39s  %-12s  %s\n", hit, state, ok);
-	}
+	print_table(nbrs, columns, sizeof(columns) / sizeof(columns[0]), "no neighbours");
 }
 
 int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
@@ -75,19 +63,13 @@ int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 		printf("overlay routing off (hipconf daemon set overlay NAME HIT...)\n");
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		v = json_object_get(reply, fields[i]);
-		if (!v)
-			continue;
-		rows[n].key = fields[i];
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (v)
+			n = kv_add(rows, n, fields[i], v);
 	}
 	json_object_foreach(json_object_get(reply, "dropped"), key, v)
 	{
-		if (!json_integer_value(v) || n >= 16)
-			continue;
-		rows[n].key = key;
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (json_integer_value(v) && n < 16)
+			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
 	print_neighbours(json_object_get(reply, "neighbours"));
