@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "common/cli_verbs.h"
 #include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct hipconf {
@@ -14,15 +15,11 @@ struct hipconf {
 	bool wait;	    /* --wait, for daemon trigger */
 };
 
-/* One verb: the words that name it, its argument synopsis, one help line and
- * the handler, which gets only the arguments after the words (their count is
- * already checked against min_args..max_args). */
+/* One verb: its words, synopsis, argument counts and help line (common/cli_verbs.h) and the
+ * handler, which gets only the arguments after the words (their count already checked). */
 struct verb {
-	const char *words[4];
-	const char *synopsis;
-	int min_args, max_args;
+	struct cli_verb cli;
 	int (*run)(struct hipconf *hc, int argc, char **argv);
-	const char *help;
 };
 
 /* args.c: each check prints `hipconf: NAME "value" ...why` and returns -1 when

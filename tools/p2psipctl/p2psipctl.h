@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "common/cli_verbs.h"
 #include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct ctl {
@@ -14,13 +15,10 @@ struct ctl {
 	long lifetime;	    /* --lifetime, 0: the daemon's default */
 };
 
-/* One verb: its word, argument synopsis, argument count range, handler and help line. */
+/* One verb: its word, synopsis, argument counts and help line (common/cli_verbs.h), handler. */
 struct verb {
-	const char *word;
-	const char *synopsis;
-	int min_args, max_args;
+	struct cli_verb cli;
 	int (*run)(struct ctl *c, int argc, char **argv);
-	const char *help;
 };
 
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
