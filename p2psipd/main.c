@@ -215,11 +215,8 @@ static int finish_options(struct opts *o)
 
 	if (v->mode == LINK_HIP && !o->listen_set)
 		link_addr_parse(DEFAULT_LISTEN_HIP, &v->listen);
-	if (!v->hip.hipd_socket) {
-		v->hip.hipd_socket = getenv(CTL_SOCKET_ENV);
-		if (!v->hip.hipd_socket || !*v->hip.hipd_socket)
-			v->hip.hipd_socket = CTL_DEFAULT_SOCKET;
-	}
+	if (!v->hip.hipd_socket)
+		v->hip.hipd_socket = ctl_socket_path(CTL_SOCKET_ENV, CTL_DEFAULT_SOCKET);
 	if (!o->bootstrap)
 		return 0;
 	v->has_bootstrap = true;
@@ -599,9 +596,7 @@ int main(int argc, char **argv)
 	struct hostid *id = NULL;
 	uv_loop_t loop;
 
-	o.ctl = getenv(P2PSIPD_CTL_ENV);
-	if (!o.ctl || !*o.ctl)
-		o.ctl = P2PSIPD_CTL_DEFAULT;
+	o.ctl = ctl_socket_path(P2PSIPD_CTL_ENV, P2PSIPD_CTL_DEFAULT);
 	link_addr_parse(DEFAULT_LISTEN, &o.ovl.listen);
 	o.ovl.mode = LINK_PLAIN;
 	if (parse_options(argc, argv, &o))

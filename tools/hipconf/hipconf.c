@@ -120,11 +120,9 @@ int main(int argc, char **argv)
 {
 	struct hipconf hc = {.cli = {.prog = "hipconf",
 				     .daemon = "hipd",
-				     .socket = getenv(CTL_SOCKET_ENV),
+				     .socket = ctl_socket_path(CTL_SOCKET_ENV, CTL_DEFAULT_SOCKET),
 				     .timeout_ms = TIMEOUT_MS}};
 
-	if (!hc.cli.socket || !hc.cli.socket[0])
-		hc.cli.socket = CTL_DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &hc) < 0)
 		return CTL_EXIT_USAGE;
 	argc -= optind;

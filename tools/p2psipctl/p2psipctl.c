@@ -145,13 +145,11 @@ int main(int argc, char **argv)
 {
 	struct ctl c = {.cli = {.prog = "p2psipctl",
 				.daemon = "p2psipd",
-				.socket = getenv(SOCKET_ENV),
+				.socket = ctl_socket_path(SOCKET_ENV, DEFAULT_SOCKET),
 				.timeout_ms = TIMEOUT_MS}};
 	const struct verb *v;
 	int i, n;
 
-	if (!c.cli.socket || !c.cli.socket[0])
-		c.cli.socket = DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &c) < 0)
 		return CTL_EXIT_USAGE;
 	argc -= optind;
