@@ -175,6 +175,13 @@ struct ctl_client {
 	struct ctl_decoder dec;
 };
 
+const char *ctl_socket_path(const char *env, const char *fallback)
+{
+	const char *s = getenv(env);
+
+	return s && *s ? s : fallback;
+}
+
 int ctl_connect(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -52,6 +52,9 @@ void ctl_decoder_free(struct ctl_decoder *d);
  * -ECONNREFUSED, -EACCES), then any number of requests in sequence. */
 struct ctl_client;
 
+/* $env when it is set and not empty, else fallback: where a client finds a daemon's socket. */
+const char *ctl_socket_path(const char *env, const char *fallback);
+
 /* A connected stream socket to the Unix socket at path, or -errno
  * (-ENAMETOOLONG when path does not fit in sun_path). */
 int ctl_connect(const char *path);

@@ -203,15 +203,10 @@ void hostid_free(struct hostid *id)
 
 /* ---- generation ---- */
 
-static EVP_PKEY *generate_rsa(unsigned int bits)
+/* A new key of algorithm alg with the given parameters, or NULL. */
+static EVP_PKEY *keygen(const char *alg, const OSSL_PARAM *params)
 {
-	unsigned int e = RSA_PUBLIC_EXP;
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_uint(OSSL_PKEY_PARAM_RSA_BITS, &bits),
-	    OSSL_PARAM_construct_uint(OSSL_PKEY_PARAM_RSA_E, &e),
-	    OSSL_PARAM_construct_end(),
-	};
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
 	EVP_PKEY *pkey = NULL;
 
 	if (ctx && EVP_PKEY_keygen_init(ctx) > 0 && EVP_PKEY_CTX_set_params(ctx, params) > 0)
@@ -220,19 +215,26 @@ static EVP_PKEY *generate_rsa(unsigned int bits)
 	return pkey;
 }
 
+static EVP_PKEY *generate_rsa(unsigned int bits)
+{
+	unsigned int e = RSA_PUBLIC_EXP;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_uint(OSSL_PKEY_PARAM_RSA_BITS, &bits),
+	    OSSL_PARAM_construct_uint(OSSL_PKEY_PARAM_RSA_E, &e),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	return keygen("RSA", params);
+}
+
 static EVP_PKEY *generate_ec(const char *group)
 {
 	OSSL_PARAM params[] = {
 	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
 	    OSSL_PARAM_construct_end(),
 	};
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	EVP_PKEY *pkey = NULL;
 
-	if (ctx && EVP_PKEY_keygen_init(ctx) > 0 && EVP_PKEY_CTX_set_params(ctx, params) > 0)
-		EVP_PKEY_generate(ctx, &pkey);
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
+	return keygen("EC", params);
 }
 
 int hostid_generate(enum hostid_kind kind, int rsa_bits, struct hostid **out)

@@ -40,23 +40,6 @@ static int arg_hit(json_t *req, const char *key, struct in6_addr *hit, json_t **
 	return 0;
 }
 
-static int parse_locator(const char *s, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	if (ss->ss_family == AF_INET)
@@ -77,7 +60,7 @@ static json_t *cmd_add_map(struct hipd *h, json_t *req)
 
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
-	if (!ls || parse_locator(ls, &loc))
+	if (!ls || ice_sa_parse_ip(ls, &loc))
 		return ctl_reply_error("locator \"%s\" is not an IPv4 or IPv6 address",
 				       ls ? ls : "");
 	int e = hadb_map_add(&h->db, &hit, (struct sockaddr *)&loc);
@@ -101,7 +84,7 @@ static json_t *cmd_del_map(struct hipd *h, json_t *req)
 
 	if (arg_hit(req, "hit", &hit, &err))
 		return err;
-	if (ls && parse_locator(ls, &loc))
+	if (ls && ice_sa_parse_ip(ls, &loc))
 		return ctl_reply_error("locator \"%s\" is not an IPv4 or IPv6 address", ls);
 	if (hadb_map_del(&h->db, &hit, ls ? (struct sockaddr *)&loc : NULL))
 		return ctl_reply_error("no such mapping");
@@ -298,6 +281,26 @@ static json_t *cmd_trigger(struct hipd *h, json_t *req)
 	return ha && ha->waiter ? NULL : ctl_reply_ok();
 }
 
+static json_t *no_association(json_t *req)
+{
+	return ctl_reply_error("no association with %s",
+			       json_string_value(json_object_get(req, "hit")));
+}
+
+/* The association with the peer HIT in req's "hit": NULL with *err set when there is none. */
+static struct hip_ha *arg_peer_ha(struct hipd *h, json_t *req, json_t **err)
+{
+	struct in6_addr hit;
+	struct hip_ha *ha;
+
+	if (arg_hit(req, "hit", &hit, err))
+		return NULL;
+	ha = hadb_find_peer(&h->db, &hit);
+	if (!ha)
+		*err = no_association(req);
+	return ha;
+}
+
 static json_t *cmd_close(struct hipd *h, json_t *req)
 {
 	struct in6_addr hit;
@@ -307,8 +310,7 @@ static json_t *cmd_close(struct hipd *h, json_t *req)
 		return err;
 	int e = close_start(h, &hit);
 	if (e == -ENOENT)
-		return ctl_reply_error("no association with %s",
-				       json_string_value(json_object_get(req, "hit")));
+		return no_association(req);
 	if (e)
 		return ctl_reply_error("cannot close: %s", strerror(-e));
 	return ctl_reply_ok();
@@ -317,16 +319,12 @@ static json_t *cmd_close(struct hipd *h, json_t *req)
 /* Rekeys the ESP SAs with the peer now (UPDATE, RFC 7402 6.8). */
 static json_t *cmd_rekey(struct hipd *h, json_t *req)
 {
-	struct in6_addr hit;
 	json_t *err = NULL;
+	struct hip_ha *ha = arg_peer_ha(h, req, &err);
 
-	if (arg_hit(req, "hit", &hit, &err))
+	if (!ha)
 		return err;
-	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
-	int e = ha ? update_rekey_start(ha) : -ENOENT;
-	if (e == -ENOENT)
-		return ctl_reply_error("no association with %s",
-				       json_string_value(json_object_get(req, "hit")));
+	int e = update_rekey_start(ha);
 	if (e == -ENOTCONN)
 		return ctl_reply_error("the association is %s, not ESTABLISHED",
 				       hip_state_name(ha->state));
@@ -341,15 +339,11 @@ static json_t *cmd_rekey(struct hipd *h, json_t *req)
  * state until it times out or a new base exchange replaces it. */
 static json_t *cmd_reset(struct hipd *h, json_t *req)
 {
-	struct in6_addr hit;
 	json_t *err = NULL;
+	struct hip_ha *ha = arg_peer_ha(h, req, &err);
 
-	if (arg_hit(req, "hit", &hit, &err))
-		return err;
-	struct hip_ha *ha = hadb_find_peer(&h->db, &hit);
 	if (!ha)
-		return ctl_reply_error("no association with %s",
-				       json_string_value(json_object_get(req, "hit")));
+		return err;
 	hadb_del(&h->db, ha);
 	return ctl_reply_ok();
 }

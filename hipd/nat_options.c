@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/secret_file.h"
 #include "hipd/hipd.h"
 #include "hipd/nat_options.h"
 #include "hipd/wire/hip_proto.h"
@@ -39,29 +39,6 @@ static int parse_server(const char *opt, const char *arg, struct sockaddr_storag
 			opt, arg);
 		return -EINVAL;
 	}
-	return 0;
-}
-
-/* The TURN password comes from a file (first line), never from the command line. */
-static int read_pass_file(const char *path, char *out, size_t cap)
-{
-	struct stat st;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		fprintf(stderr, "hipd: --turn-pass-file: cannot open %s: %s\n", path,
-			strerror(errno));
-		return -EINVAL;
-	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "hipd: warning: %s is readable by others (chmod 600 it)\n", path);
-	if (!fgets(out, (int)cap, f) || !*out) {
-		fclose(f);
-		fprintf(stderr, "hipd: --turn-pass-file: %s is empty\n", path);
-		return -EINVAL;
-	}
-	fclose(f);
-	out[strcspn(out, "\r\n")] = 0;
 	return 0;
 }
 
@@ -99,7 +76,9 @@ int nat_option(int opt, const char *arg, struct hipd_config *cfg)
 		strcpy(cfg->turn_user, arg);
 		return 0;
 	case NAT_OPT_TURN_PASS_FILE:
-		return read_pass_file(arg, cfg->turn_pass, sizeof(cfg->turn_pass));
+		/* from a file, never from the command line */
+		return secret_file_read("hipd: --turn-pass-file", arg, cfg->turn_pass,
+					sizeof(cfg->turn_pass));
 	case NAT_OPT_HOST_ADDRS:
 		cfg->ice_host_addrs = arg;
 		return 0;

@@ -108,3 +108,20 @@ int ice_sa_parse(const char *s, struct sockaddr_storage *out)
 	a->sin_port = htons(port);
 	return 0;
 }
+
+int ice_sa_parse_ip(const char *s, struct sockaddr_storage *out)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}

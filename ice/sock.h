@@ -22,5 +22,7 @@ int ice_sa_equal(const struct sockaddr *a, const struct sockaddr *b); /* address
 const char *ice_sa_str(const struct sockaddr *sa, char *buf, size_t len);
 /* Parses "ADDR:PORT" / "[ADDR6]:PORT" (numeric only). 0 or -EINVAL. */
 int ice_sa_parse(const char *s, struct sockaddr_storage *out);
+/* Parses a numeric IPv4 or IPv6 address without a port (port 0). 0 or -EINVAL. */
+int ice_sa_parse_ip(const char *s, struct sockaddr_storage *out);
 
 #endif

@@ -13,7 +13,9 @@
 #include "common/ctl.h"
 #include "common/hit.h"
 #include "common/log.h"
+#include "common/secret_file.h"
 #include "common/stamp.h"
+#include "ice/sock.h"
 #include "p2psipd/p2psipd_ctl.h"
 
 #define DEFAULT_LISTEN	   "0.0.0.0:6084"
@@ -153,26 +155,6 @@ static int bad(const char *opt, const char *val, const char *why)
 	return -EINVAL;
 }
 
-/* The first line of path (0600 advised), the TURN password. */
-static int read_pass_file(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	struct stat st;
-
-	if (!f)
-		return bad("turn-pass-file", path, strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "p2psipd: warning: %s is readable by others (chmod 600 it)\n",
-			path);
-	if (!fgets(out, (int)cap, f) || !*out) {
-		fclose(f);
-		return bad("turn-pass-file", path, "is empty");
-	}
-	fclose(f);
-	out[strcspn(out, "\r\n")] = 0;
-	return 0;
-}
-
 static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
 		      unsigned *out)
 {
@@ -225,24 +207,6 @@ static int parse_server(const char *opt, const char *s, uint8_t kind, struct opt
 	return 0;
 }
 
-/* An IP address without a port. */
-static int parse_locator_opt(const char *s, struct sockaddr_storage *out)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return bad("hip-locator", s, "is not an IPv4 or IPv6 address");
-}
-
 /* After all options: the mode's default listen address, the bootstrap in the mode's form. */
 static int finish_options(struct opts *o)
 {
@@ -251,11 +215,8 @@ static int finish_options(struct opts *o)
 
 	if (v->mode == LINK_HIP && !o->listen_set)
 		link_addr_parse(DEFAULT_LISTEN_HIP, &v->listen);
-	if (!v->hip.hipd_socket) {
-		v->hip.hipd_socket = getenv(CTL_SOCKET_ENV);
-		if (!v->hip.hipd_socket || !*v->hip.hipd_socket)
-			v->hip.hipd_socket = CTL_DEFAULT_SOCKET;
-	}
+	if (!v->hip.hipd_socket)
+		v->hip.hipd_socket = ctl_socket_path(CTL_SOCKET_ENV, CTL_DEFAULT_SOCKET);
 	if (!o->bootstrap)
 		return 0;
 	v->has_bootstrap = true;
@@ -288,7 +249,9 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		v->hip.hipd_socket = arg;
 		return 0;
 	case OPT_HIP_LOCATOR:
-		return parse_locator_opt(arg, &v->hip.locator);
+		if (ice_sa_parse_ip(arg, &v->hip.locator))
+			return bad("hip-locator", arg, "is not an IPv4 or IPv6 address");
+		return 0;
 	case OPT_OVERLAY_NAME:
 		if (!*arg || strlen(arg) > 255)
 			return bad("overlay-name", arg, "is not a name of 1 to 255 octets");
@@ -344,7 +307,8 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		snprintf(o->turn_user, sizeof(o->turn_user), "%s", arg);
 		return 0;
 	case OPT_TURN_PASS_FILE:
-		return read_pass_file(arg, o->turn_pass, sizeof(o->turn_pass));
+		return secret_file_read("p2psipd: --turn-pass-file", arg, o->turn_pass,
+					sizeof(o->turn_pass));
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &o->level))
 			return bad("log-level", arg, "is not one of error, warning, info, debug");
@@ -632,9 +596,7 @@ int main(int argc, char **argv)
 	struct hostid *id = NULL;
 	uv_loop_t loop;
 
-	o.ctl = getenv(P2PSIPD_CTL_ENV);
-	if (!o.ctl || !*o.ctl)
-		o.ctl = P2PSIPD_CTL_DEFAULT;
+	o.ctl = ctl_socket_path(P2PSIPD_CTL_ENV, P2PSIPD_CTL_DEFAULT);
 	link_addr_parse(DEFAULT_LISTEN, &o.ovl.listen);
 	o.ovl.mode = LINK_PLAIN;
 	if (parse_options(argc, argv, &o))

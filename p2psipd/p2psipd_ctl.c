@@ -21,6 +21,15 @@ static json_t *id_json(const struct chord_id *id)
 	return json_string(chord_id_to_str(id, s));
 }
 
+/* n bytes as 2n lower-case hex digits and a NUL. */
+static char *hex_str(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	out[2 * n] = '\0';
+	return out;
+}
+
 static const char *arg_str(json_t *req, const char *key, json_t **err)
 {
 	const char *s = json_string_value(json_object_get(req, key));
@@ -176,9 +185,7 @@ static int list_rec(const struct store_rec *r, void *ctx)
 	struct list_ctx *l = ctx;
 	char hex[CHORD_ID_HEXLEN], owner[2 * STORE_OWNER_MAX + 1];
 
-	for (size_t i = 0; i < r->owner_len; i++)
-		snprintf(owner + 2 * i, 3, "%02x", r->owner[i]);
-	owner[2 * r->owner_len] = '\0';
+	hex_str(r->owner, r->owner_len, owner);
 	json_array_append_new(l->a,
 			      json_pack("{s:s,s:i,s:s,s:I,s:s,s:i,s:b}", "key",
 					chord_id_to_hex(&r->id, hex), "type", r->cont_type, "owner",
@@ -273,6 +280,18 @@ static void on_simple(void *arg, const struct ovl_result *r)
 	free(p);
 }
 
+/* Sends the deferred reply j, with list under name when the operation succeeded; frees p. */
+static void reply_list(struct pending *p, const struct ovl_result *r, json_t *j, const char *name,
+		       json_t *list)
+{
+	if (!r->err)
+		json_object_set_new(j, name, list);
+	else
+		json_decref(list);
+	ctl_deferred_reply(p->def, j);
+	free(p);
+}
+
 static json_t *value_json(const uint8_t *v, size_t len)
 {
 	json_t *s = json_stringn((const char *)v, len); /* NULL unless valid UTF-8 */
@@ -283,10 +302,7 @@ static json_t *value_json(const uint8_t *v, size_t len)
 	hex = malloc(2 * len + 1);
 	if (!hex)
 		return json_object();
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", v[i]);
-	hex[2 * len] = '\0';
-	s = json_pack("{s:s}", "value_hex", hex);
+	s = json_pack("{s:s}", "value_hex", hex_str(v, len, hex));
 	free(hex);
 	return s;
 }
@@ -297,39 +313,77 @@ static void on_get(void *arg, const struct ovl_result *r)
 	json_t *j = result_json(r), *vals = json_array();
 
 	for (unsigned i = 0; !r->err && i < r->n_values; i++) {
+		const uint8_t *o = r->values[i].owner;
 		json_t *v = value_json(r->values[i].p, r->values[i].len);
-		char owner[33];
-		for (unsigned k = 0; k < 16; k++)
-			snprintf(owner + 2 * k, 3, "%02x", r->values[i].owner[k]);
-		json_object_set_new(v, "owner", json_string(owner));
+		char owner[2 * sizeof(r->values[i].owner) + 1];
+		json_object_set_new(v, "owner",
+				    json_string(hex_str(o, sizeof(r->values[i].owner), owner)));
 		json_object_set_new(v, "expires_in", json_integer(r->values[i].expires));
 		json_array_append_new(vals, v);
 	}
-	if (!r->err)
-		json_object_set_new(j, "values", vals);
-	else
-		json_decref(vals);
-	ctl_deferred_reply(p->def, j);
-	free(p);
+	reply_list(p, r, j, "values", vals);
 }
 
-static json_t *cmd_lookup(json_t *req, void *arg)
-{
-	struct p2psipd *d = arg;
-	struct pending *p;
+/* An overlay operation a command starts: which, on what, and where its result goes. */
+enum op_kind { OP_LOOKUP, OP_PUT, OP_GET, OP_REMOVE };
+
+struct op {
+	enum op_kind kind;
+	const char *what;
 	struct chord_id key;
-	json_t *err = NULL;
+	uint8_t cont_type;
+	const uint8_t *value; /* put */
+	size_t len;
+	uint32_t lifetime;
+	ovl_result_fn done;
+};
+
+static int op_start(struct p2psipd *d, const struct op *o, struct pending *p)
+{
+	switch (o->kind) {
+	case OP_LOOKUP:
+		return ovl_lookup(d->node, &o->key, o->done, p);
+	case OP_PUT:
+		return ovl_put(d->node, &o->key, o->cont_type, o->value, o->len, o->lifetime, true,
+			       o->done, p);
+	case OP_GET:
+		return ovl_get(d->node, &o->key, o->cont_type, o->done, p);
+	case OP_REMOVE:
+		return ovl_remove(d->node, &o->key, o->cont_type, o->done, p);
+	}
+	return -EINVAL;
+}
+
+/* Starts o: NULL when the reply waits for its result (deferred), else the error reply. */
+static json_t *op_run(struct p2psipd *d, const struct op *o)
+{
+	struct pending *p = pending_new(d, o->what);
 	int e;
 
-	if (arg_key(req, &key, &err))
-		return err;
-	if (!(p = pending_new(d, "lookup")))
+	if (!p)
 		return ctl_reply_error("out of memory");
-	e = ovl_lookup(d->node, &key, on_simple, p);
+	e = op_start(d, o, p);
 	if (e)
 		return start_failed(p, e);
 	defer(p);
 	return NULL;
+}
+
+/* lookup, get, remove: the key is the only argument. */
+static json_t *key_command(json_t *req, struct p2psipd *d, struct op *o)
+{
+	json_t *err = NULL;
+
+	if (arg_key(req, &o->key, &err))
+		return err;
+	return op_run(d, o);
+}
+
+static json_t *cmd_lookup(json_t *req, void *arg)
+{
+	struct op o = {.kind = OP_LOOKUP, .what = "lookup", .done = on_simple};
+
+	return key_command(req, arg, &o);
 }
 
 static int arg_lifetime(json_t *req, uint32_t *out, json_t **err)
@@ -350,97 +404,59 @@ static int arg_lifetime(json_t *req, uint32_t *out, json_t **err)
 
 static json_t *cmd_put(json_t *req, void *arg)
 {
-	struct p2psipd *d = arg;
-	struct pending *p;
-	struct chord_id key;
+	struct op o = {
+	    .kind = OP_PUT, .what = "put", .cont_type = OVL_CT_OPAQUE, .done = on_simple};
 	json_t *err = NULL;
 	const char *value;
-	uint32_t lifetime;
-	int e;
 
-	if (arg_key(req, &key, &err) || !(value = arg_str(req, "value", &err)) ||
-	    arg_lifetime(req, &lifetime, &err))
+	if (arg_key(req, &o.key, &err) || !(value = arg_str(req, "value", &err)) ||
+	    arg_lifetime(req, &o.lifetime, &err))
 		return err;
 	if (strlen(value) > STORE_VALUE_MAX)
 		return ctl_reply_error("the value is longer than %d bytes", STORE_VALUE_MAX);
-	if (!(p = pending_new(d, "put")))
-		return ctl_reply_error("out of memory");
-	e = ovl_put(d->node, &key, OVL_CT_OPAQUE, (const uint8_t *)value, strlen(value), lifetime,
-		    true, on_simple, p);
-	if (e)
-		return start_failed(p, e);
-	defer(p);
-	return NULL;
+	o.value = (const uint8_t *)value;
+	o.len = strlen(value);
+	return op_run(arg, &o);
 }
 
 static json_t *cmd_get(json_t *req, void *arg)
 {
-	struct p2psipd *d = arg;
-	struct pending *p;
-	struct chord_id key;
-	json_t *err = NULL;
-	int e;
+	struct op o = {.kind = OP_GET, .what = "get", .cont_type = OVL_CT_OPAQUE, .done = on_get};
 
-	if (arg_key(req, &key, &err))
-		return err;
-	if (!(p = pending_new(d, "get")))
-		return ctl_reply_error("out of memory");
-	e = ovl_get(d->node, &key, OVL_CT_OPAQUE, on_get, p);
-	if (e)
-		return start_failed(p, e);
-	defer(p);
-	return NULL;
+	return key_command(req, arg, &o);
 }
 
 static json_t *cmd_remove(json_t *req, void *arg)
 {
-	struct p2psipd *d = arg;
-	struct pending *p;
-	struct chord_id key;
-	json_t *err = NULL;
-	int e;
+	struct op o = {
+	    .kind = OP_REMOVE, .what = "remove", .cont_type = OVL_CT_OPAQUE, .done = on_simple};
 
-	if (arg_key(req, &key, &err))
-		return err;
-	if (!(p = pending_new(d, "remove")))
-		return ctl_reply_error("out of memory");
-	e = ovl_remove(d->node, &key, OVL_CT_OPAQUE, on_simple, p);
-	if (e)
-		return start_failed(p, e);
-	defer(p);
-	return NULL;
+	return key_command(req, arg, &o);
 }
 
 /* ---- SIP registration records ---- */
 
 static json_t *cmd_register(json_t *req, void *arg)
 {
+	struct op o = {
+	    .kind = OP_PUT, .what = "register", .cont_type = P2PP_CT_USER_INFO, .done = on_simple};
 	struct p2psipd *d = arg;
 	uint8_t rec[AOR_RECORD_MAX];
-	struct pending *p;
-	struct chord_id key;
 	json_t *err = NULL;
 	const char *aor = arg_str(req, "aor", &err);
-	uint32_t lifetime;
-	size_t len;
 	int e;
 
-	if (!aor || arg_lifetime(req, &lifetime, &err))
+	if (!aor || arg_lifetime(req, &o.lifetime, &err))
 		return err;
 	if (strlen(aor) == 0 || strlen(aor) > AOR_MAX)
 		return ctl_reply_error("AOR \"%s\" must be 1..%d bytes", aor, AOR_MAX);
-	e = aor_key(aor, &key);
+	e = aor_key(aor, &o.key);
 	if (!e)
-		e = aor_sign(d->id, aor, ovl_now(d->node) + lifetime, rec, sizeof(rec), &len);
+		e = aor_sign(d->id, aor, ovl_now(d->node) + o.lifetime, rec, sizeof(rec), &o.len);
 	if (e)
 		return ctl_reply_error("cannot sign the record: %s", strerror(-e));
-	if (!(p = pending_new(d, "register")))
-		return ctl_reply_error("out of memory");
-	e = ovl_put(d->node, &key, P2PP_CT_USER_INFO, rec, len, lifetime, true, on_simple, p);
-	if (e)
-		return start_failed(p, e);
-	defer(p);
-	return NULL;
+	o.value = rec;
+	return op_run(d, &o);
 }
 
 static void on_resolve(void *arg, const struct ovl_result *r)
@@ -456,34 +472,21 @@ static void on_resolve(void *arg, const struct ovl_result *r)
 			json_array_append_new(
 			    hits, json_string(inet_ntop(AF_INET6, &rec.hit, s, sizeof(s))));
 	}
-	if (!r->err)
-		json_object_set_new(j, "hits", hits);
-	else
-		json_decref(hits);
-	ctl_deferred_reply(p->def, j);
-	free(p);
+	reply_list(p, r, j, "hits", hits);
 }
 
 static json_t *cmd_resolve(json_t *req, void *arg)
 {
-	struct p2psipd *d = arg;
-	struct pending *p;
-	struct chord_id key;
+	struct op o = {
+	    .kind = OP_GET, .what = "resolve", .cont_type = P2PP_CT_USER_INFO, .done = on_resolve};
 	json_t *err = NULL;
 	const char *aor = arg_str(req, "aor", &err);
-	int e;
 
 	if (!aor)
 		return err;
-	if (aor_key(aor, &key))
+	if (aor_key(aor, &o.key))
 		return ctl_reply_error("AOR \"%s\" cannot be hashed", aor);
-	if (!(p = pending_new(d, "resolve")))
-		return ctl_reply_error("out of memory");
-	e = ovl_get(d->node, &key, P2PP_CT_USER_INFO, on_resolve, p);
-	if (e)
-		return start_failed(p, e);
-	defer(p);
-	return NULL;
+	return op_run(arg, &o);
 }
 
 /* ---- STUN/TURN servers ---- */

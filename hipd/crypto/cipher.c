@@ -86,19 +86,13 @@ out:
 	return err;
 }
 
-int hip_cipher_encrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
+/* IV || AES-CBC(in): a random IV, then the padded ciphertext. */
+static int aes_encrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
 		       size_t cap, size_t *out_len)
 {
-	size_t ct_len;
+	size_t ct_len = (len / AES_BLOCK + 1) * AES_BLOCK;
 	int err;
 
-	if ((!in && len) || !out || !out_len || !hip_cipher_supported(id))
-		return -EINVAL;
-	if (id == HIP_CIPHER_NULL)
-		return null_copy(in, len, out, cap, out_len);
-	if (!key)
-		return -EINVAL;
-	ct_len = (len / AES_BLOCK + 1) * AES_BLOCK;
 	if (cap < AES_BLOCK + ct_len)
 		return -ENOBUFS;
 	if (RAND_bytes(out, AES_BLOCK) != 1) {
@@ -112,18 +106,12 @@ int hip_cipher_encrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_
 	return 0;
 }
 
-int hip_cipher_decrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
+static int aes_decrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
 		       size_t cap, size_t *out_len)
 {
 	size_t ct_len;
 	int err;
 
-	if ((!in && len) || !out || !out_len || !hip_cipher_supported(id))
-		return -EINVAL;
-	if (id == HIP_CIPHER_NULL)
-		return null_copy(in, len, out, cap, out_len);
-	if (!key)
-		return -EINVAL;
 	if (len < 2 * AES_BLOCK || len % AES_BLOCK)
 		return -EBADMSG; /* IV plus at least one whole block */
 	ct_len = len - AES_BLOCK;
@@ -134,4 +122,31 @@ int hip_cipher_decrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_
 	if (err)
 		OPENSSL_cleanse(out, ct_len);
 	return err;
+}
+
+/* The argument checks of both directions, then the NULL copy or the AES pass. */
+static int crypt_checked(bool enc, uint16_t id, const uint8_t *key, const uint8_t *in, size_t len,
+			 uint8_t *out, size_t cap, size_t *out_len)
+{
+	if ((!in && len) || !out || !out_len || !hip_cipher_supported(id))
+		return -EINVAL;
+	if (id == HIP_CIPHER_NULL)
+		return null_copy(in, len, out, cap, out_len);
+	if (!key)
+		return -EINVAL;
+	if (enc)
+		return aes_encrypt(id, key, in, len, out, cap, out_len);
+	return aes_decrypt(id, key, in, len, out, cap, out_len);
+}
+
+int hip_cipher_encrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
+		       size_t cap, size_t *out_len)
+{
+	return crypt_checked(true, id, key, in, len, out, cap, out_len);
+}
+
+int hip_cipher_decrypt(uint16_t id, const uint8_t *key, const uint8_t *in, size_t len, uint8_t *out,
+		       size_t cap, size_t *out_len)
+{
+	return crypt_checked(false, id, key, in, len, out, cap, out_len);
 }

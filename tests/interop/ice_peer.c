@@ -217,24 +217,6 @@ static int parse_server(const char *name, const char *s, struct sockaddr_storage
 	return -1;
 }
 
-/* An IP literal as a socket address with port 0. */
-static int parse_ip(const char *s, struct sockaddr_storage *out)
-{
-	struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 enum {
 	OPT_CONTROLLING = 256,
 	OPT_CONTROLLED,
@@ -303,7 +285,7 @@ static int add_bind(struct opts *o, const char *s)
 {
 	struct sockaddr_storage a;
 
-	if (parse_ip(s, &a) < 0) {
+	if (ice_sa_parse_ip(s, &a) < 0) {
 		fprintf(stderr, "ice_peer: --bind \"%s\" is not an IP address\n", s);
 		return -1;
 	}
@@ -1086,7 +1068,7 @@ static int open_hosts(struct peer *p)
 	int rc;
 
 	for (unsigned i = 0; i < p->o.n_bind; i++)
-		parse_ip(p->o.bind[i], &addrs[n++]);
+		ice_sa_parse_ip(p->o.bind[i], &addrs[n++]);
 	if (!n)
 		n = default_addrs(p, addrs, MAX_BINDS);
 	if (!n) {

@@ -511,6 +511,24 @@ START_TEST(fresh_credentials_are_random_ice_chars_we_may_send)
 }
 END_TEST
 
+/* ice/sock.c: an address without a port (hipd's map locators, p2psipd --hip-locator). */
+START_TEST(a_bare_ip_parses_and_anything_else_is_refused)
+{
+	static const char *const bad[] = {
+	    "",	       "192.0.2.1:3478", "[2001:db8::1]",   "[2001:db8::1]:1", "host.example",
+	    "192.0.2", "192.0.2.1 ",	 "2001:db8::1%eth0"};
+	struct sockaddr_storage ss;
+
+	ck_assert_int_eq(ice_sa_parse_ip("192.0.2.1", &ss), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	ck_assert_int_eq(((struct sockaddr_in *)&ss)->sin_port, 0);
+	ck_assert_int_eq(ice_sa_parse_ip("2001:db8::1", &ss), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET6);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ice_sa_parse_ip(bad[i], &ss) == -EINVAL, "\"%s\" accepted", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ice_cand");
@@ -533,6 +551,7 @@ int main(void)
 	tcase_add_test(tc, format_refuses_what_it_cannot_write);
 	tcase_add_test(tc, ufrag_and_pwd_lines_respect_the_length_limits);
 	tcase_add_test(tc, fresh_credentials_are_random_ice_chars_we_may_send);
+	tcase_add_test(tc, a_bare_ip_parses_and_anything_else_is_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -13,11 +13,9 @@ void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hipconf: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vusage_error("hipconf", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ORCHIDv2 prefix 2001:20::/28 (RFC 7343). */

@@ -30,16 +30,12 @@ int verb_get_status(struct hipconf *hc, int argc, char **argv)
 			n++;
 			continue;
 		}
-		snprintf(labels[n], sizeof(labels[n]), "%s", key);
-		for (char *p = labels[n]; *p; p++)
-			*p = *p == '_' ? ' ' : *p;
-		rows[n].key = labels[n];
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		label_text(key, labels[n], sizeof(labels[n]));
+		n = kv_add(rows, n, labels[n], v);
 	}
 	print_kv_block(rows, n, "");
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 /* The data plane: which backend runs and why, then its counters. */
@@ -57,15 +53,12 @@ int verb_get_dataplane(struct hipconf *hc, int argc, char **argv)
 		return rc;
 	json_object_foreach(reply, key, v)
 	{
-		if (strcmp(key, "ok") == 0 || n >= MAX_STATUS_ROWS)
-			continue;
-		rows[n].key = key;
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (strcmp(key, "ok") != 0 && n < MAX_STATUS_ROWS)
+			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int verb_set_debug(struct hipconf *hc, int argc, char **argv)
@@ -74,7 +67,7 @@ int verb_set_debug(struct hipconf *hc, int argc, char **argv)
 
 	(void)argc;
 	if (arg_one_of("LEVEL", argv[0], levels) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-debug", "level", argv[0]));
 }
 
@@ -91,11 +84,11 @@ int verb_get_puzzle(struct hipconf *hc, int argc, char **argv)
 	if (!json_is_integer(k)) {
 		fprintf(stderr, "hipconf: protocol error: get-puzzle reply has no integer \"k\"\n");
 		json_decref(reply);
-		return EXIT_PROTO;
+		return CTL_EXIT_PROTO;
 	}
 	printf("puzzle difficulty K  %lld\n", (long long)json_integer_value(k));
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int verb_set_puzzle(struct hipconf *hc, int argc, char **argv)
@@ -104,6 +97,6 @@ int verb_set_puzzle(struct hipconf *hc, int argc, char **argv)
 
 	(void)argc;
 	if (arg_uint("K", argv[0], 0, 40, &k) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return hipconf_act(hc, json_pack("{s:s,s:I}", "cmd", "set-puzzle", "k", (json_int_t)k));
 }

@@ -75,12 +75,8 @@ static void print_ha(const json_t *ha, size_t idx)
 	{
 		if (is_known_field(key) || n >= MAX_HA_ROWS)
 			continue;
-		snprintf(labels[n], sizeof(labels[n]), "%s", key);
-		for (char *p = labels[n]; *p; p++)
-			*p = *p == '_' ? ' ' : *p;
-		rows[n].key = labels[n];
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		label_text(key, labels[n], sizeof(labels[n]));
+		n = kv_add(rows, n, labels[n], v);
 	}
 	printf("%sassociation %zu\n", idx ? "\n" : "", idx + 1);
 	print_kv_block(rows, n, "  ");
@@ -97,7 +93,7 @@ int verb_get_ha(struct hipconf *hc, int argc, char **argv)
 	if (strcmp(argv[0], "all") != 0) {
 		if (arg_hit("HIT", argv[0], hit) < 0) {
 			json_decref(req);
-			return EXIT_USAGE;
+			return CTL_EXIT_USAGE;
 		}
 		json_object_set_new(req, "hit", json_string(hit));
 	}
@@ -109,7 +105,7 @@ int verb_get_ha(struct hipconf *hc, int argc, char **argv)
 		printf("no associations\n");
 	json_array_foreach(list, i, ha) print_ha(ha, i);
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int hit_verb(struct hipconf *hc, const char *cmd, const char *arg)
@@ -117,7 +113,7 @@ static int hit_verb(struct hipconf *hc, const char *cmd, const char *arg)
 	char hit[ADDR_TEXT];
 
 	if (arg_hit("HIT", arg, hit) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", cmd, "hit", hit));
 }
 
@@ -130,9 +126,9 @@ int verb_trigger(struct hipconf *hc, int argc, char **argv)
 
 	(void)argc;
 	if (arg_hit("HIT", argv[0], hit) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if (hc->fault && arg_one_of("fault", hc->fault, fault_names) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	json_t *req = json_pack("{s:s,s:s}", "cmd", "trigger", "hit", hit);
 	if (hc->fault)
 		json_object_set_new(req, "fault", json_string(hc->fault));
@@ -149,7 +145,7 @@ int verb_trigger(struct hipconf *hc, int argc, char **argv)
 		printf(" after %.1f ms", json_number_value(ms));
 	printf("\n");
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int verb_rekey(struct hipconf *hc, int argc, char **argv)

@@ -5,17 +5,12 @@
 
 #include "hipconf.h"
 
-static void print_hi_row(const json_t *hi)
-{
-	char hit[128], alg[32], kind[32], bits[16], def[8];
-
-	value_text(json_object_get(hi, "hit"), hit, sizeof(hit));
-	value_text(json_object_get(hi, "algorithm"), alg, sizeof(alg));
-	value_text(json_object_get(hi, "kind"), kind, sizeof(kind));
-	value_text(json_object_get(hi, "bits"), bits, sizeof(bits));
-	value_text(json_object_get(hi, "default"), def, sizeof(def));
-	printf("%-39s  %-9s  %-12s  %5s  %s\n", hit, alg, kind, bits, def);
-}
+static const struct column columns[] = {{"hit", "HIT", -39},
+					{"algorithm", "ALGORITHM", -9},
+					{"kind", "KIND", -12},
+					{"bits", "BITS", 5},
+					{"default", "DEFAULT", 0}};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 static int print_identities(const json_t *list, int only_default)
 {
@@ -27,18 +22,17 @@ static int print_identities(const json_t *list, int only_default)
 		if (only_default && !json_is_true(json_object_get(hi, "default")))
 			continue;
 		if (shown++ == 0)
-			printf("%-39s  %-9s  %-12s  %5s  %s\n", "HIT", "ALGORITHM", "KIND", "BITS",
-			       "DEFAULT");
-		print_hi_row(hi);
+			print_table_header(columns, N_COLUMNS);
+		print_table_row(hi, columns, N_COLUMNS);
 	}
 	if (shown > 0)
-		return EXIT_OK;
+		return CTL_EXIT_OK;
 	if (only_default) {
 		fprintf(stderr, "hipconf: hipd has no default host identity\n");
-		return EXIT_DAEMON;
+		return CTL_EXIT_DAEMON;
 	}
 	printf("no host identities\n");
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 int verb_get_hi(struct hipconf *hc, int argc, char **argv)
@@ -49,7 +43,7 @@ int verb_get_hi(struct hipconf *hc, int argc, char **argv)
 	(void)argc;
 	int w = arg_one_of("WHICH", argv[0], which);
 	if (w < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-hi"), &reply);
 	if (rc || !reply)
 		return rc;

@@ -3,37 +3,37 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "common/cli_verbs.h"
 #include "common/ctl.h"
 #include "hipconf.h"
 
 #define TIMEOUT_MS	10000
 #define WAIT_TIMEOUT_MS 120000 /* longer than hipd's I1 and I2 retransmissions */
 
-/* words, argument synopsis, min and max argument count, handler, help line */
+/* {words, argument synopsis, min and max argument count, help line}, handler */
 // clang-format off
 static const struct verb verbs[] = {
-	{{"daemon", "add", "map"},    "HIT LOCATOR",   2, 2, verb_add_map,    "map a peer HIT to a locator (IPv4 or IPv6)"},
-	{{"daemon", "del", "map"},    "HIT [LOCATOR]", 1, 2, verb_del_map,    "remove one locator of a peer HIT, or all of them"},
-	{{"daemon", "get", "map"},    "",              0, 0, verb_get_map,    "list the HIT-to-locator mappings"},
-	{{"daemon", "get", "ha"},     "all|HIT",       1, 1, verb_get_ha,     "show host associations (all, or the one with HIT)"},
-	{{"daemon", "get", "hi"},     "default|all",   1, 1, verb_get_hi,     "show local host identities"},
-	{{"daemon", "trigger"},       "HIT",           1, 1, verb_trigger,    "start a base exchange with a peer HIT"},
-	{{"daemon", "close"},         "HIT",           1, 1, verb_close,      "close the association with a peer HIT"},
-	{{"daemon", "rekey"},         "HIT",           1, 1, verb_rekey,      "rekey the ESP SAs with a peer HIT now (UPDATE)"},
-	{{"daemon", "rst"},           "HIT",           1, 1, verb_rst,        "forget the association with HIT without CLOSE"},
-	{{"daemon", "get", "status"}, "",              0, 0, verb_get_status, "show hipd's version, uptime and counters"},
-	{{"daemon", "set", "debug"},  "LEVEL",         1, 1, verb_set_debug,  "set hipd's log level: error|warning|info|debug"},
-	{{"daemon", "get", "puzzle"}, "",              0, 0, verb_get_puzzle, "show the puzzle difficulty K sent in R1"},
-	{{"daemon", "get", "dataplane"}, "",           0, 0, verb_get_dataplane, "show the data plane backend, why it was chosen, counters"},
-	{{"daemon", "set", "puzzle"}, "K",             1, 1, verb_set_puzzle, "set the puzzle difficulty K (0..40)"},
-	{{"daemon", "get", "nat"},    "",              0, 0, verb_get_nat,    "show NAT traversal: modes, STUN/TURN servers, relay, candidates"},
-	{{"daemon", "set", "stun"},   "ADDR:PORT|none", 1, 1, verb_set_stun,  "use another STUN server (candidates are gathered again)"},
-	{{"daemon", "set", "turn"},   "ADDR:PORT USER PASSFILE|none", 1, 3, verb_set_turn, "use another TURN server (the relay is allocated again)"},
-	{{"daemon", "get", "relay"},  "",              0, 0, verb_get_relay,  "show HIP relay registrations: clients served, our own relay"},
-	{{"daemon", "set", "overlay"}, "NAME|none [HIT...]", 1, 257, verb_set_overlay, "set the overlay and all its neighbour HITs (HIP BONE routing)"},
-	{{"daemon", "get", "overlay"}, "",             0, 0, verb_get_overlay, "show the overlay, neighbours, packets routed and dropped"},
+	{{{"daemon", "add", "map"},    "HIT LOCATOR",   2, 2, "map a peer HIT to a locator (IPv4 or IPv6)"}, verb_add_map},
+	{{{"daemon", "del", "map"},    "HIT [LOCATOR]", 1, 2, "remove one locator of a peer HIT, or all of them"}, verb_del_map},
+	{{{"daemon", "get", "map"},    "",              0, 0, "list the HIT-to-locator mappings"}, verb_get_map},
+	{{{"daemon", "get", "ha"},     "all|HIT",       1, 1, "show host associations (all, or the one with HIT)"}, verb_get_ha},
+	{{{"daemon", "get", "hi"},     "default|all",   1, 1, "show local host identities"}, verb_get_hi},
+	{{{"daemon", "trigger"},       "HIT",           1, 1, "start a base exchange with a peer HIT"}, verb_trigger},
+	{{{"daemon", "close"},         "HIT",           1, 1, "close the association with a peer HIT"}, verb_close},
+	{{{"daemon", "rekey"},         "HIT",           1, 1, "rekey the ESP SAs with a peer HIT now (UPDATE)"}, verb_rekey},
+	{{{"daemon", "rst"},           "HIT",           1, 1, "forget the association with HIT without CLOSE"}, verb_rst},
+	{{{"daemon", "get", "status"}, "",              0, 0, "show hipd's version, uptime and counters"}, verb_get_status},
+	{{{"daemon", "set", "debug"},  "LEVEL",         1, 1, "set hipd's log level: error|warning|info|debug"}, verb_set_debug},
+	{{{"daemon", "get", "puzzle"}, "",              0, 0, "show the puzzle difficulty K sent in R1"}, verb_get_puzzle},
+	{{{"daemon", "get", "dataplane"}, "",           0, 0, "show the data plane backend, why it was chosen, counters"}, verb_get_dataplane},
+	{{{"daemon", "set", "puzzle"}, "K",             1, 1, "set the puzzle difficulty K (0..40)"}, verb_set_puzzle},
+	{{{"daemon", "get", "nat"},    "",              0, 0, "show NAT traversal: modes, STUN/TURN servers, relay, candidates"}, verb_get_nat},
+	{{{"daemon", "set", "stun"},   "ADDR:PORT|none", 1, 1, "use another STUN server (candidates are gathered again)"}, verb_set_stun},
+	{{{"daemon", "set", "turn"},   "ADDR:PORT USER PASSFILE|none", 1, 3, "use another TURN server (the relay is allocated again)"}, verb_set_turn},
+	{{{"daemon", "get", "relay"},  "",              0, 0, "show HIP relay registrations: clients served, our own relay"}, verb_get_relay},
+	{{{"daemon", "set", "overlay"}, "NAME|none [HIT...]", 1, 257, "set the overlay and all its neighbour HITs (HIP BONE routing)"}, verb_set_overlay},
+	{{{"daemon", "get", "overlay"}, "",             0, 0, "show the overlay, neighbours, packets routed and dropped"}, verb_get_overlay},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -48,44 +48,15 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int nwords(const struct verb *v)
+static const struct cli_verb *row(size_t i)
 {
-	int n = 0;
-
-	while (n < 4 && v->words[n])
-		n++;
-	return n;
-}
-
-static void verb_name(const struct verb *v, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int i = 0; i < nwords(v); i++)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " " : "", v->words[i]);
-}
-
-static void verb_usage(const struct verb *v, char *buf, size_t len)
-{
-	verb_name(v, buf, len);
-	if (v->synopsis[0])
-		snprintf(buf + strlen(buf), len - strlen(buf), " %s", v->synopsis);
+	return &verbs[i].cli;
 }
 
 static void print_help(FILE *f)
 {
-	char u[128];
-	int w = 0;
-
-	for (size_t i = 0; i < N_VERBS; i++) {
-		verb_usage(&verbs[i], u, sizeof(u));
-		if ((int)strlen(u) > w)
-			w = (int)strlen(u);
-	}
 	fprintf(f, "Usage: hipconf [OPTIONS] COMMAND [ARGUMENTS]\n\nCommands:\n");
-	for (size_t i = 0; i < N_VERBS; i++) {
-		verb_usage(&verbs[i], u, sizeof(u));
-		fprintf(f, "  %-*s  %s\n", w, u, verbs[i].help);
-	}
+	cli_print_verbs(f, N_VERBS, row);
 	fprintf(f, "\nHIT is an ORCHIDv2 address (2001:20::/28); LOCATOR an IPv4 or IPv6 address.\n"
 		   "\nOptions:\n"
 		   "  --json         print hipd's reply as JSON\n"
@@ -102,81 +73,6 @@ static void print_help(FILE *f)
 		   "3 hipd not running (cannot connect), 4 protocol error.\n");
 }
 
-/* How many leading words of argv the verb v matches. */
-static int match_len(const struct verb *v, int argc, char **argv)
-{
-	int n = 0;
-
-	while (n < nwords(v) && n < argc && strcmp(v->words[n], argv[n]) == 0)
-		n++;
-	return n;
-}
-
-static void quoted_words(int n, char **argv, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int i = 0; i < n; i++)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " " : "", argv[i]);
-}
-
-static const struct verb *find_verb(int argc, char **argv)
-{
-	int best = 0;
-	char words[256];
-
-	for (size_t i = 0; i < N_VERBS; i++) {
-		int m = match_len(&verbs[i], argc, argv);
-		if (m == nwords(&verbs[i]))
-			return &verbs[i];
-		best = m > best ? m : best;
-	}
-	if (best == argc) {
-		quoted_words(argc, argv, words, sizeof(words));
-		usage_error("incomplete command \"%s\" (try \"hipconf --help\")", words);
-	} else {
-		quoted_words(best + 1, argv, words, sizeof(words));
-		usage_error("unknown command \"%s\" (try \"hipconf --help\")", words);
-	}
-	return NULL;
-}
-
-/* The n-th word of the synopsis ("HIT [LOCATOR]" -> "LOCATOR" for n = 1). */
-static void synopsis_word(const char *syn, int n, char *buf, size_t len)
-{
-	const char *p = syn;
-
-	for (int i = 0; i < n && p; i++) {
-		p = strchr(p, ' ');
-		p = p ? p + 1 : NULL;
-	}
-	if (!p) {
-		snprintf(buf, len, "argument");
-		return;
-	}
-	size_t l = strcspn(p, " ");
-	snprintf(buf, len, "%.*s", (int)l, p);
-	if (buf[0] == '[')
-		memmove(buf, buf + 1, strlen(buf));
-	if (buf[0] && buf[strlen(buf) - 1] == ']')
-		buf[strlen(buf) - 1] = '\0';
-}
-
-static int check_arg_count(const struct verb *v, int argc, char **argv)
-{
-	char u[128], word[64];
-
-	if (argc >= v->min_args && argc <= v->max_args)
-		return 0;
-	verb_usage(v, u, sizeof(u));
-	if (argc < v->min_args) {
-		synopsis_word(v->synopsis, argc, word, sizeof(word));
-		usage_error("missing %s (usage: hipconf %s)", word, u);
-	} else {
-		usage_error("unexpected argument \"%s\" (usage: hipconf %s)", argv[v->max_args], u);
-	}
-	return -1;
-}
-
 static int parse_options(int argc, char **argv, struct hipconf *hc)
 {
 	int c;
@@ -185,24 +81,24 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			hc->json = true;
+			hc->cli.json = true;
 			break;
 		case 's':
-			hc->socket = optarg;
+			hc->cli.socket = optarg;
 			break;
 		case 'f':
 			hc->fault = optarg;
 			break;
 		case 'w':
 			hc->wait = true;
-			hc->timeout_ms = WAIT_TIMEOUT_MS;
+			hc->cli.timeout_ms = WAIT_TIMEOUT_MS;
 			break;
 		case 'h':
 			print_help(stdout);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		case 'V':
 			printf("hipconf %s\n", HIPSIP_VERSION);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		default:
 			if (optopt == 's')
 				usage_error("option --socket needs a PATH");
@@ -222,28 +118,29 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 
 int main(int argc, char **argv)
 {
-	struct hipconf hc = {.socket = getenv(CTL_SOCKET_ENV), .timeout_ms = TIMEOUT_MS};
+	struct hipconf hc = {.cli = {.prog = "hipconf",
+				     .daemon = "hipd",
+				     .socket = ctl_socket_path(CTL_SOCKET_ENV, CTL_DEFAULT_SOCKET),
+				     .timeout_ms = TIMEOUT_MS}};
 
-	if (!hc.socket || !hc.socket[0])
-		hc.socket = CTL_DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &hc) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		print_help(stderr);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
-	const struct verb *v = find_verb(argc, argv);
-	if (!v)
-		return EXIT_USAGE;
+	int n, i = cli_find_verb("hipconf", N_VERBS, row, argc, argv, &n);
+	if (i < 0)
+		return CTL_EXIT_USAGE;
+	const struct verb *v = &verbs[i];
 	if ((hc.fault || hc.wait) && v->run != verb_trigger) {
 		usage_error("option --%s only goes with \"daemon trigger\"",
 			    hc.fault ? "fault" : "wait");
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
-	int n = nwords(v);
-	if (check_arg_count(v, argc - n, argv + n) < 0)
-		return EXIT_USAGE;
+	if (cli_check_arg_count("hipconf", &v->cli, argc - n, argv + n) < 0)
+		return CTL_EXIT_USAGE;
 	return v->run(&hc, argc - n, argv + n);
 }

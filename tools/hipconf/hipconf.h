@@ -1,4 +1,4 @@
-/* hipconf internals: the verb table row, exit codes, argument checks, daemon calls, output.
+/* hipconf internals: the verb table row, argument checks, daemon calls, output.
  * Not a library for other programs: hipd's protocol is in common/ctl.h. */
 #ifndef HIPCONF_H
 #define HIPCONF_H
@@ -6,31 +6,20 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-enum hipconf_exit {
-	EXIT_OK = 0,
-	EXIT_DAEMON = 1,   /* hipd answered with an error */
-	EXIT_USAGE = 2,	   /* bad command line */
-	EXIT_NODAEMON = 3, /* cannot connect to hipd */
-	EXIT_PROTO = 4,	   /* hipd's answer is not what the protocol says */
-};
+#include "common/cli_verbs.h"
+#include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct hipconf {
-	const char *socket;
-	bool json;
-	int timeout_ms;
-	const char *fault; /* --fault NAME, for daemon trigger */
-	bool wait;	   /* --wait, for daemon trigger */
+	struct ctl_cli cli; /* the socket, --json, the timeout */
+	const char *fault;  /* --fault NAME, for daemon trigger */
+	bool wait;	    /* --wait, for daemon trigger */
 };
 
-/* One verb: the words that name it, its argument synopsis, one help line and
- * the handler, which gets only the arguments after the words (their count is
- * already checked against min_args..max_args). */
+/* One verb: its words, synopsis, argument counts and help line (common/cli_verbs.h) and the
+ * handler, which gets only the arguments after the words (their count already checked). */
 struct verb {
-	const char *words[4];
-	const char *synopsis;
-	int min_args, max_args;
+	struct cli_verb cli;
 	int (*run)(struct hipconf *hc, int argc, char **argv);
-	const char *help;
 };
 
 /* args.c: each check prints `hipconf: NAME "value" ...why` and returns -1 when
@@ -42,7 +31,7 @@ int arg_uint(const char *name, const char *s, long min, long max, long *out);
 int arg_one_of(const char *name, const char *s, const char *const *choices);
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* rpc.c: sends req (stealing it) and returns an exit code. On EXIT_OK *reply is
+/* rpc.c: sends req (stealing it) and returns an exit code. On CTL_EXIT_OK *reply is
  * the daemon's {"ok": true, ...} object, or NULL if --json already printed it. */
 int hipconf_call(struct hipconf *hc, json_t *req, json_t **reply);
 /* Sends req and prints nothing on success (for verbs that only act). */
@@ -56,6 +45,21 @@ struct kv {
 	char value[256];
 };
 void print_kv_block(const struct kv *rows, int n, const char *indent);
+/* rows[n] = key with v as text; returns n + 1. */
+int kv_add(struct kv *rows, int n, const char *key, const json_t *v);
+/* A field name as a label: "relay_hit" -> "relay hit". */
+void label_text(const char *key, char *buf, size_t len);
+/* Tables of objects, one column per field; width as printf's: < 0 left-aligned, 0 for the last
+ * column (not padded). */
+struct column {
+	const char *field;
+	const char *title;
+	int width;
+};
+void print_table_header(const struct column *cols, size_t n);
+void print_table_row(const json_t *o, const struct column *cols, size_t n);
+/* The whole array with its header, or the line none when it is empty. */
+void print_table(const json_t *rows, const struct column *cols, size_t n, const char *none);
 
 /* Verb handlers, one file per group. */
 int verb_add_map(struct hipconf *hc, int argc, char **argv);

@@ -1,10 +1,9 @@
 /* hipconf verbs about NAT traversal: get nat (servers, relay, candidates), set
  * stun and set turn (the running daemon gathers again). Not hipd's NAT code. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/secret_file.h"
 #include "hipconf.h"
 
 int verb_get_nat(struct hipconf *hc, int argc, char **argv)
@@ -22,17 +21,14 @@ int verb_get_nat(struct hipconf *hc, int argc, char **argv)
 		return rc;
 	json_object_foreach(reply, key, v)
 	{
-		if (strcmp(key, "ok") == 0 || strcmp(key, "candidates") == 0 || n >= 16)
-			continue;
-		rows[n].key = key;
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (strcmp(key, "ok") != 0 && strcmp(key, "candidates") != 0 && n < 16)
+			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
 	json_array_foreach(json_object_get(reply, "candidates"), i, v)
 	    printf("  %s\n", json_string_value(v));
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }
 
 static int server_ok(const char *what, const char *s)
@@ -47,31 +43,8 @@ int verb_set_stun(struct hipconf *hc, int argc, char **argv)
 {
 	(void)argc;
 	if (server_ok("SERVER", argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-stun", "server", argv[0]));
-}
-
-/* The password comes from a file (its first line), never from the command line. */
-static int read_pass(const char *path, char *out, size_t cap)
-{
-	struct stat st;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		usage_error("PASSFILE \"%s\": %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "hipconf: warning: %s is readable by others (chmod 600 it)\n",
-			path);
-	if (!fgets(out, (int)cap, f)) {
-		fclose(f);
-		usage_error("PASSFILE \"%s\" is empty", path);
-		return -1;
-	}
-	fclose(f);
-	out[strcspn(out, "\r\n")] = 0;
-	return 0;
 }
 
 int verb_set_turn(struct hipconf *hc, int argc, char **argv)
@@ -80,15 +53,16 @@ int verb_set_turn(struct hipconf *hc, int argc, char **argv)
 	int rc;
 
 	if (server_ok("SERVER", argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	if (strcmp(argv[0], "none") == 0)
 		return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-turn", "server", "none"));
 	if (argc != 3) {
 		usage_error("set turn ADDRESS:PORT needs USER and PASSFILE");
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
-	if (read_pass(argv[2], pass, sizeof(pass)))
-		return EXIT_USAGE;
+	/* from a file, never from the command line */
+	if (secret_file_read("hipconf: PASSFILE", argv[2], pass, sizeof(pass)))
+		return CTL_EXIT_USAGE;
 	rc = hipconf_act(hc, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "set-turn", "server", argv[0],
 				       "user", argv[1], "pass", pass));
 	memset(pass, 0, sizeof(pass));

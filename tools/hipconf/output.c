@@ -1,4 +1,4 @@
-/* hipconf's human output helpers: aligned key/value blocks, durations, JSON values as text.
+/* hipconf's human output: aligned key/value blocks, tables, durations, JSON values as text.
  * Not for --json output, which prints the daemon's reply as it is. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,4 +70,49 @@ void print_kv_block(const struct kv *rows, int n, const char *indent)
 			w = (int)strlen(rows[i].key);
 	for (int i = 0; i < n; i++)
 		printf("%s%-*s  %s\n", indent, w, rows[i].key, rows[i].value);
+}
+
+int kv_add(struct kv *rows, int n, const char *key, const json_t *v)
+{
+	rows[n].key = key;
+	value_text(v, rows[n].value, sizeof(rows[n].value));
+	return n + 1;
+}
+
+void label_text(const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", key);
+	for (char *p = buf; *p; p++)
+		*p = *p == '_' ? ' ' : *p;
+}
+
+void print_table_header(const struct column *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%s%*s", i ? "  " : "", cols[i].width, cols[i].title);
+	printf("\n");
+}
+
+void print_table_row(const json_t *o, const struct column *cols, size_t n)
+{
+	char text[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		value_text(json_object_get(o, cols[i].field), text, sizeof(text));
+		printf("%s%*s", i ? "  " : "", cols[i].width, text);
+	}
+	printf("\n");
+}
+
+void print_table(const json_t *rows, const struct column *cols, size_t n, const char *none)
+{
+	const json_t *o;
+	size_t i;
+
+	if (json_array_size(rows) == 0) {
+		printf("%s\n", none);
+		return;
+	}
+	print_table_header(cols, n);
+	json_array_foreach(rows, i, o) print_table_row(o, cols, n);
 }

@@ -15,19 +15,19 @@ int verb_set_overlay(struct hipconf *hc, int argc, char **argv)
 	if (strcmp(argv[0], "none") == 0) {
 		if (argc > 1) {
 			usage_error("overlay none takes no neighbours (got \"%s\")", argv[1]);
-			return EXIT_USAGE;
+			return CTL_EXIT_USAGE;
 		}
 		return hipconf_act(hc, json_pack("{s:s,s:n}", "cmd", "set-overlay", "overlay"));
 	}
 	if (!*argv[0] || strlen(argv[0]) > NAME_MAX_LEN) {
 		usage_error("overlay name \"%s\" must be 1 to %d octets", argv[0], NAME_MAX_LEN);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	nbrs = json_array();
 	for (int i = 1; i < argc; i++) {
 		if (arg_hit("HIT", argv[i], hit) < 0) {
 			json_decref(nbrs);
-			return EXIT_USAGE;
+			return CTL_EXIT_USAGE;
 		}
 		json_array_append_new(nbrs, json_string(hit));
 	}
@@ -37,22 +37,10 @@ int verb_set_overlay(struct hipconf *hc, int argc, char **argv)
 
 static void print_neighbours(const json_t *nbrs)
 {
-	const json_t *n;
-	size_t i;
+	static const struct column columns[] = {
+	    {"hit", "NEIGHBOUR", -39}, {"state", "STATE", -12}, {"usable", "USABLE", 0}};
 
-	if (json_array_size(nbrs) == 0) {
-		printf("no neighbours\n");
-		return;
-	}
-	printf("%-39s  %-12s  %s\n", "NEIGHBOUR", "STATE", "USABLE");
-	json_array_foreach(nbrs, i, n)
-	{
-		char hit[64], state[32], ok[8];
-		value_text(json_object_get(n, "hit"), hit, sizeof(hit));
-		value_text(json_object_get(n, "state"), state, sizeof(state));
-		value_text(json_object_get(n, "usable"), ok, sizeof(ok));
-		printf("%-39s  %-12s  %s\n", hit, state, ok);
-	}
+	print_table(nbrs, columns, sizeof(columns) / sizeof(columns[0]), "no neighbours");
 }
 
 int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
@@ -75,22 +63,16 @@ int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 		printf("overlay routing off (hipconf daemon set overlay NAME HIT...)\n");
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		v = json_object_get(reply, fields[i]);
-		if (!v)
-			continue;
-		rows[n].key = fields[i];
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (v)
+			n = kv_add(rows, n, fields[i], v);
 	}
 	json_object_foreach(json_object_get(reply, "dropped"), key, v)
 	{
-		if (!json_integer_value(v) || n >= 16)
-			continue;
-		rows[n].key = key;
-		value_text(v, rows[n].value, sizeof(rows[n].value));
-		n++;
+		if (json_integer_value(v) && n < 16)
+			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
 	print_neighbours(json_object_get(reply, "neighbours"));
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }

@@ -28,12 +28,10 @@ static int rows_of(const json_t *o, const char *const *fields, struct kv *rows, 
 static void relabel(struct kv *rows, int n, char labels[][32])
 {
 	for (int i = 0; i < n; i++) {
-		snprintf(labels[i], sizeof(labels[i]), "%s", rows[i].key);
+		label_text(rows[i].key, labels[i], sizeof(labels[i]));
 		size_t l = strlen(labels[i]);
-		if (l > 2 && strcmp(labels[i] + l - 2, "_s") == 0)
+		if (l > 2 && strcmp(labels[i] + l - 2, " s") == 0)
 			labels[i][l - 2] = '\0';
-		for (char *p = labels[i]; *p; p++)
-			*p = *p == '_' ? ' ' : *p;
 		rows[i].key = labels[i];
 	}
 }
@@ -95,7 +93,7 @@ int verb_get_relay(struct hipconf *hc, int argc, char **argv)
 		fprintf(stderr, "hipconf: protocol error: get-relay reply lacks \"server\" or "
 				"\"client\"\n");
 		json_decref(reply);
-		return EXIT_PROTO;
+		return CTL_EXIT_PROTO;
 	}
 	print_server(srv);
 	if (json_is_true(json_object_get(cli, "enabled")))
@@ -103,5 +101,5 @@ int verb_get_relay(struct hipconf *hc, int argc, char **argv)
 	else
 		printf("relay client\n  off (hipd --relay ADDR to register with a relay)\n");
 	json_decref(reply);
-	return EXIT_OK;
+	return CTL_EXIT_OK;
 }

@@ -20,16 +20,11 @@ static int check_aor(const char *aor)
 	return 0;
 }
 
-int verb_servers(struct ctl *c, int argc, char **argv)
+static void print_servers(json_t *r)
 {
-	json_t *r, *v;
+	json_t *v;
 	size_t i;
-	int rc = ctl_call(c, json_pack("{s:s}", "cmd", "servers"), &r);
 
-	(void)argc;
-	(void)argv;
-	if (rc || !r)
-		return rc;
 	json_array_foreach(json_object_get(r, "servers"), i, v)
 	{
 		const char *ip = json_string_value(json_object_get(v, "ip"));
@@ -37,8 +32,13 @@ int verb_servers(struct ctl *c, int argc, char **argv)
 		       strchr(ip, ':') ? "[" : "", ip, strchr(ip, ':') ? "]" : "",
 		       (long long)json_integer_value(json_object_get(v, "port")));
 	}
-	json_decref(r);
-	return 0;
+}
+
+int verb_servers(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return ctl_show(c, json_pack("{s:s}", "cmd", "servers"), print_servers);
 }
 
 int verb_register(struct ctl *c, int argc, char **argv)
@@ -48,7 +48,7 @@ int verb_register(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_aor(argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	req = json_pack("{s:s,s:s}", "cmd", "register", "aor", argv[0]);
 	if (c->lifetime)
 		json_object_set_new(req, "lifetime", json_integer(c->lifetime));
@@ -68,7 +68,7 @@ int verb_resolve(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	if (check_aor(argv[0]))
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	rc = ctl_call(c, json_pack("{s:s,s:s}", "cmd", "resolve", "aor", argv[0]), &r);
 	if (rc || !r)
 		return rc;
@@ -80,12 +80,7 @@ int verb_resolve(struct ctl *c, int argc, char **argv)
 
 int verb_leave(struct ctl *c, int argc, char **argv)
 {
-	json_t *r;
-	int rc;
-
 	(void)argc;
 	(void)argv;
-	rc = ctl_call(c, json_pack("{s:s}", "cmd", "leave"), &r);
-	json_decref(r);
-	return rc;
+	return ctl_show(c, json_pack("{s:s}", "cmd", "leave"), NULL);
 }

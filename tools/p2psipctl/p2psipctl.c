@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli_verbs.h"
 #include "common/ctl.h"
 #include "p2psipctl.h"
 
@@ -13,21 +14,21 @@
 #define SOCKET_ENV     "P2PSIPD_SOCKET"
 #define TIMEOUT_MS     30000 /* longer than a lookup's retries (3 x T3 at the defaults) */
 
-/* word, argument synopsis, min and max argument count, handler, help line */
+/* {word, argument synopsis, min and max argument count, help line}, handler */
 // clang-format off
 static const struct verb verbs[] = {
-	{"status",     "",          0, 0, verb_status,     "node ID, address, mode, predecessor, successors, fingers, links, counters"},
-	{"successors", "",          0, 0, verb_successors, "the predecessor and the successor list"},
-	{"fingers",    "",          0, 0, verb_fingers,    "the distinct fingers with their index ranges"},
-	{"store",      "",          0, 0, verb_store,      "the records this node stores (primary and replica)"},
-	{"lookup",     "KEY",       1, 1, verb_lookup,     "the node responsible for KEY, and the hops to it"},
-	{"put",        "KEY VALUE", 2, 2, verb_put,        "store VALUE under KEY (refreshed until removed)"},
-	{"get",        "KEY",       1, 1, verb_get,        "the values under KEY, with hops and latency"},
-	{"remove",     "KEY",       1, 1, verb_remove,     "remove this node's value under KEY"},
-	{"servers",    "",          0, 0, verb_servers,    "STUN/TURN servers announced in the overlay"},
-	{"register",   "AOR",       1, 1, verb_register,   "publish AOR -> this node's HIT, signed (SIP registration)"},
-	{"resolve",    "AOR",       1, 1, verb_resolve,    "look AOR up; the record's signature and HIT are checked"},
-	{"leave",      "",          0, 0, verb_leave,      "leave the overlay gracefully; p2psipd then exits"},
+	{{{"status"},     "",          0, 0, "node ID, address, mode, predecessor, successors, fingers, links, counters"}, verb_status},
+	{{{"successors"}, "",          0, 0, "the predecessor and the successor list"}, verb_successors},
+	{{{"fingers"},    "",          0, 0, "the distinct fingers with their index ranges"}, verb_fingers},
+	{{{"store"},      "",          0, 0, "the records this node stores (primary and replica)"}, verb_store},
+	{{{"lookup"},     "KEY",       1, 1, "the node responsible for KEY, and the hops to it"}, verb_lookup},
+	{{{"put"},        "KEY VALUE", 2, 2, "store VALUE under KEY (refreshed until removed)"}, verb_put},
+	{{{"get"},        "KEY",       1, 1, "the values under KEY, with hops and latency"}, verb_get},
+	{{{"remove"},     "KEY",       1, 1, "remove this node's value under KEY"}, verb_remove},
+	{{{"servers"},    "",          0, 0, "STUN/TURN servers announced in the overlay"}, verb_servers},
+	{{{"register"},   "AOR",       1, 1, "publish AOR -> this node's HIT, signed (SIP registration)"}, verb_register},
+	{{{"resolve"},    "AOR",       1, 1, "look AOR up; the record's signature and HIT are checked"}, verb_resolve},
+	{{{"leave"},      "",          0, 0, "leave the overlay gracefully; p2psipd then exits"}, verb_leave},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -50,33 +51,20 @@ void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("p2psipctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vusage_error("p2psipctl", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
-static void verb_usage(const struct verb *v, char *buf, size_t len)
+static const struct cli_verb *row(size_t i)
 {
-	snprintf(buf, len, "%s%s%s", v->word, v->synopsis[0] ? " " : "", v->synopsis);
+	return &verbs[i].cli;
 }
 
 static void print_help(FILE *f)
 {
-	char u[64];
-	int w = 0;
-
-	for (size_t i = 0; i < N_VERBS; i++) {
-		verb_usage(&verbs[i], u, sizeof(u));
-		if ((int)strlen(u) > w)
-			w = (int)strlen(u);
-	}
 	fprintf(f, "Usage: p2psipctl [OPTIONS] COMMAND [ARGUMENTS]\n\nCommands:\n");
-	for (size_t i = 0; i < N_VERBS; i++) {
-		verb_usage(&verbs[i], u, sizeof(u));
-		fprintf(f, "  %-*s  %s\n", w, u, verbs[i].help);
-	}
+	cli_print_verbs(f, N_VERBS, row);
 	fprintf(f,
 		"\nKEY is a string (its key is the first 128 bits of its SHA-256), or with --id\n"
 		"an overlay ID (32 hex digits or a HIT). VALUE is stored as given (Cont-Type 128,\n"
@@ -94,49 +82,6 @@ static void print_help(FILE *f)
 		"\nExit status: 0 ok, 1 p2psipd answered with an error (e.g. not found),\n"
 		"2 usage error, 3 p2psipd not running (cannot connect), 4 protocol error.\n",
 		TIMEOUT_MS);
-}
-
-static const struct verb *find_verb(const char *word)
-{
-	for (size_t i = 0; i < N_VERBS; i++) {
-		if (strcmp(verbs[i].word, word) == 0)
-			return &verbs[i];
-	}
-	usage_error("unknown command \"%s\" (try \"p2psipctl --help\")", word);
-	return NULL;
-}
-
-/* The n-th word of a synopsis ("KEY VALUE", 1 -> "VALUE"). */
-static void synopsis_word(const char *syn, int n, char *buf, size_t len)
-{
-	const char *p = syn;
-
-	for (int i = 0; i < n && p; i++) {
-		p = strchr(p, ' ');
-		p = p ? p + 1 : NULL;
-	}
-	if (!p) {
-		snprintf(buf, len, "argument");
-		return;
-	}
-	snprintf(buf, len, "%.*s", (int)strcspn(p, " "), p);
-}
-
-static int check_arg_count(const struct verb *v, int argc, char **argv)
-{
-	char u[64], word[32];
-
-	if (argc >= v->min_args && argc <= v->max_args)
-		return 0;
-	verb_usage(v, u, sizeof(u));
-	if (argc < v->min_args) {
-		synopsis_word(v->synopsis, argc, word, sizeof(word));
-		usage_error("missing %s (usage: p2psipctl %s)", word, u);
-	} else {
-		usage_error("unexpected argument \"%s\" (usage: p2psipctl %s)", argv[v->max_args],
-			    u);
-	}
-	return -1;
 }
 
 static int parse_number(const char *opt, const char *s, long min, long max, long *out)
@@ -161,10 +106,10 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 	while ((o = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (o) {
 		case OPT_JSON:
-			c->json = true;
+			c->cli.json = true;
 			break;
 		case OPT_SOCKET:
-			c->socket = optarg;
+			c->cli.socket = optarg;
 			break;
 		case OPT_ID:
 			c->id = true;
@@ -176,14 +121,14 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 		case OPT_TIMEOUT:
 			if (parse_number("--timeout-ms", optarg, 1, 3600000, &v))
 				return -1;
-			c->timeout_ms = (int)v;
+			c->cli.timeout_ms = (int)v;
 			break;
 		case 'h':
 			print_help(stdout);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		case 'V':
 			printf("p2psipctl %s\n", HIPSIP_VERSION);
-			exit(EXIT_OK);
+			exit(CTL_EXIT_OK);
 		default:
 			if (optopt && optopt != '?')
 				usage_error("option \"%s\" needs a value", argv[optind - 1]);
@@ -198,25 +143,30 @@ static int parse_options(int argc, char **argv, struct ctl *c)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = {.socket = getenv(SOCKET_ENV), .timeout_ms = TIMEOUT_MS};
+	struct ctl c = {.cli = {.prog = "p2psipctl",
+				.daemon = "p2psipd",
+				.socket = ctl_socket_path(SOCKET_ENV, DEFAULT_SOCKET),
+				.timeout_ms = TIMEOUT_MS}};
 	const struct verb *v;
+	int i, n;
 
-	if (!c.socket || !c.socket[0])
-		c.socket = DEFAULT_SOCKET;
 	if (parse_options(argc, argv, &c) < 0)
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		print_help(stderr);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
-	v = find_verb(argv[0]);
-	if (!v || check_arg_count(v, argc - 1, argv + 1) < 0)
-		return EXIT_USAGE;
+	i = cli_find_verb("p2psipctl", N_VERBS, row, argc, argv, &n);
+	if (i < 0)
+		return CTL_EXIT_USAGE;
+	v = &verbs[i];
+	if (cli_check_arg_count("p2psipctl", &v->cli, argc - n, argv + n) < 0)
+		return CTL_EXIT_USAGE;
 	if (c.lifetime && v->run != verb_put && v->run != verb_register) {
 		usage_error("option --lifetime only goes with put and register");
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
-	return v->run(&c, argc - 1, argv + 1);
+	return v->run(&c, argc - n, argv + n);
 }

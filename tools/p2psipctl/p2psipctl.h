@@ -1,4 +1,4 @@
-/* p2psipctl internals: the verb table row, exit codes, the daemon call, printing helpers.
+/* p2psipctl internals: the verb table row, the daemon call, printing helpers.
  * Not a library: p2psipd's protocol is JSON over common/ctl.h. */
 #ifndef P2PSIPCTL_H
 #define P2PSIPCTL_H
@@ -6,36 +6,28 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-enum p2psipctl_exit {
-	EXIT_OK = 0,
-	EXIT_DAEMON = 1,   /* p2psipd answered with an error (not found included) */
-	EXIT_USAGE = 2,	   /* bad command line */
-	EXIT_NODAEMON = 3, /* cannot connect to p2psipd */
-	EXIT_PROTO = 4,	   /* the answer is not what the protocol says */
-};
+#include "common/cli_verbs.h"
+#include "common/ctl_cli.h" /* the exit codes, CTL_EXIT_* */
 
 struct ctl {
-	const char *socket;
-	bool json;
-	bool id;       /* KEY is an ID (hex or HIT form), not a string */
-	long lifetime; /* --lifetime, 0: the daemon's default */
-	int timeout_ms;
+	struct ctl_cli cli; /* the socket, --json, the timeout */
+	bool id;	    /* KEY is an ID (hex or HIT form), not a string */
+	long lifetime;	    /* --lifetime, 0: the daemon's default */
 };
 
-/* One verb: its word, argument synopsis, argument count range, handler and help line. */
+/* One verb: its word, synopsis, argument counts and help line (common/cli_verbs.h), handler. */
 struct verb {
-	const char *word;
-	const char *synopsis;
-	int min_args, max_args;
+	struct cli_verb cli;
 	int (*run)(struct ctl *c, int argc, char **argv);
-	const char *help;
 };
 
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* rpc.c: sends req (stealing it) and returns an exit code. On EXIT_OK *reply is p2psipd's
+/* rpc.c: sends req (stealing it) and returns an exit code. On CTL_EXIT_OK *reply is p2psipd's
  * {"ok": true, ...} object, or NULL if --json already printed it. */
 int ctl_call(struct ctl *c, json_t *req, json_t **reply);
+/* ctl_call, then print(reply) unless --json printed it (print may be NULL): the exit code. */
+int ctl_show(struct ctl *c, json_t *req, void (*print)(json_t *reply));
 /* A request {"cmd": cmd} with the key argument ("key" or, with --id, "id"). */
 json_t *ctl_req_key(const struct ctl *c, const char *cmd, const char *key);
 

@@ -30,16 +30,11 @@ static void print_route(json_t *r)
 	       json_number_value(json_object_get(r, "latency_ms")));
 }
 
-int verb_store(struct ctl *c, int argc, char **argv)
+static void print_records(json_t *r)
 {
-	json_t *r, *v;
+	json_t *v;
 	size_t i;
-	int rc = ctl_call(c, json_pack("{s:s}", "cmd", "store"), &r);
 
-	(void)argc;
-	(void)argv;
-	if (rc || !r)
-		return rc;
 	json_array_foreach(json_object_get(r, "records"), i, v)
 	    printf("%s type %3lld %-7s %5lld B  expires in %lld s  owner %s\n",
 		   json_string_value(json_object_get(v, "key")),
@@ -48,62 +43,13 @@ int verb_store(struct ctl *c, int argc, char **argv)
 		   (long long)json_integer_value(json_object_get(v, "size")),
 		   (long long)json_integer_value(json_object_get(v, "expires_in")),
 		   json_string_value(json_object_get(v, "owner")));
-	json_decref(r);
-	return 0;
 }
 
-int verb_lookup(struct ctl *c, int argc, char **argv)
+static void print_values(json_t *r)
 {
-	json_t *r;
-	int rc;
-
-	(void)argc;
-	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
-	rc = ctl_call(c, ctl_req_key(c, "lookup", argv[0]), &r);
-	if (rc || !r)
-		return rc;
-	print_route(r);
-	json_decref(r);
-	return 0;
-}
-
-int verb_put(struct ctl *c, int argc, char **argv)
-{
-	json_t *req, *r;
-	int rc;
-
-	(void)argc;
-	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
-	if (strlen(argv[1]) > VALUE_MAX) {
-		usage_error("VALUE is %zu bytes, longer than %d", strlen(argv[1]), VALUE_MAX);
-		return EXIT_USAGE;
-	}
-	req = ctl_req_key(c, "put", argv[0]);
-	json_object_set_new(req, "value", json_string(argv[1]));
-	if (c->lifetime)
-		json_object_set_new(req, "lifetime", json_integer(c->lifetime));
-	rc = ctl_call(c, req, &r);
-	if (rc || !r)
-		return rc;
-	print_route(r);
-	json_decref(r);
-	return 0;
-}
-
-int verb_get(struct ctl *c, int argc, char **argv)
-{
-	json_t *r, *v;
+	json_t *v;
 	size_t i;
-	int rc;
 
-	(void)argc;
-	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
-	rc = ctl_call(c, ctl_req_key(c, "get", argv[0]), &r);
-	if (rc || !r)
-		return rc;
 	json_array_foreach(json_object_get(r, "values"), i, v)
 	{
 		const char *s = json_string_value(json_object_get(v, "value"));
@@ -114,19 +60,55 @@ int verb_get(struct ctl *c, int argc, char **argv)
 			       json_string_value(json_object_get(v, "value_hex")));
 	}
 	print_route(r);
-	json_decref(r);
-	return 0;
+}
+
+/* lookup, get, remove: KEY is the only argument. */
+static int key_verb(struct ctl *c, const char *cmd, const char *key, void (*print)(json_t *r))
+{
+	if (check_key(c, key))
+		return CTL_EXIT_USAGE;
+	return ctl_show(c, ctl_req_key(c, cmd, key), print);
+}
+
+int verb_store(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return ctl_show(c, json_pack("{s:s}", "cmd", "store"), print_records);
+}
+
+int verb_lookup(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	return key_verb(c, "lookup", argv[0], print_route);
+}
+
+int verb_put(struct ctl *c, int argc, char **argv)
+{
+	json_t *req;
+
+	(void)argc;
+	if (check_key(c, argv[0]))
+		return CTL_EXIT_USAGE;
+	if (strlen(argv[1]) > VALUE_MAX) {
+		usage_error("VALUE is %zu bytes, longer than %d", strlen(argv[1]), VALUE_MAX);
+		return CTL_EXIT_USAGE;
+	}
+	req = ctl_req_key(c, "put", argv[0]);
+	json_object_set_new(req, "value", json_string(argv[1]));
+	if (c->lifetime)
+		json_object_set_new(req, "lifetime", json_integer(c->lifetime));
+	return ctl_show(c, req, print_route);
+}
+
+int verb_get(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	return key_verb(c, "get", argv[0], print_values);
 }
 
 int verb_remove(struct ctl *c, int argc, char **argv)
 {
-	json_t *r;
-	int rc;
-
 	(void)argc;
-	if (check_key(c, argv[0]))
-		return EXIT_USAGE;
-	rc = ctl_call(c, ctl_req_key(c, "remove", argv[0]), &r);
-	json_decref(r);
-	return rc;
+	return key_verb(c, "remove", argv[0], NULL);
 }

@@ -51,21 +51,11 @@ static void print_links(json_t *r)
 	}
 }
 
-static int get_status(struct ctl *c, json_t **r)
+static void print_status(json_t *r)
 {
-	return ctl_call(c, json_pack("{s:s}", "cmd", "status"), r);
-}
-
-int verb_status(struct ctl *c, int argc, char **argv)
-{
-	json_t *r, *v, *ctr;
+	json_t *v;
 	const char *k;
-	int rc = get_status(c, &r);
 
-	(void)argc;
-	(void)argv;
-	if (rc || !r)
-		return rc;
 	printf("node         %s\naddress      %s\nmode         %s\nstate        %s\n"
 	       "uptime       %lld s\n",
 	       str(r, "node_id"), str(r, "address"), str(r, "mode"), str(r, "state"),
@@ -77,42 +67,38 @@ int verb_status(struct ctl *c, int argc, char **argv)
 	printf("records      %lld primary, %lld replica\n",
 	       (long long)json_integer_value(json_object_get(v, "primary")),
 	       (long long)json_integer_value(json_object_get(v, "replica")));
-	ctr = json_object_get(r, "counters");
-	json_object_foreach(ctr, k, v)
+	json_object_foreach(json_object_get(r, "counters"), k, v)
 	{
 		if (json_is_real(v))
 			printf("  %-18s %.2f\n", k, json_real_value(v));
 		else
 			printf("  %-18s %lld\n", k, (long long)json_integer_value(v));
 	}
-	json_decref(r);
-	return 0;
+}
+
+/* The three verbs print parts of p2psipd's "status" reply. */
+static int show_status(struct ctl *c, void (*print)(json_t *r))
+{
+	return ctl_show(c, json_pack("{s:s}", "cmd", "status"), print);
+}
+
+int verb_status(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return show_status(c, print_status);
 }
 
 int verb_successors(struct ctl *c, int argc, char **argv)
 {
-	json_t *r;
-	int rc = get_status(c, &r);
-
 	(void)argc;
 	(void)argv;
-	if (rc || !r)
-		return rc;
-	print_succ(r);
-	json_decref(r);
-	return 0;
+	return show_status(c, print_succ);
 }
 
 int verb_fingers(struct ctl *c, int argc, char **argv)
 {
-	json_t *r;
-	int rc = get_status(c, &r);
-
 	(void)argc;
 	(void)argv;
-	if (rc || !r)
-		return rc;
-	print_fingers(r);
-	json_decref(r);
-	return 0;
+	return show_status(c, print_fingers);
 }
