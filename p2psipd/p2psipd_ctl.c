@@ -59,7 +59,10 @@ static int arg_key(json_t *req, struct chord_id *key, json_t **err)
 		*err = ctl_reply_error("the key is empty");
 		return -EINVAL;
 	}
-	return store_key_from_string(s, strlen(s), key);
+	int e = store_key_from_string(s, strlen(s), key);
+	if (e)
+		*err = ctl_reply_error("cannot hash the key: %s", strerror(-e));
+	return e;
 }
 
 /* ---- status ---- */
