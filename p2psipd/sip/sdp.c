@@ -33,59 +33,112 @@ static void oset(char **field, char *value)
 
 /* ---- parse ---- */
 
-/* The bytes as text: no NUL (RFC 8866 5: text fields never hold one, and libosip2 would
- * stop there), at most SDP_MAX_LINES lines. *last is the last byte (0 if none). */
-static int scan(const void *buf, size_t len, uint8_t *last)
+/* The lines, checked and rewritten for libosip2 (RFC 8866 5 and 9): "<type>=<value>"
+ * with a type letter of the grammar, no NUL or lone CR (text fields hold neither), lines
+ * ended by CRLF or LF (rewritten as CRLF; the last may be unended), no blank line but at
+ * the end, m= lines with a format (libosip2 reads past the end of a last m= without one).
+ * The copy is NUL-padded: libosip2 peeks a byte past some line ends. */
+#define LEX_PAD 16
+
+struct lex {
+	char *out;
+	size_t n, line_start;
+	unsigned lines;
+	bool blank; /* a blank line was seen: only blank lines may follow */
+	bool cr;    /* the last byte was CR */
+};
+
+/* m=<media> <port>[/<n>] <proto> 1*(SP <fmt>): at least four non-empty words. */
+static int lex_media(const char *v, size_t n)
 {
 	struct cursor c;
-	unsigned lines = 1;
-	uint8_t b = 0;
+	unsigned words = 1;
+	uint8_t b, prev = ' ';
 
-	*last = 0;
-	cur_init(&c, buf, len);
+	cur_init(&c, v, n);
 	while (cur_u8(&c, &b) == 0) {
-		if (b == 0)
+		if (b == ' ' && prev == ' ')
 			return -EBADMSG;
-		if (b == '\n' && ++lines > SDP_MAX_LINES + 1)
-			return -EMSGSIZE;
-		*last = b;
+		words += b == ' ';
+		prev = b;
 	}
+	return words >= 4 && prev != ' ' ? 0 : -EBADMSG;
+}
+
+static int lex_line(struct lex *l)
+{
+	const char *line = l->out + l->line_start;
+	size_t n = l->n - l->line_start;
+
+	if (n == 0) {
+		l->blank = true;
+		return 0;
+	}
+	if (l->blank || n < 2 || line[1] != '=' || !strchr("vosiuepcbtrzkam", line[0]))
+		return -EBADMSG;
+	if (++l->lines > SDP_MAX_LINES)
+		return -EMSGSIZE;
+	if (line[0] == 'm' && lex_media(line + 2, n - 2))
+		return -EBADMSG;
+	memcpy(l->out + l->n, "\r\n", 2);
+	l->n += 2;
+	l->line_start = l->n;
 	return 0;
 }
 
-/* A NUL-terminated copy for libosip2, whose parser wants every line ended: a missing
- * end of the last line is added. */
-static char *text_copy(const void *buf, size_t len, uint8_t last)
+static int lex_byte(struct lex *l, uint8_t b)
 {
-	struct cursor c;
-	char *t = malloc(len + 3);
+	if (b == 0 || (l->cr && b != '\n'))
+		return -EBADMSG;
+	l->cr = b == '\r';
+	if (b == '\n')
+		return lex_line(l);
+	if (b != '\r')
+		l->out[l->n++] = (char)b;
+	return 0;
+}
 
-	if (!t)
-		return NULL;
+/* *text: the checked copy (free it), or NULL on error. */
+static int lex(const void *buf, size_t len, char **text)
+{
+	struct lex l = {0};
+	struct cursor c;
+	uint8_t b;
+	int err = 0;
+
+	*text = NULL;
+	l.out = calloc(1, len + 2 * (SDP_MAX_LINES + 1) + LEX_PAD);
+	if (!l.out)
+		return -ENOMEM;
 	cur_init(&c, buf, len);
-	cur_copy(&c, t, len);
-	t[len] = 0;
-	if (last != '\n')
-		memcpy(t + len, "\r\n", 3);
-	return t;
+	while (!err && cur_u8(&c, &b) == 0)
+		err = lex_byte(&l, b);
+	if (!err && (l.cr || l.n > l.line_start))
+		err = lex_line(&l); /* an unended last line */
+	if (!err && l.lines == 0)
+		err = -EBADMSG;
+	if (err) {
+		free(l.out);
+		return err;
+	}
+	*text = l.out;
+	return 0;
 }
 
 int sdp_parse(const void *buf, size_t len, struct sdp **out)
 {
 	struct sdp *s;
-	uint8_t last;
 	char *text;
 	int err;
 
 	*out = NULL;
 	if (len > SDP_MAX_LEN)
 		return -EMSGSIZE;
-	err = scan(buf, len, &last);
+	err = lex(buf, len, &text);
 	if (err)
 		return err;
-	text = text_copy(buf, len, last);
 	s = calloc(1, sizeof(*s));
-	if (!text || !s || sdp_message_init(&s->m) != 0) {
+	if (!s || sdp_message_init(&s->m) != 0) {
 		free(text);
 		free(s);
 		return -ENOMEM;

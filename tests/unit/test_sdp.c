@@ -28,6 +28,8 @@ static const char baresip_offer[] = "v=0\r\n"
 				    "a=ssrc:3437451811 cname:b4cbc5e0b1f0b2d4\r\n"
 				    "a=ptime:20\r\n";
 
+#define HEAD "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+
 static struct sockaddr_storage sa(const char *s)
 {
 	struct sockaddr_storage ss;
@@ -134,6 +136,7 @@ START_TEST(lf_line_ends_and_a_missing_last_line_end_are_accepted)
 	sa_eq(&a.rtp, "127.0.0.1:4000");
 	ck_assert(strstr(text_of(s), "a=sendrecv\r\n"));
 	sdp_free(s);
+	sdp_free(parse_ok(HEAD "t=0 0\r\n\r\n\n")); /* blank lines at the end */
 }
 END_TEST
 
@@ -324,8 +327,6 @@ START_TEST(description_without_media_has_no_audio_stream)
 }
 END_TEST
 
-#define HEAD "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-
 /* RFC 8866 5.14 <port>, <fmt>; 5.7; RFC 3605 */
 START_TEST(malformed_fields_of_the_stream_are_refused)
 {
@@ -389,6 +390,15 @@ START_TEST(malformed_descriptions_do_not_parse)
 	ck_assert_int_eq(parse_err(HEAD "m=audio 4000 RTP/AVP 0\r\n"), -EBADMSG); /* no t= */
 	ck_assert_int_eq(parse_err(HEAD "t=0 0\r\nx=what\r\n"), -EBADMSG);
 	ck_assert_int_eq(parse_err("hello world"), -EBADMSG);
+	/* libosip2 stops at a blank line and would drop what follows; we refuse it */
+	ck_assert_int_eq(parse_err(HEAD "t=0 0\r\n\r\nm=audio 4000 RTP/AVP 0\r\n"), -EBADMSG);
+	ck_assert_int_eq(parse_err(HEAD "t=0 0\r\na=x\ry\r\n"), -EBADMSG); /* lone CR */
+	/* 9: media-field = ... proto 1*(SP fmt) */
+	ck_assert_int_eq(parse_err(HEAD "c=IN IP4 1.1.1.1\r\nt=0 0\r\nm=video 5 RTP/AVP\r\n"),
+			 -EBADMSG);
+	ck_assert_int_eq(parse_err(HEAD "c=IN IP4 1.1.1.1\r\nt=0 0\r\nm=audio  5 RTP/AVP 0\r\n"),
+			 -EBADMSG);
+	ck_assert_int_eq(parse_err(HEAD "t=0 0\r\nab\r\n"), -EBADMSG);
 	ck_assert_int_eq(parse_err(""), -EBADMSG);
 }
 END_TEST
