@@ -454,6 +454,159 @@ START_TEST(a_relay_closed_at_once_is_freed)
 }
 END_TEST
 
+/* ---- ice mode ---- */
+
+struct ice_side {
+	struct media_relay *r;
+	bool gathered;
+	enum ice_state state;
+	int events;
+};
+
+static void on_gathered(void *arg)
+{
+	struct ice_side *x = arg;
+
+	x->gathered = true;
+	x->events++;
+}
+
+static void on_ice(void *arg, enum ice_state s, const char *reason)
+{
+	struct ice_side *x = arg;
+
+	(void)reason;
+	x->state = s;
+	x->events++;
+}
+
+static void ice_side_open(struct ice_side *x, bool controlling, const char *tag)
+{
+	static const struct media_callbacks cb = {.on_gathered = on_gathered, .on_ice = on_ice};
+	struct media_config cfg = {.mode = MEDIA_ICE,
+				   .port_min = 43000,
+				   .port_max = 43999,
+				   .tag = tag,
+				   .controlling = controlling,
+				   .ta_ms = 20};
+
+	memset(x, 0, sizeof(*x));
+	cfg.ice_host = with_port("127.0.0.1", 1);
+	ck_assert_int_eq(media_relay_new(&loop, &cfg, &cb, x, &x->r), 0);
+	ck_assert_int_eq(x->events, 0); /* callbacks come from the loop, never from inside */
+	for (int i = 0; i < 2000 && !x->gathered; i++)
+		pump(1);
+	ck_assert(x->gathered);
+}
+
+/* The B2BUA's part: our candidates into an SDP, serialized, parsed at the other end, read
+ * back (RFC 8839 4.3.1, 4.3.2). */
+static void offer_through_sdp(const struct ice_side *from, struct ice_side *to)
+{
+	static const char offer[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+				    "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 16000 RTP/AVP 0\r\n"
+				    "a=rtcp:16001\r\n";
+	struct ice_cand c[SDP_MAX_CANDS];
+	const char *ufrag, *pwd;
+	static char text[8192];
+	struct sdp_audio au;
+	struct sdp_ice ice;
+	struct sdp *s;
+	uint16_t p[2];
+	int n;
+
+	n = media_relay_ice_local(from->r, &ufrag, &pwd, c, SDP_MAX_CANDS);
+	ck_assert_int_ge(n, 2);
+	ck_assert_int_eq(sdp_parse(offer, strlen(offer), &s), 0);
+	ck_assert_int_eq(sdp_ice_set(s, ufrag, pwd, c, (size_t)n), 0);
+	ck_assert_int_gt(sdp_serialize(s, text, sizeof(text)), 0);
+	sdp_free(s);
+
+	ck_assert_int_eq(sdp_parse(text, strlen(text), &s), 0);
+	ck_assert_int_eq(sdp_audio_get(s, &au), 0);
+	media_relay_peer_ports(from->r, &p[0], &p[1]); /* 4.2.1.2: m= is the default candidate */
+	ck_assert_uint_eq(port_of(&au.rtp), p[0]);
+	ck_assert_uint_eq(port_of(&au.rtcp), p[1]);
+	ck_assert_int_eq(sdp_ice_get(s, &ice), 0);
+	ck_assert_uint_eq(ice.n_cands, (size_t)n);
+	ck_assert_int_eq(media_relay_ice_remote(to->r, ice.ufrag, ice.pwd, ice.cands, ice.n_cands),
+			 0);
+	sdp_free(s);
+}
+
+/* RFC 8445 with RFC 8839: the relays run ICE for RTP (component 1) and RTCP (2), then
+ * carry the clients' datagrams on the selected pairs */
+START_TEST(ice_mode_relays_connect_through_sdp_and_carry_media)
+{
+	struct ice_side a, b;
+	struct fake ca[2], cb[2];
+	struct sockaddr_storage a_client[2], b_client[2], from;
+	struct media_stats st;
+	struct media_relay *r[2];
+
+	ice_side_open(&a, true, "A");
+	ice_side_open(&b, false, "B");
+	offer_through_sdp(&a, &b); /* the INVITE's offer */
+	offer_through_sdp(&b, &a); /* the 200's answer */
+	for (int i = 0; i < 5000 && (a.state != ICE_CONNECTED || b.state != ICE_CONNECTED); i++)
+		pump(1);
+	ck_assert_int_eq(a.state, ICE_CONNECTED);
+	ck_assert_int_eq(b.state, ICE_CONNECTED);
+	ck_assert_int_eq(media_relay_ice_state(a.r), ICE_CONNECTED);
+
+	for (int i = 0; i < 2; i++) {
+		ca[i] = fake_open("127.0.0.1");
+		cb[i] = fake_open("127.0.0.1");
+	}
+	media_relay_client_addr(a.r, &a_client[0], &a_client[1]);
+	media_relay_client_addr(b.r, &b_client[0], &b_client[1]);
+	ck_assert_int_eq(media_relay_set_client(a.r, (void *)&ca[0].addr, (void *)&ca[1].addr), 0);
+	ck_assert_int_eq(media_relay_set_client(b.r, (void *)&cb[0].addr, (void *)&cb[1].addr), 0);
+	fake_send(&ca[0], &a_client[0], "ice rtp A");
+	ck_assert_str_eq(fake_recv(&cb[0], 500, &from), "ice rtp A");
+	fake_send(&cb[0], &b_client[0], "ice rtp B");
+	ck_assert_str_eq(fake_recv(&ca[0], 500, &from), "ice rtp B");
+	fake_send(&ca[1], &a_client[1], "ice rtcp A");
+	ck_assert_str_eq(fake_recv(&cb[1], 500, &from), "ice rtcp A");
+	fake_send(&cb[1], &b_client[1], "ice rtcp B");
+	ck_assert_str_eq(fake_recv(&ca[1], 500, &from), "ice rtcp B");
+	media_relay_stats(a.r, &st);
+	ck_assert_uint_eq(st.to_peer_pkts, 2);
+	ck_assert_uint_eq(st.to_client_pkts, 2);
+	ck_assert_uint_eq(st.rtcp_to_peer_pkts, 1);
+	ck_assert_uint_eq(st.drop_foreign + st.drop_no_dest + st.drop_send, 0);
+	ck_assert_int_eq(media_relay_set_peer(a.r, (void *)&from, (void *)&from), -EOPNOTSUPP);
+
+	r[0] = a.r;
+	r[1] = b.r;
+	close_all(r, 2);
+	for (int i = 0; i < 2; i++) {
+		close(ca[i].fd);
+		close(cb[i].fd);
+	}
+}
+END_TEST
+
+/* Before ICE has a pair, the client's datagrams have nowhere to go */
+START_TEST(ice_mode_drops_client_media_before_a_pair_is_selected)
+{
+	struct sockaddr_storage rtp, rtcp;
+	struct media_stats st;
+	struct ice_side a;
+	struct fake cl;
+
+	ice_side_open(&a, true, "A");
+	cl = fake_open("127.0.0.1");
+	media_relay_client_addr(a.r, &rtp, &rtcp);
+	fake_send(&cl, &rtp, "too early");
+	pump(50);
+	media_relay_stats(a.r, &st);
+	ck_assert_uint_eq(st.drop_no_dest, 1);
+	close(cl.fd);
+	close_all(&a.r, 1);
+}
+END_TEST
+
 static void setup(void)
 {
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
@@ -483,6 +636,12 @@ int main(void)
 	tcase_add_test(tc, an_exhausted_port_range_is_an_error);
 	tcase_add_test(tc, bad_configurations_and_addresses_are_refused);
 	tcase_add_test(tc, a_relay_closed_at_once_is_freed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("ice");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, ice_mode_relays_connect_through_sdp_and_carry_media);
+	tcase_add_test(tc, ice_mode_drops_client_media_before_a_pair_is_selected);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
