@@ -246,16 +246,16 @@ def detect_tone(samples, rate, freq, *, frame_ms=20, start_s=0.0, end_s=None,
                      level_dbfs=round(_dbfs(total, nframes * n), 1),
                      median_share=round(shares[len(shares) // 2], 3) if shares else 0.0,
                      seconds=round(len(window) / rate, 3))
-    rep.reason = _verdict(rep, min_frames, min_fraction, max_freq_error_hz)
+    rep.reason = _verdict(rep, min_frames, min_fraction, max_freq_error_hz, min_level_dbfs)
     rep.found = rep.reason == "found"
     return rep
 
 
-def _verdict(rep, min_frames, min_fraction, max_err):
+def _verdict(rep, min_frames, min_fraction, max_err, min_level):
     if rep.frames < min_frames:
         return f"too short: {rep.frames} frames < {min_frames}"
-    if rep.dominant_hz is None:
-        return "silent"
+    if rep.dominant_hz is None or rep.level_dbfs < min_level:
+        return f"silent ({rep.level_dbfs} dBFS)"
     if rep.fraction < min_fraction:
         return f"tone in {rep.fraction:.0%} of frames < {min_fraction:.0%}"
     if abs(rep.dominant_hz - rep.freq_hz) > max_err:
@@ -560,13 +560,14 @@ class Baresip:
             return None
         return self.exit_code
 
-    def stop(self):
-        """Ends the process whatever its state: quit, then SIGTERM, then SIGKILL."""
+    def stop(self, quit_wait=3.0):
+        """Ends the process whatever its state: quit, then SIGTERM (baresip then stops its
+        user agents as on quit), a second SIGTERM (baresip exits at once), SIGKILL."""
         if self.proc is None:
             return
-        if self.alive() and self.sock:
-            self.quit(timeout=3.0)
-        for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+        if self.alive() and self.sock and quit_wait > 0:
+            self.quit(timeout=quit_wait)
+        for sig, wait in ((signal.SIGTERM, 1.0), (signal.SIGTERM, 2.0), (signal.SIGKILL, 3.0)):
             if not self.alive():
                 break
             try:
@@ -609,7 +610,8 @@ class Baresip:
 
 class UdpSink:
     """Binds ADDR:PORT (UDP) in namespace NS and keeps every datagram received, with
-    its source. wait_for(pred, timeout) returns the first payload pred accepts."""
+    its source. wait_for(pred, timeout) returns the next (payload, source) PRED accepts;
+    send() answers (e.g. with sip_response())."""
 
     def __init__(self, addr, port, ns=None):
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -617,25 +619,41 @@ class UdpSink:
             self.sock = socket.socket(fam, socket.SOCK_DGRAM)
             self.sock.bind((addr, port))
         self.received = []
+        self._next = 0  # received[_next:] not yet looked at by wait_for
 
     def poll(self, timeout):
+        """Receives one datagram within TIMEOUT; returns (data, source) or None."""
         r, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
         if r:
             data, src = self.sock.recvfrom(65536)
             self.received.append((src, data))
-            return data
+            return data, src
         return None
 
+    def drain(self, quiet=0.5):
+        """Receives until nothing arrived for QUIET seconds; returns the new (data,
+        source) pairs."""
+        n = len(self.received)
+        while self.poll(quiet) is not None:
+            pass
+        return [(d, s) for s, d in self.received[n:]]
+
     def wait_for(self, pred, timeout=10.0):
-        for _, data in self.received:
-            if pred(data):
-                return data
+        """The first datagram not returned by an earlier wait_for that PRED accepts, as
+        (data, source); None after TIMEOUT."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            data = self.poll(deadline - time.monotonic())
-            if data is not None and pred(data):
-                return data
-        return None
+        while True:
+            while self._next < len(self.received):
+                src, data = self.received[self._next]
+                self._next += 1
+                if pred(data):
+                    return data, src
+            left = deadline - time.monotonic()
+            if left <= 0 or self.poll(left) is None:
+                return None
+
+    def send(self, data, dest):
+        self.sock.sendto(data, dest)
 
     def close(self):
         self.sock.close()
@@ -660,6 +678,43 @@ def sip_method(data):
 def sip_status(data):
     m = re.match(rb"^SIP/2\.0 (\d{3}) ", data)
     return int(m.group(1)) if m else None
+
+
+_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
+            "l": "content-length", "c": "content-type", "k": "supported", "s": "subject",
+            "e": "content-encoding", "r": "refer-to"}
+
+
+def sip_header(data, name):
+    """The value of the first header NAME (case-insensitive, compact forms of RFC 3261
+    7.3.3 too) in a SIP message, as str; None when absent."""
+    want = name.lower()
+    head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+    for line in head.split("\r\n")[1:]:
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        if sep and _COMPACT.get(key, key) == want:
+            return value.strip()
+    return None
+
+
+def sip_response(request, code, reason, to_tag="sipcall1", headers=()):
+    """A response to REQUEST (bytes) as RFC 3261 8.2.6.2 builds it: the Via lines, From,
+    Call-ID and CSeq copied, To copied with TO_TAG added when it has no tag (not for 100),
+    then HEADERS ("Name: value" strings) and an empty body. Enough for a test peer."""
+    lines = request.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace").split("\r\n")[1:]
+    out = [f"SIP/2.0 {code} {reason}"]
+    for line in lines:
+        key = line.partition(":")[0].strip().lower()
+        key = _COMPACT.get(key, key)
+        if key in ("via", "from", "call-id", "cseq"):
+            out.append(line)
+        elif key == "to":
+            if code > 100 and ";tag=" not in line.lower() and to_tag:
+                line += f";tag={to_tag}"
+            out.append(line)
+    out += list(headers) + ["Content-Length: 0", "", ""]
+    return "\r\n".join(out).encode()
 
 
 def sip_body(data):
