@@ -72,81 +72,72 @@ class Capture:
                 self.proc.wait()
 
 
-def client(args, side, source, name=None):
+def client(args, side, source, name):
     """Baresip on host SIDE ('a' or 'b') listening on its lab address, port 5060."""
     ns, addr = (args.ns_a, args.addr_a) if side == "a" else (args.ns_b, args.addr_b)
-    name = name or side
     return Baresip(name, os.path.join(args.dir, name), netns=ns,
                    sip_listen=f"{addr}:5060", account=Account(f"sip:{side}@{addr}"),
                    source_wav=source, ctrl="127.0.0.1:4444", rtp_ports=(16000, 16099))
 
 
-def call(args, label, caller, callee, uri, send_hz, back_hz):
-    """One call: CALLER dials URI, CALLEE answers by itself, SEND_HZ is heard at the
-    callee, BACK_HZ (None: silence) at the caller, the caller hangs up. Both started and
-    quit here."""
-    with caller, callee:
-        caller.start()
-        callee.start()
-        rec_caller, rec_callee = caller.recordings(), callee.recordings()
-        mc, me = caller.mark(), callee.mark()
-        t0 = time.monotonic()
-        caller.dial(uri)
-        try:
-            caller.wait_event("CALL_ESTABLISHED", 10, since=mc)
-            callee.wait_event("CALL_ESTABLISHED", 5, since=me)
-            callee.wait_event("CALL_RTPESTAB", 5, since=me)
-            caller.wait_event("CALL_RTPESTAB", 5, since=mc)
-            up = True
-        except sipcall.BaresipError as e:
-            up = False
-            note(e)
-        check(f"{label}: call established, RTP both ways ({time.monotonic() - t0:.2f} s)",
-              up, caller.log_tail() + callee.log_tail())
-        time.sleep(TONE_S)
-        mh = caller.mark()
-        caller.hangup()
-        closed = []
-        for side in (caller, callee):
-            try:
-                closed.append(side.wait_event("CALL_CLOSED", 5, since=mh if side is caller else me))
-            except sipcall.BaresipError as e:
-                note(e)
-        check(f"{label}: CALL_CLOSED at both ends after the caller's hangup", len(closed) == 2,
-              [(c.get("param"), c.get("accountaor")) for c in closed])
-        errors = [e for s in (caller, callee) for e in s.events if e.get("type") == "AUDIO_ERROR"]
-        check(f"{label}: no AUDIO_ERROR (the source WAV outlasts the call)", not errors, errors)
-        codes = (caller.quit(), callee.quit())
-        check(f"{label}: both baresip quit with status 0", codes == (0, 0), codes)
-    heard_callee = callee.new_recordings(rec_callee)
-    heard_caller = caller.new_recordings(rec_caller)
-    check(f"{label}: one dec recording at each end", len(heard_callee) == 1 and len(heard_caller) == 1,
-          (heard_callee, heard_caller))
-    if not heard_callee or not heard_caller:
-        return
-    r = sipcall.analyse_wav(heard_callee[0], send_hz)
-    note(f"callee heard: {r}")
-    check(f"{label}: {send_hz:.0f} Hz found at the callee "
-          f"(in {r.fraction:.0%} of {r.frames} frames, dominant {r.dominant_hz} Hz)", r.found, r)
-    check(f"{label}: the callee heard about the call's length ({r.seconds} s)",
-          r.seconds >= TONE_S - 0.5, r)
-    r = sipcall.analyse_wav(heard_caller[0], send_hz)
-    note(f"caller heard: {r}")
-    check(f"{label}: {send_hz:.0f} Hz not at the caller (control)", not r.found, r)
+def report_call(res, send_hz, back_hz):
+    """TAP lines for one sipcall.CallResult."""
+    lb = res.label
+    check(f"{lb}: established, RTP both ways (setup {res.setup_s} s)", res.established,
+          res.failures)
+    check(f"{lb}: CALL_CLOSED at both ends {res.closed}",
+          res.closed and all(v is not None for v in res.closed.values()))
+    check(f"{lb}: no AUDIO_ERROR (the source WAVs outlast the call)", not res.audio_errors,
+          res.audio_errors)
+    r = res.at_callee
+    note(f"at the callee: {r}")
+    check(f"{lb}: {send_hz} Hz found at the callee"
+          + (f" (in {r.fraction:.0%} of {r.frames} frames, dominant {r.dominant_hz} Hz)" if r else ""),
+          r is not None and r.found and r.seconds >= TONE_S - 0.5, r)
+    r = res.control
+    note(f"control at the caller: {r}")
+    check(f"{lb}: {send_hz} Hz not at the caller (control)", r is not None and not r.found, r)
     if back_hz is None:
-        check(f"{label}: the caller's control recording is silent ({r.level_dbfs} dBFS)",
-              r.level_dbfs < -45, r)
+        check(f"{lb}: the caller's recording is silent", r is not None and r.level_dbfs < -45, r)
     else:
-        r = sipcall.analyse_wav(heard_caller[0], back_hz)
-        check(f"{label}: {back_hz:.0f} Hz found at the caller", r.found, r)
+        r = res.back
+        check(f"{lb}: {back_hz} Hz found at the caller", r is not None and r.found, r)
+    check(f"{lb}: nothing else wrong", res.ok, res.failures)
+
+
+def quit_both(label, *clients):
+    codes = tuple(c.quit() for c in clients)
+    check(f"{label}: both baresip quit with status 0", codes == (0,) * len(clients), codes)
+
+
+def calls(args, tones):
+    """Fresh clients, a->b with the callee silent; then one pair of clients that calls
+    both ways (b->a, a->b) with a tone each, the callee hanging up the second call."""
+    a1, b1 = client(args, "a", tones[1000], "a1"), client(args, "b", tones[0], "b1")
+    with a1, b1:
+        a1.start()
+        b1.start()
+        report_call(sipcall.run_call(a1, b1, f"sip:b@{args.addr_b}", send_hz=1000,
+                                     listen_s=TONE_S, label="a->b"), 1000, None)
+        quit_both("a->b", a1, b1)
+    a2, b2 = client(args, "a", tones[1500], "a2"), client(args, "b", tones[1000], "b2")
+    with a2, b2:
+        a2.start()
+        b2.start()
+        report_call(sipcall.run_call(b2, a2, f"sip:a@{args.addr_a}", send_hz=1000,
+                                     back_hz=1500, listen_s=TONE_S, label="b->a"), 1000, 1500)
+        report_call(sipcall.run_call(a2, b2, f"sip:b@{args.addr_b}", send_hz=1500,
+                                     back_hz=1000, listen_s=TONE_S, hangup_by="callee",
+                                     label="a->b again, callee hangs up"), 1500, 1000)
+        quit_both("both ways", a2, b2)
 
 
 def check_capture(args, pcap):
     rep = sipcall.tshark_check(pcap)
     note(f"tshark: {rep.frames} frames, {rep.counts}")
-    check("tshark: the capture has SIP and SDP", rep.counts["sip"] >= 10 and rep.counts["sdp"] >= 4,
+    check("tshark: the capture has SIP and SDP", rep.counts["sip"] >= 15 and rep.counts["sdp"] >= 6,
           rep.counts)
-    check("tshark: the capture has RTP and RTCP", rep.counts["rtp"] >= 200 and rep.counts["rtcp"] >= 2,
+    check("tshark: the capture has RTP and RTCP", rep.counts["rtp"] >= 600 and rep.counts["rtcp"] >= 3,
           rep.counts)
     check("tshark: no malformed frame, no expert warning", rep.ok, rep.problems[:20] or rep.error)
     msgs = [m[5] for m in sipcall.sip_messages(pcap)]
@@ -198,11 +189,9 @@ def outbound(args):
     plays a minimal proxy (200 to REGISTER, 100/487 to INVITE, 200 to CANCEL) so that the
     CANCEL, the ACK and the un-REGISTER on quit are seen too, and baresip ends cleanly."""
     silence = sipcall.write_silence_wav(os.path.join(args.dir, "silence.wav"), 60)
-    b = Baresip("alice", os.path.join(args.dir, "alice"), netns=args.ns_a,
-                sip_listen="127.0.0.1:5070",
-                account=Account("sip:alice@p2psip.test", outbound="sip:127.0.0.1:5060",
-                                regint=600),
-                source_wav=silence, ctrl="127.0.0.1:4444", rtp_ports=(16100, 16199))
+    b = Baresip.behind_proxy("alice", os.path.join(args.dir, "alice"), netns=args.ns_a,
+                             aor="sip:alice@p2psip.test", source_wav=silence,
+                             rtp_ports=(16100, 16199))
     route_ok = lambda d: sipcall.sip_header(d, "Route") == "<sip:127.0.0.1:5060;lr>"
     with sipcall.UdpSink("127.0.0.1", 5060, ns=args.ns_a) as sink, b:
         b.start()
@@ -227,7 +216,7 @@ def outbound(args):
         contact = sipcall.sip_header(reg, "Contact")
         sink.send(sipcall.sip_response(reg, 200, "OK", headers=[f"Contact: {contact}"]), src)
         try:
-            b.wait_event("REGISTER_OK", 5, since=m)
+            b.wait_registered(5, since=m)
             registered = True
         except sipcall.BaresipError as e:
             registered = False
@@ -259,6 +248,19 @@ def outbound(args):
             if ack:
                 save_seed(args, "sip_msg", "baresip-ack-487.txt", ack[0])
         m = b.mark()
+        b.dial("sip:nobody@p2psip.test")
+        got = sink.wait_for(lambda d: sipcall.sip_method(d) == "INVITE"
+                            and d.startswith(b"INVITE sip:nobody@"), 5)
+        if got:
+            sink.send(sipcall.sip_response(got[0], 404, "Not Found"), got[1])
+        try:
+            closed = b.wait_event("CALL_CLOSED", 5, since=m).get("param")
+        except sipcall.BaresipError as e:
+            closed = str(e)
+        ack = sink.wait_for(lambda d: sipcall.sip_method(d) == "ACK"
+                            and d.startswith(b"ACK sip:nobody@"), 5)
+        check(f"outbound: a 404 to an INVITE is ACKed and closes the call ({closed!r})",
+              got is not None and ack is not None and "404" in (closed or ""))
         b.command("quit", timeout=2.0)
         got = sink.wait_for(is_req("REGISTER", expires0=True), 5)
         check("outbound: quit sends an un-REGISTER (Contact ...;expires=0)", got is not None,
@@ -284,16 +286,13 @@ def main():
     if shutil.which("baresip") is None:
         print("1..0 # SKIP baresip missing")
         return 77
-    tone = sipcall.write_tone_wav(os.path.join(args.dir, "tone1000.wav"), 1000, 60)
-    tone2 = sipcall.write_tone_wav(os.path.join(args.dir, "tone1500.wav"), 1500, 60)
-    silence = sipcall.write_silence_wav(os.path.join(args.dir, "silence.wav"), 60)
+    tones = {f: sipcall.write_tone_wav(os.path.join(args.dir, f"tone{f}.wav"), f, 60)
+             for f in (1000, 1500)}
+    tones[0] = sipcall.write_silence_wav(os.path.join(args.dir, "silence.wav"), 60)
     pcap = os.path.join(args.dir, "link.pcap")
     cap = Capture(args.hiplab, args.lab, args.link, pcap)
     try:
-        call(args, "a->b", client(args, "a", tone, "a1"), client(args, "b", silence, "b1"),
-             f"sip:b@{args.addr_b}", 1000, None)
-        call(args, "b->a", client(args, "b", tone, "b2"), client(args, "a", tone2, "a2"),
-             f"sip:a@{args.addr_a}", 1000, 1500)
+        calls(args, tones)
     finally:
         cap.stop()
     check_capture(args, pcap)

@@ -16,7 +16,10 @@ lab_up || exit 1
 args=(--ns-a "$NS_A" --ns-b "$NS_B" --addr-a "$V4_A" --addr-b "$V4_B" --lab "$LAB_ID"
 	--dir "$LAB_DIR" --hiplab "$HIPLAB")
 [ -n "${SAVE_SEEDS:-}" ] && args+=(--save-seeds "$SAVE_SEEDS")
-python3 "$HERE/sip_direct.py" "${args[@]}"
+# in the background so that a signal reaches the trap (and lab_cleanup ends the driver) at once
+python3 "$HERE/sip_direct.py" "${args[@]}" &
+LAB_PIDS+=($!)
+wait $!
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
 	for f in "$LAB_DIR"/*/baresip.log; do
