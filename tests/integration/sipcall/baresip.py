@@ -1,6 +1,7 @@
 # A baresip controller for tests: config folder, process in a network namespace, ctrl_tcp
 # (JSON in netstrings), events, recordings, one call run and judged. Not a SIP stack.
 
+import ctypes
 import glob
 import json
 import os
@@ -30,7 +31,6 @@ class netns:
     def __enter__(self):
         if not self.name:
             return self
-        import ctypes
         self._libc = ctypes.CDLL(None, use_errno=True)
         self._home = os.open("/proc/self/ns/net", os.O_RDONLY)
         fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
@@ -42,7 +42,6 @@ class netns:
 
     def _setns(self, fd):
         if self._libc.setns(fd, _CLONE_NEWNET) != 0:
-            import ctypes
             err = ctypes.get_errno()
             raise OSError(err, f"setns: {os.strerror(err)}")
 
