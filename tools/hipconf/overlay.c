@@ -57,10 +57,12 @@ static void print_neighbours(const json_t *nbrs)
 
 int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 {
-	static const char *const fields[] = {"overlay",	    "overlay_id",   "node",
-					     "initial_ttl", "originated",   "forwarded",
-					     "delivered",   "dropped_total"};
-	static struct kv rows[16];
+	static const char *const fields[] = {
+	    "overlay",		"overlay_id",	       "node",
+	    "initial_ttl",	"originated",	       "forwarded",
+	    "delivered",	"dropped_total",       "notifies_sent",
+	    "notifies_limited", "notifies_unroutable", "notifies_received"};
+	static struct kv rows[24];
 	const json_t *v;
 	const char *key;
 	json_t *reply;
@@ -83,7 +85,7 @@ int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 	}
 	json_object_foreach(json_object_get(reply, "dropped"), key, v)
 	{
-		if (!json_integer_value(v) || n >= 16)
+		if (!json_integer_value(v) || n >= 24)
 			continue;
 		rows[n].key = key;
 		value_text(v, rows[n].value, sizeof(rows[n].value));
