@@ -147,7 +147,8 @@ struct hip_ha {
 	struct in_addr lsi_peer;
 	const char *fail_reason;
 	struct ctl_deferred *waiter; /* a "trigger --wait" client to answer */
-	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer */
+	uint16_t last_notify;	     /* type of the last authenticated NOTIFY from the peer, or
+					from an overlay hop about a packet to it (overlay_notify.c) */
 	uint64_t bex_count;	     /* completed base exchanges with this peer */
 	void *dp;		     /* the data plane backend's per-association state */
 	/* NAT traversal (nat.c) */

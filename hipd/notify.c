@@ -1,5 +1,6 @@
 /* NOTIFY packets: sending a signed NOTIFICATION about a rejected packet, and
- * logging received ones; a NOTIFY never changes association state (RFC 7401 5.3.6). */
+ * logging received ones (an overlay hop's go to overlay_notify.c); a NOTIFY never
+ * changes association state (RFC 7401 5.3.6). */
 #include <errno.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "hipd/auth.h"
 #include "hipd/bex.h"
 #include "hipd/output.h"
+#include "hipd/overlay.h"
 
 const char *notify_type_name(uint16_t type)
 {
@@ -113,6 +115,21 @@ static struct hostid *notify_sender(struct hipd *h, const struct hip_msg *m, boo
 	return id;
 }
 
+/* A NOTIFICATION about our association with the NOTIFY's sender. */
+static void peer_notification(struct hipd *h, const struct hip_msg *m,
+			      const struct hip_p_notification *n)
+{
+	char buf[HIT_STRLEN];
+	struct hip_ha *ha = hadb_find_peer(&h->db, &m->hit_s);
+
+	log_warn("notify from %s: %s (%u)", hit_to_str(&m->hit_s, buf),
+		 notify_type_name(n->msg_type), n->msg_type);
+	if (ha)
+		ha->last_notify = n->msg_type;
+	stamp_emit("bex.notify_received", json_pack("{s:s,s:s}", "peer", hit_to_str(&m->hit_s, buf),
+						    "type", notify_type_name(n->msg_type)));
+}
+
 void notify_on_notify(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 {
 	char buf[HIT_STRLEN];
@@ -134,13 +151,12 @@ void notify_on_notify(struct hipd *h, const struct hip_rx *rx, const struct hip_
 		struct hip_p_notification n;
 		if (hip_p_notification_decode(p, &n))
 			continue;
-		log_warn("notify from %s: %s (%u)", hit_to_str(&m->hit_s, buf),
-			 notify_type_name(n.msg_type), n.msg_type);
-		struct hip_ha *ha = hadb_find_peer(&h->db, &m->hit_s);
-		if (ha)
-			ha->last_notify = n.msg_type;
-		stamp_emit("bex.notify_received",
-			   json_pack("{s:s,s:s}", "peer", hit_to_str(&m->hit_s, buf), "type",
-				     notify_type_name(n.msg_type)));
+		/* from an overlay hop, about a packet of ours to another peer */
+		if (n.msg_type == HIP_NTF_OVERLAY_TTL_EXCEEDED ||
+		    n.msg_type == HIP_NTF_UNKNOWN_NEXT_HOP) {
+			overlay_notify_input(h, m, &n);
+			continue;
+		}
+		peer_notification(h, m, &n);
 	}
 }

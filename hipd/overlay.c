@@ -1,5 +1,6 @@
 /* HIP BONE routing (RFC 6079, RFC 6028, RFC 7086 7): neighbour set, Chord next hop,
- * origination, forwarding and answering of routed packets. No peer protocol here. */
+ * origination, forwarding and answering of routed packets; the NOTIFYs a hop sends
+ * about a packet it dropped are in overlay_notify.c. No peer protocol here. */
 #include "hipd/overlay.h"
 
 #include <errno.h>
@@ -13,42 +14,32 @@
 #include "common/stamp.h"
 #include "hipd/nat.h"
 #include "hipd/output.h"
+#include "hipd/overlay_int.h"
 #include "hipd/relay_pkt.h"
 
-enum drop_reason {
-	DROP_UNKNOWN_OVERLAY, /* OVERLAY_ID of an overlay we are not in (RFC 7086 7) */
-	DROP_TTL,	      /* OVERLAY_TTL zero (RFC 6079 6.2) */
-	DROP_NO_NEXT_HOP,     /* no usable neighbour closer, or the ROUTE_DST hop unknown */
-	DROP_NOT_ON_ROUTE,    /* ROUTE_DST without us (RFC 6028 3.3) */
-	DROP_LOOP,	      /* our HIT twice in ROUTE_DST, or already in ROUTE_VIA */
-	DROP_TOO_MANY_HOPS,   /* ROUTE_VIA already holds 32 HITs */
-	DROP_MALFORMED,	      /* an overlay parameter that does not decode, or repeated */
-	DROP_NO_RECEIVER,     /* opportunistic (null) receiver HIT: nowhere to route */
-	DROP_SEND_FAILED,     /* the next hop's path refused the packet */
-	DROP_N,
-};
-
 static const char *const drop_names[DROP_N] = {
-    "unknown_overlay", "ttl_exceeded", "no_next_hop",	  "not_on_route", "loop",
-    "too_many_hops",   "malformed",    "no_receiver_hit", "send_failed",
-};
-
-struct overlay {
-	bool on;
-	char name[OVERLAY_NAME_MAX + 1];
-	uint8_t id[OVERLAY_ID_LEN];
-	struct in6_addr nbr[OVERLAY_MAX_NEIGHBOURS];
-	size_t n;
-	uint64_t originated; /* packets we sent into the overlay */
-	uint64_t forwarded;  /* packets we passed on as a hop */
-	uint64_t delivered;  /* routed packets for one of our HITs */
-	uint64_t dropped[DROP_N];
+    [DROP_UNKNOWN_OVERLAY] = "unknown_overlay", [DROP_TTL] = "ttl_exceeded",
+    [DROP_NO_NEXT_HOP] = "no_next_hop",		[DROP_UNKNOWN_NEXT_HOP] = "unknown_next_hop",
+    [DROP_NOT_ON_ROUTE] = "not_on_route",	[DROP_LOOP] = "loop",
+    [DROP_TOO_MANY_HOPS] = "too_many_hops",	[DROP_MALFORMED] = "malformed",
+    [DROP_NO_RECEIVER] = "no_receiver_hit",	[DROP_SEND_FAILED] = "send_failed",
 };
 
 int overlay_start(struct hipd *h)
 {
 	h->overlay = calloc(1, sizeof(*h->overlay));
-	return h->overlay ? 0 : -ENOMEM;
+	if (!h->overlay)
+		return -ENOMEM;
+	h->overlay->ttl = OVERLAY_TTL_INITIAL;
+	return 0;
+}
+
+int overlay_set_ttl(struct hipd *h, uint16_t ttl)
+{
+	if (ttl == 0)
+		return -EINVAL;
+	h->overlay->ttl = ttl;
+	return 0;
 }
 
 void overlay_stop(struct hipd *h)
@@ -175,7 +166,7 @@ int overlay_dst_next(const struct hip_p_route *dst, const struct in6_addr *ours,
 
 /* ---- the daemon's view ---- */
 
-static size_t our_hits(const struct hipd *h, struct in6_addr *out)
+size_t overlay_our_hits(const struct hipd *h, struct in6_addr *out)
 {
 	for (size_t i = 0; i < h->nids; i++)
 		out[i] = h->ids[i]->hit;
@@ -190,7 +181,7 @@ bool overlay_ha_routed(const struct hip_ha *ha)
 /* An association that can carry overlay traffic to peer: the exchange is done
  * (R2-SENT is enough: the Responder has verified the I2, RFC 7401 4.4.2), any
  * ICE run has found its path, and the path is not itself the overlay. */
-static struct hip_ha *usable(struct hipd *h, const struct in6_addr *peer)
+struct hip_ha *overlay_usable(struct hipd *h, const struct in6_addr *peer)
 {
 	for (struct hip_ha *ha = h->db.has; ha; ha = ha->next) {
 		if (memcmp(&ha->hit_peer, peer, sizeof(*peer)) != 0)
@@ -217,7 +208,7 @@ static struct hip_ha *next_hop(struct hipd *h, const struct in6_addr *target,
 	size_t n = 0;
 
 	for (size_t i = 0; i < o->n; i++) {
-		struct hip_ha *ha = usable(h, &o->nbr[i]);
+		struct hip_ha *ha = overlay_usable(h, &o->nbr[i]);
 		if (!ha)
 			continue;
 		cands[n] = o->nbr[i];
@@ -346,9 +337,39 @@ static int send_to(struct hip_ha *next, const uint8_t *pkt, size_t len)
 	return out_send_path(next, copy, len);
 }
 
-int overlay_send(struct hipd *h, const uint8_t *pkt, size_t len)
+/* Adds our OVERLAY_TTL and, when via is given, that ROUTE_VIA to m, a packet
+ * of ours, and sends it to next. */
+static int send_first(struct hipd *h, struct hip_ha *next, const struct hip_msg *m,
+		      const struct hip_p_route *via)
 {
 	static uint8_t a[HIP_MAX_PACKET_LEN], b[HIP_MAX_PACKET_LEN];
+	const uint8_t *pkt = m->raw;
+	size_t len = m->len;
+	int err = put_ttl(&pkt, &len, h->overlay->ttl, a);
+
+	if (!err && via)
+		err = put_via(&pkt, &len, via, b);
+	if (!err)
+		err = send_to(next, pkt, len);
+	if (err) {
+		h->overlay->dropped[DROP_SEND_FAILED]++;
+		return err;
+	}
+	h->overlay->originated++;
+	stamp_pkt("overlay.sent", m, next, NULL);
+	return 0;
+}
+
+int overlay_send_first(struct hipd *h, struct hip_ha *next, const uint8_t *pkt, size_t len)
+{
+	struct hip_msg m;
+	int err = hip_msg_parse(pkt, len, &m);
+
+	return err ? err : send_first(h, next, &m, NULL);
+}
+
+int overlay_send(struct hipd *h, const uint8_t *pkt, size_t len)
+{
 	struct hip_p_route dst, via = {.flags = HIP_ROUTE_SYMMETRIC | HIP_ROUTE_MUST_FOLLOW};
 	struct hip_ha *next;
 	struct hip_msg m;
@@ -361,23 +382,12 @@ int overlay_send(struct hipd *h, const uint8_t *pkt, size_t len)
 		return -EINVAL;
 	/* a Destination list starts at its first HIT (RFC 6028 3.2); otherwise the
 	 * overlay's next hop (RFC 7086 7) */
-	next = p ? usable(h, &dst.hits[0]) : next_hop(h, &m.hit_r, NULL);
+	next = p ? overlay_usable(h, &dst.hits[0]) : next_hop(h, &m.hit_r, NULL);
 	if (!next) {
 		h->overlay->dropped[DROP_NO_NEXT_HOP]++;
 		return -EHOSTUNREACH;
 	}
-	err = put_ttl(&pkt, &len, OVERLAY_TTL_INITIAL, a);
-	if (!err && !p)
-		err = put_via(&pkt, &len, &via, b);
-	if (!err)
-		err = send_to(next, pkt, len);
-	if (err) {
-		h->overlay->dropped[DROP_SEND_FAILED]++;
-		return err;
-	}
-	h->overlay->originated++;
-	stamp_pkt("overlay.sent", &m, next, NULL);
-	return 0;
+	return send_first(h, next, &m, p ? NULL : &via);
 }
 
 static bool drop(struct hipd *h, const struct hip_msg *m, enum drop_reason why)
@@ -403,22 +413,22 @@ static int forward_hop(struct hipd *h, const struct hip_msg *m, struct hip_ha **
 	if (p) {
 		if (hip_p_route_decode(p, &dst))
 			return DROP_MALFORMED;
-		int err = overlay_dst_next(&dst, ours, our_hits(h, ours), &m->hit_r, &hit);
+		int err = overlay_dst_next(&dst, ours, overlay_our_hits(h, ours), &m->hit_r, &hit);
 		if (err)
 			return err == -ELOOP ? DROP_LOOP : DROP_NOT_ON_ROUTE;
-		*next = usable(h, &hit);
-	} else {
-		const struct hip_param *pv = hip_msg_find(m, HIP_PARAM_ROUTE_VIA);
-		struct hip_p_route via = {0};
-
-		if (memcmp(&m->hit_r, &zero, sizeof(zero)) == 0)
-			return DROP_NO_RECEIVER;
-		if (pv && hip_p_route_decode(pv, &via))
-			return DROP_MALFORMED;
-		if (via.n < HIP_ROUTE_MAX_HITS)
-			via.hits[via.n++] = m->hit_s; /* nor back to the sender */
-		*next = next_hop(h, &m->hit_r, &via);
+		*next = overlay_usable(h, &hit);
+		return *next ? -1 : DROP_UNKNOWN_NEXT_HOP;
 	}
+	const struct hip_param *pv = hip_msg_find(m, HIP_PARAM_ROUTE_VIA);
+	struct hip_p_route via = {0};
+
+	if (memcmp(&m->hit_r, &zero, sizeof(zero)) == 0)
+		return DROP_NO_RECEIVER;
+	if (pv && hip_p_route_decode(pv, &via))
+		return DROP_MALFORMED;
+	if (via.n < HIP_ROUTE_MAX_HITS)
+		via.hits[via.n++] = m->hit_s; /* nor back to the sender */
+	*next = next_hop(h, &m->hit_r, &via);
 	return *next ? -1 : DROP_NO_NEXT_HOP;
 }
 
@@ -428,7 +438,7 @@ static int append_via(struct hipd *h, const struct hip_param *p, const struct hi
 		      const uint8_t **pkt, size_t *len, uint8_t *buf)
 {
 	struct in6_addr ours[HIPD_MAX_IDS];
-	size_t n_ours = our_hits(h, ours);
+	size_t n_ours = overlay_our_hits(h, ours);
 	struct hip_p_route via;
 
 	if (hip_p_route_decode(p, &via))
@@ -457,11 +467,21 @@ static bool forward(struct hipd *h, const struct hip_msg *m)
 	one(m, HIP_PARAM_ROUTE_DST, &dup);
 	if (dup || (pt && hip_p_overlay_ttl_decode(pt, &ttl)))
 		return drop(h, m, DROP_MALFORMED);
-	/* RFC 6079 6.2: zero and not the final recipient: MUST be dropped. (The
-	 * OVERLAY_TTL_EXCEEDED NOTIFY it SHOULD send is not sent: see ARCHITECTURE.) */
-	if (pt && ttl == 0)
-		return drop(h, m, DROP_TTL);
+	/* RFC 6079 6.2: zero and not the final recipient: MUST be dropped, and
+	 * SHOULD be answered with OVERLAY_TTL_EXCEEDED to its sender */
+	if (pt && ttl == 0) {
+		drop(h, m, DROP_TTL);
+		overlay_notify_error(h, m, HIP_NTF_OVERLAY_TTL_EXCEEDED);
+		return true;
+	}
 	why = forward_hop(h, m, &next);
+	/* RFC 6028 3.3: no valid locator for the next hop of a Destination list:
+	 * SHOULD drop, and SHOULD send back UNKNOWN_NEXT_HOP */
+	if (why == DROP_UNKNOWN_NEXT_HOP) {
+		drop(h, m, DROP_UNKNOWN_NEXT_HOP);
+		overlay_notify_error(h, m, HIP_NTF_UNKNOWN_NEXT_HOP);
+		return true;
+	}
 	if (why >= 0)
 		return drop(h, m, (enum drop_reason)why);
 	if (pt && put_ttl(&pkt, &len, (uint16_t)(ttl - 1), a))
@@ -508,7 +528,7 @@ static json_t *neighbours_json(const struct hipd *h)
 
 	for (size_t i = 0; i < o->n; i++) {
 		const struct hip_ha *ha = hadb_find_peer((struct hadb *)&h->db, &o->nbr[i]);
-		bool ok = usable((struct hipd *)h, &o->nbr[i]) != NULL;
+		bool ok = overlay_usable((struct hipd *)h, &o->nbr[i]) != NULL;
 
 		json_array_append_new(
 		    a, json_pack("{s:s,s:s,s:b}", "hit", hit_to_str(&o->nbr[i], buf), "state",
@@ -537,10 +557,11 @@ json_t *overlay_json(const struct hipd *h)
 		      (json_int_t)o->originated, "forwarded", (json_int_t)o->forwarded, "delivered",
 		      (json_int_t)o->delivered, "dropped_total", (json_int_t)total, "dropped",
 		      dropped, "neighbours", neighbours_json(h));
+	overlay_notify_json(o, r);
 	if (o->on) {
 		json_object_set_new(r, "overlay", json_string(o->name));
 		json_object_set_new(r, "overlay_id", json_string(id));
-		json_object_set_new(r, "initial_ttl", json_integer(OVERLAY_TTL_INITIAL));
+		json_object_set_new(r, "initial_ttl", json_integer(o->ttl));
 	}
 	return r;
 }

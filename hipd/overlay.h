@@ -21,6 +21,11 @@
 /* RFC 6940 6.3.2 suggests 100, but a Via list holds at most 32 HITs (RFC 6028 4.1),
  * so a recorded route cannot be longer anyway */
 #define OVERLAY_TTL_INITIAL 32
+/* The hops' error NOTIFYs (RFC 6079 6.2, RFC 6028 3.3) come from one token
+ * bucket per daemon: this many at once, then this many a second, so a flood of
+ * bad packets is not amplified (each NOTIFY is signed and larger). */
+#define OVERLAY_NOTIFY_BURST 5
+#define OVERLAY_NOTIFY_RATE  5
 
 /* What a received packet tells about answering it through the overlay. */
 struct overlay_route {
@@ -36,6 +41,8 @@ void overlay_stop(struct hipd *h);
  * routing off). -EINVAL for a name of 0 or more than OVERLAY_NAME_MAX octets,
  * -E2BIG for more than OVERLAY_MAX_NEIGHBOURS neighbours. */
 int overlay_set(struct hipd *h, const char *name, const struct in6_addr *nbrs, size_t n);
+/* The OVERLAY_TTL of packets we originate (default OVERLAY_TTL_INITIAL); -EINVAL for 0. */
+int overlay_set_ttl(struct hipd *h, uint16_t ttl);
 /* hipconf daemon get overlay: name, ID, neighbours and their usability, counters. */
 json_t *overlay_json(const struct hipd *h);
 
@@ -83,7 +90,15 @@ int overlay_send(struct hipd *h, const uint8_t *pkt, size_t len);
 /* input.c, before local processing: a packet with OVERLAY_ID that is not for
  * one of our HITs is forwarded (TTL decremented, our HIT appended to ROUTE_VIA,
  * next hop from ROUTE_DST or the neighbour set) or dropped with a reason; so is
- * any packet for an overlay we are not in. Returns true when consumed. */
+ * any packet for an overlay we are not in. A drop for TTL 0 or an unknown
+ * ROUTE_DST hop is told to the packet's sender by a NOTIFY routed back through
+ * the overlay (overlay_notify.c). Returns true when consumed. */
 bool overlay_input(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m);
+/* notify.c, for an authenticated NOTIFY (m) whose NOTIFICATION n is
+ * OVERLAY_TTL_EXCEEDED or UNKNOWN_NEXT_HOP: a hop could not carry a packet of
+ * ours. Logged, stamped, counted and kept as the association's last_notify;
+ * nothing else changes (RFC 7401 6.13). */
+void overlay_notify_input(struct hipd *h, const struct hip_msg *m,
+			  const struct hip_p_notification *n);
 
 #endif

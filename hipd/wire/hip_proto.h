@@ -73,6 +73,11 @@ enum hip_param_type {
 	HIP_PARAM_RELAY_HMAC = 65520,
 };
 
+/* RFC 6078 4.4: TRANSACTION_ID (non-critical). Not a type hipd parses (skipped
+ * as unknown, so not in enum hip_param_type); a hop only copies it into the
+ * Notification Data of OVERLAY_TTL_EXCEEDED (RFC 6079 6.2). */
+#define HIP_PARAM_TRANSACTION_ID 4580
+
 /* HI algorithms, RFC 7401 section 5.2.9 (EdDSA: RFC 9374) */
 enum hip_hi_algorithm {
 	HIP_HI_DSA = 3,

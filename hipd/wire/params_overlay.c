@@ -1,5 +1,6 @@
 /* The overlay routing parameters: OVERLAY_ID and OVERLAY_TTL (RFC 6079 6),
- * ROUTE_DST and ROUTE_VIA (RFC 6028 4.1). Codec only: no routing decisions. */
+ * ROUTE_DST and ROUTE_VIA (RFC 6028 4.1), and the Notification Data of the hops'
+ * error NOTIFYs (RFC 6079 6.2, RFC 6028 3.3). Codec only: no routing decisions. */
 #include <errno.h>
 #include <string.h>
 
@@ -103,4 +104,91 @@ int hip_p_overlay_ttl_encode(struct wbuf *w, uint16_t ttl)
 	wbuf_u16(w, ttl);
 	wbuf_u16(w, 0);
 	return hip_build_param_end(w, off);
+}
+
+/* ---- Notification Data of OVERLAY_TTL_EXCEEDED (RFC 6079 6.2) and
+ * UNKNOWN_NEXT_HOP (RFC 6028 3.3) ---- */
+
+#define HDR_TYPE_OFF 2 /* 0 | Packet Type (7 bits) */
+#define HDR_HITS_OFF 8 /* after Next Header .. Controls */
+#define TLV_HDR_LEN  4 /* Type, Length */
+#define TLV_ALIGN    8
+
+static size_t tlv_padding(size_t len)
+{
+	return (TLV_ALIGN - (TLV_HDR_LEN + len) % TLV_ALIGN) % TLV_ALIGN;
+}
+
+/* The first TLV of type in m's raw bytes: its offset and total length. The
+ * packet passed hip_msg_parse, yet it is walked with a cursor all the same. */
+static int raw_tlv(const struct hip_msg *m, uint16_t type, size_t *off, size_t *total)
+{
+	struct cursor c;
+	uint16_t t, len;
+
+	cur_init(&c, m->raw, m->len);
+	if (cur_skip(&c, HIP_HDR_LEN))
+		return -HIPW_ETRUNC;
+	while (cur_left(&c) >= TLV_HDR_LEN) {
+		size_t at = cur_pos(&c);
+		if (cur_u16(&c, &t) || cur_u16(&c, &len))
+			return -HIPW_ETRUNC;
+		size_t rest = (size_t)len + tlv_padding(len);
+		if (t == type && rest <= cur_left(&c)) {
+			*off = at;
+			*total = TLV_HDR_LEN + rest;
+			return 0;
+		}
+		if (t > type || cur_skip(&c, rest))
+			break; /* ascending order: it is not further on */
+	}
+	return -HIPW_EMISSING;
+}
+
+int hip_ntf_pkt_encode(struct wbuf *w, const struct hip_msg *m, uint16_t param_type)
+{
+	size_t off, total;
+
+	if (m->len < HIP_HDR_LEN)
+		return -EINVAL;
+	wbuf_put(w, m->raw, HIP_HDR_LEN);
+	if (param_type && raw_tlv(m, param_type, &off, &total) == 0)
+		wbuf_put(w, m->raw + off, total);
+	return wbuf_error(w);
+}
+
+/* One parameter, then nothing but its padding or nothing at all. */
+static int read_one_tlv(struct cursor *c, struct hip_param *p)
+{
+	size_t at = cur_pos(c);
+
+	if (cur_u16(c, &p->type) || cur_u16(c, &p->len) || p->len == 0 ||
+	    cur_view(c, p->len, &p->val))
+		return -HIPW_EPARAM;
+	size_t pad = tlv_padding(p->len);
+	if (cur_left(c) != 0 && cur_left(c) != pad)
+		return -HIPW_EPARAM;
+	p->off = at;
+	p->total = TLV_HDR_LEN + p->len + pad;
+	return 0;
+}
+
+int hip_ntf_pkt_decode(const uint8_t *data, size_t len, struct hip_ntf_pkt *out)
+{
+	struct cursor c;
+	uint8_t type;
+
+	memset(out, 0, sizeof(*out));
+	cur_init(&c, data, len);
+	if (cur_skip(&c, HDR_TYPE_OFF) || cur_u8(&c, &type) ||
+	    cur_skip(&c, HDR_HITS_OFF - HDR_TYPE_OFF - 1) || cur_copy(&c, &out->hit_s, HIT_LEN) ||
+	    cur_copy(&c, &out->hit_r, HIT_LEN))
+		return -HIPW_ETRUNC;
+	out->type = type & 0x7f;
+	if (cur_left(&c) == 0)
+		return 0;
+	int err = read_one_tlv(&c, &out->param);
+	if (err)
+		memset(&out->param, 0, sizeof(out->param));
+	return err;
 }

@@ -343,6 +343,28 @@ int hip_p_overlay_id_encode(struct wbuf *w, const uint8_t *id, size_t len);
 int hip_p_overlay_ttl_decode(const struct hip_param *p, uint16_t *ttl);
 int hip_p_overlay_ttl_encode(struct wbuf *w, uint16_t ttl);
 
+/* The Notification Data of an overlay hop's error NOTIFY: OVERLAY_TTL_EXCEEDED
+ * (RFC 6079 6.2: "the HIP header and the TRANSACTION_ID parameter (if one
+ * exists)") and UNKNOWN_NEXT_HOP (RFC 6028 3.3: "the HIP header of the rejected
+ * packet and the ROUTE_DST parameter"). Ours is the rejected packet's 40-byte
+ * header as received, then that one parameter as it was on the wire (Type,
+ * Length, contents, padding). */
+struct hip_ntf_pkt {
+	uint8_t type;		/* packet type of the rejected packet */
+	struct in6_addr hit_s;	/* its sender: the NOTIFY's receiver */
+	struct in6_addr hit_r;	/* the receiver it did not reach */
+	struct hip_param param; /* type 0 when none; off counts from the start of the data */
+};
+
+/* Writes m's header and, when m holds one, its first parameter of type
+ * param_type (found in the raw packet, so also a type hipd does not parse, such
+ * as TRANSACTION_ID); param_type 0 for the header alone. 0 or -ENOBUFS. */
+int hip_ntf_pkt_encode(struct wbuf *w, const struct hip_msg *m, uint16_t param_type);
+/* Reads Notification Data written so: -HIPW_ETRUNC when shorter than a HIP
+ * header; -HIPW_EPARAM for a parameter that is cut or empty, or followed by
+ * anything but its own padding (which may be absent). */
+int hip_ntf_pkt_decode(const uint8_t *data, size_t len, struct hip_ntf_pkt *out);
+
 int hip_p_r1_counter_encode(struct wbuf *w, const struct hip_p_r1_counter *v);
 int hip_p_puzzle_encode(struct wbuf *w, const struct hip_p_puzzle *v);
 int hip_p_solution_encode(struct wbuf *w, const struct hip_p_solution *v);

@@ -1,11 +1,22 @@
 /* libFuzzer target for hipd/wire: parses the input as a HIP packet, runs every
- * typed decoder on every parameter found, the checksums, and the relay's and
- * overlay hops' rewriting of the packet (hipd/relay_pkt.c). Not a unit test. */
+ * typed decoder on every parameter found (and on the packet a NOTIFICATION's data
+ * names), the checksums, the relay's and overlay hops' rewriting of the packet
+ * (hipd/relay_pkt.c) and the Notification Data a hop writes about it. Not a unit test. */
 #include <stdint.h>
 #include <string.h>
 
 #include "hipd/relay_pkt.h"
 #include "hipd/wire/wire.h"
+
+/* An overlay hop's NOTIFY names the rejected packet (RFC 6079 6.2, RFC 6028 3.3). */
+static void notification_data(const struct hip_p_notification *n)
+{
+	struct hip_ntf_pkt np;
+	struct hip_p_route route;
+
+	if (hip_ntf_pkt_decode(n->data, n->data_len, &np) == 0 && np.param.type)
+		hip_p_route_decode(&np.param, &route);
+}
 
 static void decode_all(const struct hip_param *p)
 {
@@ -44,7 +55,8 @@ static void decode_all(const struct hip_param *p)
 	hip_p_encrypted_decode(p, &u.enc);
 	hip_p_signature_decode(p, &u.sig);
 	hip_p_mac_decode(p, &d, &n);
-	hip_p_notification_decode(p, &u.ntf);
+	if (hip_p_notification_decode(p, &u.ntf) == 0)
+		notification_data(&u.ntf);
 	hip_p_esp_info_decode(p, &u.ei);
 	hip_p_esp_transform_decode(p, &u.l16);
 	hip_p_seq_decode(p, &id);
@@ -127,6 +139,21 @@ static void overlay_hop(const struct hip_msg *m)
 	relay_pkt_put(m->raw, m->len, HIP_PARAM_OVERLAY_TTL, NULL, 0, &w);
 }
 
+/* What a hop that drops the packet writes about it, read back. */
+static void hop_notify_data(const struct hip_msg *m)
+{
+	static const uint16_t types[] = {HIP_PARAM_ROUTE_DST, HIP_PARAM_TRANSACTION_ID, 0};
+	static uint8_t data[HIP_MAX_PACKET_LEN];
+	struct hip_ntf_pkt np;
+	struct wbuf w;
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		wbuf_init(&w, data, i ? sizeof(data) : HIP_HDR_LEN + 64);
+		if (hip_ntf_pkt_encode(&w, m, types[i]) == 0)
+			hip_ntf_pkt_decode(data, w.len, &np);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static struct hip_msg m;
@@ -144,5 +171,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	relay(&m);
 	overlay_hop(&m);
+	hop_notify_data(&m);
 	return 0;
 }

@@ -184,13 +184,49 @@ static void r2_routed(struct wbuf *w)
 	hip_p_overlay_ttl_encode(w, 29);
 }
 
+/* A hop's OVERLAY_TTL_EXCEEDED / UNKNOWN_NEXT_HOP on its way back along a
+ * Destination list (RFC 6079 6.2, RFC 6028 3.1, 3.3): the data names an I1 with
+ * its ROUTE_DST. */
+static void notify_overlay(struct wbuf *w)
+{
+	static const uint8_t overlay_id[4] = {0x5e, 0x1f, 0x0a, 0x27};
+	static uint8_t pkt[HIP_MAX_PACKET_LEN], data[HIP_MAX_PACKET_LEN];
+	struct hip_p_route dst = {.flags = 0xc000, .n = 2};
+	struct hip_p_host_id hid = {.algorithm = 7, .hi = blob, .hi_len = 66};
+	struct hip_p_signature sig = {.algorithm = 7, .sig = blob, .sig_len = 64};
+	struct hip_p_notification n = {.msg_type = 90, .data = data};
+	struct hip_msg m;
+	struct wbuf iw, dw;
+
+	dst.hits[0] = hit_b;
+	dst.hits[1] = hit_a;
+	wbuf_init(&iw, pkt, sizeof(pkt));
+	hip_build_start(&iw, HIP_R2, 0, &hit_b, &hit_a);
+	hip_p_overlay_id_encode(&iw, overlay_id, sizeof(overlay_id));
+	hip_p_route_encode(&iw, HIP_PARAM_ROUTE_DST, &dst);
+	hip_p_overlay_ttl_encode(&iw, 7);
+	hip_build_set_len(&iw);
+	wbuf_init(&dw, data, sizeof(data));
+	if (hip_msg_parse(pkt, iw.len, &m) == 0)
+		hip_ntf_pkt_encode(&dw, &m, HIP_PARAM_ROUTE_DST);
+	n.data_len = dw.len;
+	hip_build_start(w, HIP_NOTIFY, 0, &hit_a, &hit_b);
+	hip_p_host_id_encode(w, &hid);
+	hip_p_notification_encode(w, &n);
+	hip_p_overlay_id_encode(w, overlay_id, sizeof(overlay_id));
+	hip_p_route_encode(w, HIP_PARAM_ROUTE_DST, &dst);
+	hip_p_signature_encode(w, HIP_PARAM_HIP_SIGNATURE, &sig);
+	hip_p_overlay_ttl_encode(w, 31);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[HIP_MAX_PACKET_LEN];
-	void (*makers[])(struct wbuf *) = {r1,	   i2,	      update,	  notify,   close_,
-					   r2_reg, keepalive, i1_overlay, r2_routed};
-	const char *names[] = {"r1",	 "i2",	      "update",	    "notify",	"close",
-			       "r2_reg", "keepalive", "i1_overlay", "r2_routed"};
+	void (*makers[])(struct wbuf *) = {
+	    r1,	    i2,	       update,	   notify,    close_,
+	    r2_reg, keepalive, i1_overlay, r2_routed, notify_overlay};
+	const char *names[] = {"r1",	 "i2",	      "update",	    "notify",	 "close",
+			       "r2_reg", "keepalive", "i1_overlay", "r2_routed", "notify_overlay"};
 	struct wbuf w;
 
 	if (argc != 2)

@@ -1,6 +1,7 @@
-/* Unit tests of hipd's HIP BONE routing (hipd/overlay.c): the Chord next hop, the
- * Destination-list rules, a base exchange through a chain of four in-process hipd
- * on loopback, and hops dropping bad packets. Namespaces and captures: tests/integration. */
+/* Unit tests of hipd's HIP BONE routing (hipd/overlay.c, overlay_notify.c): the Chord
+ * next hop, the Destination-list rules, a base exchange through a chain of four
+ * in-process hipd on loopback, hops dropping bad packets and telling the sender by
+ * NOTIFY (rate-limited). Namespaces and captures: tests/integration. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "common/hit.h"
+#include "hipd/auth.h"
 #include "hipd/bex.h"
 #include "hipd/daemon.h"
 #include "hipd/hadb.h"
@@ -202,7 +204,7 @@ static void on_poll(uv_timer_t *t)
 {
 	struct chain *c = t->data;
 
-	if (c->done(c)) {
+	if (c->done && c->done(c)) {
 		c->finished = true;
 		uv_stop(&c->loop);
 	}
@@ -344,9 +346,12 @@ START_TEST(base_exchange_runs_through_the_overlay_and_ice_finds_the_path)
 }
 END_TEST
 
-/* An I1 from hit_s to hit_r as B would receive it, with the overlay's ID
- * (or another), an OVERLAY_TTL, and a Via list of via_n copies of via_hit. */
+/* An I1 (or another type) from hit_s to hit_r as a hop would receive it, with
+ * the overlay's ID (or another), an OVERLAY_TTL, a Destination list, and a Via
+ * list of via_n copies of via_hit (or none). */
 struct bad {
+	uint8_t type;
+	bool no_via;
 	const uint8_t *id;
 	bool ttl;
 	uint16_t ttl_value;
@@ -369,7 +374,7 @@ static int inject(struct hipd *hop, const struct in6_addr *hit_s, const struct i
 
 	overlay_id_of("hipsip-test", id);
 	wbuf_init(&w, pkt, sizeof(pkt));
-	hip_build_start(&w, HIP_I1, 0, hit_s, hit_r);
+	hip_build_start(&w, b->type ? b->type : HIP_I1, 0, hit_s, hit_r);
 	hip_p_list8_encode(&w, HIP_PARAM_DH_GROUP_LIST, &groups);
 	hip_p_overlay_id_encode(&w, b->id ? b->id : id, OVERLAY_ID_LEN);
 	if (b->dst)
@@ -380,7 +385,8 @@ static int inject(struct hipd *hop, const struct in6_addr *hit_s, const struct i
 		hip_p_overlay_ttl_encode(&w, b->ttl_value);
 	for (size_t i = 0; i < b->via_n; i++)
 		via.hits[via.n++] = *b->via_hit;
-	hip_p_route_encode(&w, HIP_PARAM_ROUTE_VIA, &via);
+	if (!b->no_via)
+		hip_p_route_encode(&w, HIP_PARAM_ROUTE_VIA, &via);
 	ck_assert_int_eq(hip_build_set_len(&w), 0);
 	ck_assert_int_eq(hip_msg_parse(pkt, w.len, &m), 0);
 	return overlay_input(hop, &rx, &m);
@@ -460,6 +466,184 @@ START_TEST(no_route_without_neighbours_and_the_set_is_replaced)
 }
 END_TEST
 
+/* ======== the hops' error NOTIFYs (RFC 6079 6.2, RFC 6028 3.1, 3.3) ======== */
+
+static bool ad_notified(struct chain *c)
+{
+	struct hip_ha *ad = ha_between(c->by_hit[0], c->by_hit[3]);
+
+	return ad && ad->last_notify == HIP_NTF_OVERLAY_TTL_EXCEEDED;
+}
+
+/* RFC 6079 6.2: TTL zero at a hop that is not the final recipient: dropped,
+ * and OVERLAY_TTL_EXCEEDED to the sender; RFC 6028 3.1: with ROUTE_DST = the
+ * Via list reversed, so it goes back the way the packet came (C -> B -> A);
+ * RFC 7401 6.13: the sender only notes it, its I1 timer runs on */
+START_TEST(ttl_zero_at_a_middle_hop_is_notified_back_along_the_via_list)
+{
+	struct chain c;
+
+	chain_start(&c, 40741);
+	chain_link(&c);
+	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2], *d = c.by_hit[3];
+	ck_assert_int_eq(overlay_set_ttl(a, 0), -EINVAL);
+	ck_assert_int_eq(overlay_set_ttl(a, 1), 0); /* B passes it on with 0, C drops it */
+	ck_assert_int_eq(bex_trigger(a, hit_of(d), HIPD_FAULT_NONE), 0);
+	ck_assert(chain_run(&c, ad_notified, 5000));
+	struct hip_ha *ad = ha_between(a, d);
+	ck_assert_int_eq(ad->state, HIP_STATE_I1_SENT);
+	ck_assert(uv_is_active((uv_handle_t *)&ad->timer));
+	ck_assert_ptr_null(hadb_find_peer(&d->db, hit_of(a))); /* the I1 never reached D */
+	ck_assert_int_ge(dropped(cc, "ttl_exceeded"), 1);
+	ck_assert_int_ge(counter(cc, "notifies_sent"), 1);
+	ck_assert_int_ge(counter(b, "forwarded"), 2); /* the I1 out, the NOTIFY back */
+	ck_assert_int_ge(counter(a, "notifies_received"), 1);
+	ck_assert_int_eq(counter(b, "dropped_total"), 0);
+	ck_assert_int_eq(counter(a, "dropped_total"), 0);
+	/* the association with the hop that sent it is not touched */
+	ck_assert_uint_eq(ha_between(a, b)->last_notify, 0);
+	chain_stop(&c);
+}
+END_TEST
+
+static bool d_notified(struct chain *c)
+{
+	return counter(c->by_hit[3], "notifies_received") == 1;
+}
+
+/* RFC 6028 3.3: no valid locator for the next hop of a Destination list: drop,
+ * and UNKNOWN_NEXT_HOP back to the sender; a packet on a Destination list goes
+ * back through the hops listed before us (B -> C -> D) */
+START_TEST(unknown_next_hop_on_a_destination_list_is_notified_to_the_sender)
+{
+	struct chain c;
+
+	chain_start(&c, 40751);
+	chain_link(&c);
+	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2], *d = c.by_hit[3];
+	struct hip_p_route dst = {.flags = HIP_ROUTE_SYMMETRIC | HIP_ROUTE_MUST_FOLLOW, .n = 3};
+	dst.hits[0] = *hit_of(cc);
+	dst.hits[1] = *hit_of(b);
+	dst.hits[2] = h6("2001:20::dead"); /* nobody B knows */
+	json_int_t fwd = counter(cc, "forwarded");
+	ck_assert(inject(b, hit_of(d), hit_of(a),
+			 &(struct bad){.type = HIP_R2, .dst = &dst, .no_via = true}));
+	ck_assert_int_eq(dropped(b, "unknown_next_hop"), 1);
+	ck_assert_int_eq(dropped(b, "no_next_hop"), 0);
+	ck_assert_int_eq(counter(b, "notifies_sent"), 1);
+	ck_assert(chain_run(&c, d_notified, 5000));
+	ck_assert_int_eq(counter(cc, "forwarded"), fwd + 1);
+	ck_assert_int_eq(counter(cc, "dropped_total"), 0);
+	chain_stop(&c);
+}
+END_TEST
+
+static bool a_got_burst(struct chain *c)
+{
+	return counter(c->by_hit[0], "notifies_received") == OVERLAY_NOTIFY_BURST;
+}
+
+/* RFC 6079 7, RFC 6028 6: the NOTIFYs come from a token bucket, so 100 bad
+ * packets at once give OVERLAY_NOTIFY_BURST of them; it refills over time */
+START_TEST(error_notifies_are_rate_limited_under_a_burst)
+{
+	struct chain c;
+
+	chain_start(&c, 40761);
+	chain_link(&c);
+	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *d = c.by_hit[3];
+	for (int i = 0; i < 100; i++) /* from A, empty Via: straight back to A */
+		ck_assert(inject(b, hit_of(a), hit_of(d), &(struct bad){.ttl = true}));
+	ck_assert_int_eq(dropped(b, "ttl_exceeded"), 100);
+	ck_assert_int_eq(counter(b, "notifies_sent"), OVERLAY_NOTIFY_BURST);
+	ck_assert_int_eq(counter(b, "notifies_limited"), 100 - OVERLAY_NOTIFY_BURST);
+	ck_assert(chain_run(&c, a_got_burst, 5000));
+	chain_run(&c, NULL, 1000 / OVERLAY_NOTIFY_RATE + 50); /* a token comes back */
+	ck_assert(inject(b, hit_of(a), hit_of(d), &(struct bad){.ttl = true}));
+	ck_assert_int_eq(counter(b, "notifies_sent"), OVERLAY_NOTIFY_BURST + 1);
+	json_t *o = overlay_json(b);
+	ck_assert(json_is_integer(json_object_get(o, "notifies_unroutable")));
+	json_decref(o);
+	chain_stop(&c);
+}
+END_TEST
+
+/* RFC 7401 5.3.6: never an error NOTIFY about a NOTIFY (two hops could bounce
+ * them); a packet with no way back (no Via, no association with its sender)
+ * is only counted */
+START_TEST(no_error_notify_about_a_notify_nor_without_a_way_back)
+{
+	struct chain c;
+
+	chain_start(&c, 40771);
+	chain_link(&c);
+	struct hipd *a = c.by_hit[0], *cc = c.by_hit[2], *d = c.by_hit[3];
+	ck_assert(inject(cc, hit_of(a), hit_of(d), &(struct bad){.type = HIP_NOTIFY, .ttl = true}));
+	ck_assert_int_eq(dropped(cc, "ttl_exceeded"), 1);
+	ck_assert_int_eq(counter(cc, "notifies_sent"), 0);
+	ck_assert_int_eq(counter(cc, "notifies_unroutable"), 0);
+	ck_assert(inject(cc, hit_of(a), hit_of(d), &(struct bad){.ttl = true, .no_via = true}));
+	ck_assert_int_eq(counter(cc, "notifies_sent"), 0);
+	ck_assert_int_eq(counter(cc, "notifies_unroutable"), 1);
+	chain_stop(&c);
+}
+END_TEST
+
+/* A NOTIFY OVERLAY_TTL_EXCEEDED from hit_s about an A -> B packet, with the
+ * HOST_ID of and signed by id (RFC 7401 5.3.6). */
+static void hop_notify(struct hipd *to, const struct hostid *id, const struct in6_addr *hit_s,
+		       const struct in6_addr *about_r, bool tamper)
+{
+	static uint8_t pkt[HIP_MAX_PACKET_LEN];
+	static struct hip_msg m;
+	uint8_t data[HIP_HDR_LEN];
+	struct hip_p_host_id hi = {
+	    .algorithm = id->algorithm, .hi = id->hi, .hi_len = (uint16_t)id->hi_len};
+	struct hip_p_notification n = {
+	    .msg_type = HIP_NTF_OVERLAY_TTL_EXCEEDED, .data = data, .data_len = sizeof(data)};
+	struct hip_rx rx = {.transport = HIP_TRANSPORT_UDP};
+	struct wbuf w;
+
+	wbuf_init(&w, data, sizeof(data));
+	hip_build_start(&w, HIP_I1, 0, hit_of(to), about_r);
+	wbuf_init(&w, pkt, sizeof(pkt));
+	hip_build_start(&w, HIP_NOTIFY, 0, hit_s, hit_of(to));
+	hip_p_host_id_encode(&w, &hi);
+	hip_p_notification_encode(&w, &n);
+	ck_assert_int_eq(auth_sign_append(id, &w, HIP_PARAM_HIP_SIGNATURE), 0);
+	ck_assert_int_eq(hip_msg_parse(pkt, w.len, &m), 0);
+	if (tamper) { /* the receiver HIT in the data, under the signature */
+		pkt[hip_msg_find(&m, HIP_PARAM_NOTIFICATION)->off + 8 + 39] ^= 1;
+		ck_assert_int_eq(hip_msg_parse(pkt, w.len, &m), 0);
+	}
+	notify_on_notify(to, &rx, &m);
+}
+
+/* RFC 7401 6.13 and 5.3.6: a hop's NOTIFY counts only when its signature
+ * verifies with the HOST_ID it carries, whose HIT is the sender HIT; even then
+ * it is a note on the association, not a change of state */
+START_TEST(an_error_notify_counts_only_when_signed_by_its_sender)
+{
+	struct chain c;
+
+	chain_start(&c, 40781);
+	chain_link(&c);
+	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2];
+	struct hip_ha *ab = ha_between(a, b);
+	hop_notify(a, b->ids[0], hit_of(cc), hit_of(b), false); /* B's key, C's HIT */
+	hop_notify(a, cc->ids[0], hit_of(cc), hit_of(b), true); /* a broken signature */
+	ck_assert_uint_eq(ab->last_notify, 0);
+	ck_assert_int_eq(counter(a, "notifies_received"), 0);
+	hop_notify(a, cc->ids[0], hit_of(cc), hit_of(b), false);
+	ck_assert_uint_eq(ab->last_notify, HIP_NTF_OVERLAY_TTL_EXCEEDED);
+	ck_assert_int_eq(counter(a, "notifies_received"), 1);
+	ck_assert_int_eq(ab->state, HIP_STATE_ESTABLISHED);
+	hop_notify(a, cc->ids[0], hit_of(cc), hit_of(b), false); /* again: noted once more */
+	ck_assert_int_eq(counter(a, "notifies_received"), 2);
+	chain_stop(&c);
+}
+END_TEST
+
 static Suite *overlay_suite(void)
 {
 	Suite *s = suite_create("overlay");
@@ -476,6 +660,11 @@ static Suite *overlay_suite(void)
 	tcase_add_test(chain, base_exchange_runs_through_the_overlay_and_ice_finds_the_path);
 	tcase_add_test(chain, hops_drop_bad_packets_and_count_why);
 	tcase_add_test(chain, no_route_without_neighbours_and_the_set_is_replaced);
+	tcase_add_test(chain, ttl_zero_at_a_middle_hop_is_notified_back_along_the_via_list);
+	tcase_add_test(chain, unknown_next_hop_on_a_destination_list_is_notified_to_the_sender);
+	tcase_add_test(chain, error_notifies_are_rate_limited_under_a_burst);
+	tcase_add_test(chain, no_error_notify_about_a_notify_nor_without_a_way_back);
+	tcase_add_test(chain, an_error_notify_counts_only_when_signed_by_its_sender);
 	suite_add_tcase(s, rules);
 	suite_add_tcase(s, chain);
 	return s;

@@ -1266,6 +1266,113 @@ START_TEST(overlay_types_have_the_rfc_criticality_and_coverage)
 }
 END_TEST
 
+/* ======== Notification Data of the overlay hops' NOTIFYs (RFC 6079 6.2, RFC 6028 3.3) ======== */
+
+/* An I1 from A to B with ROUTE_DST [A, B], TRANSACTION_ID (RFC 6078 4.4, a type
+ * the parser skips) of tid_len octets and OVERLAY_TTL 0, parsed into msg. */
+static void routed_i1(size_t tid_len)
+{
+	static const uint8_t tid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	struct hip_p_route dst = {.flags = HIP_ROUTE_MUST_FOLLOW, .n = 2};
+	struct wbuf w;
+
+	dst.hits[0] = hit_a;
+	dst.hits[1] = hit_b;
+	start(&w, HIP_I1);
+	if (tid_len)
+		hip_build_param(&w, HIP_PARAM_TRANSACTION_ID, tid, tid_len);
+	hip_p_route_encode(&w, HIP_PARAM_ROUTE_DST, &dst);
+	hip_p_overlay_ttl_encode(&w, 0);
+	ck_assert_int_eq(finish_and_parse(&w), 0);
+	ck_assert_ptr_null(hip_msg_find(&msg, HIP_PARAM_TRANSACTION_ID));
+}
+
+/* RFC 6028 3.3: "the HIP header of the rejected packet and the ROUTE_DST
+ * parameter"; RFC 6079 6.2: the header and TRANSACTION_ID "if one exists" */
+START_TEST(overlay_notification_data_holds_the_header_and_one_parameter)
+{
+	static uint8_t data[HIP_MAX_PACKET_LEN];
+	struct hip_ntf_pkt got;
+	struct hip_p_route dst;
+	struct wbuf w;
+
+	routed_i1(5);
+	wbuf_init(&w, data, sizeof(data));
+	ck_assert_int_eq(hip_ntf_pkt_encode(&w, &msg, HIP_PARAM_ROUTE_DST), 0);
+	ck_assert_uint_eq(w.len, HIP_HDR_LEN + 4 + 4 + 2 * 16);
+	ck_assert_mem_eq(data, pkt, HIP_HDR_LEN);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, w.len, &got), 0);
+	ck_assert_uint_eq(got.type, HIP_I1);
+	ck_assert_mem_eq(&got.hit_s, &hit_a, 16);
+	ck_assert_mem_eq(&got.hit_r, &hit_b, 16);
+	ck_assert_uint_eq(got.param.type, HIP_PARAM_ROUTE_DST);
+	ck_assert_int_eq(hip_p_route_decode(&got.param, &dst), 0);
+	ck_assert_uint_eq(dst.n, 2);
+	ck_assert_mem_eq(&dst.hits[1], &hit_b, 16);
+	/* TRANSACTION_ID is found in the raw packet, padding and all */
+	wbuf_init(&w, data, sizeof(data));
+	ck_assert_int_eq(hip_ntf_pkt_encode(&w, &msg, HIP_PARAM_TRANSACTION_ID), 0);
+	ck_assert_uint_eq(w.len, HIP_HDR_LEN + 16);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, w.len, &got), 0);
+	ck_assert_uint_eq(got.param.type, HIP_PARAM_TRANSACTION_ID);
+	ck_assert_uint_eq(got.param.len, 5);
+	ck_assert_uint_eq(got.param.val[4], 5);
+	/* a packet without it, or asked for none: the header alone */
+	routed_i1(0);
+	wbuf_init(&w, data, sizeof(data));
+	ck_assert_int_eq(hip_ntf_pkt_encode(&w, &msg, HIP_PARAM_TRANSACTION_ID), 0);
+	ck_assert_uint_eq(w.len, HIP_HDR_LEN);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, w.len, &got), 0);
+	ck_assert_uint_eq(got.param.type, 0);
+	wbuf_init(&w, data, sizeof(data));
+	ck_assert_int_eq(hip_ntf_pkt_encode(&w, &msg, 0), 0);
+	ck_assert_uint_eq(w.len, HIP_HDR_LEN);
+	wbuf_init(&w, data, HIP_HDR_LEN + 8); /* no room for the ROUTE_DST */
+	ck_assert_int_eq(hip_ntf_pkt_encode(&w, &msg, HIP_PARAM_ROUTE_DST), -ENOBUFS);
+}
+END_TEST
+
+/* Untrusted data from a hop: cut headers, cut or empty parameters, and
+ * anything after a parameter but its padding are refused; padding may be
+ * missing at the end */
+START_TEST(malformed_overlay_notification_data_is_rejected)
+{
+	static uint8_t data[HIP_MAX_PACKET_LEN];
+	struct hip_ntf_pkt got;
+	struct wbuf w;
+	size_t len;
+
+	routed_i1(0);
+	wbuf_init(&w, data, sizeof(data));
+	ck_assert_int_eq(hip_ntf_pkt_encode(&w, &msg, HIP_PARAM_ROUTE_DST), 0);
+	len = w.len; /* header + ROUTE_DST of 2 HITs: 40 + 40, no padding */
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, 0, &got), -HIPW_ETRUNC);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, HIP_HDR_LEN - 1, &got), -HIPW_ETRUNC);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, HIP_HDR_LEN + 3, &got), -HIPW_EPARAM);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, len - 1, &got), -HIPW_EPARAM);
+	ck_assert_uint_eq(got.param.type, 0);
+	data[len] = 0;
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, len + 1, &got), -HIPW_EPARAM);
+	/* Length 0 */
+	memset(data + HIP_HDR_LEN + 2, 0, 2);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, len, &got), -HIPW_EPARAM);
+	/* Length past the end */
+	data[HIP_HDR_LEN + 2] = 0xff;
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, len, &got), -HIPW_EPARAM);
+	/* a 1-octet parameter: 3 octets of padding, present, absent or too few */
+	memset(data + HIP_HDR_LEN, 0, 8);
+	data[HIP_HDR_LEN + 1] = 0x7f;
+	data[HIP_HDR_LEN + 3] = 1;
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, HIP_HDR_LEN + 8, &got), 0);
+	ck_assert_uint_eq(got.param.len, 1);
+	ck_assert_uint_eq(got.param.total, 8);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, HIP_HDR_LEN + 5, &got), 0);
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, HIP_HDR_LEN + 6, &got), -HIPW_EPARAM);
+	/* a second parameter after the first */
+	ck_assert_int_eq(hip_ntf_pkt_decode(data, HIP_HDR_LEN + 16, &got), -HIPW_EPARAM);
+}
+END_TEST
+
 /* RFC 5770 5.6, Figure 8: Port, Protocol, Reserved, 16-byte address; Length 20 */
 START_TEST(relay_addresses_round_trip_with_the_rfc_layout)
 {
@@ -2196,6 +2303,8 @@ int main(void)
 	tcase_add_test(par, overlay_id_and_ttl_round_trip);
 	tcase_add_test(par, malformed_overlay_parameters_are_rejected);
 	tcase_add_test(par, overlay_types_have_the_rfc_criticality_and_coverage);
+	tcase_add_test(par, overlay_notification_data_holds_the_header_and_one_parameter);
+	tcase_add_test(par, malformed_overlay_notification_data_is_rejected);
 	tcase_add_test(par, relay_address_with_wrong_length_is_rejected);
 	tcase_add_test(par, relay_addresses_map_ipv4_into_ipv6_and_back);
 	tcase_add_test(par, relay_hmac_round_trips_like_hip_mac);

@@ -45,10 +45,12 @@ static void print_neighbours(const json_t *nbrs)
 
 int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 {
-	static const char *const fields[] = {"overlay",	    "overlay_id",   "node",
-					     "initial_ttl", "originated",   "forwarded",
-					     "delivered",   "dropped_total"};
-	static struct kv rows[16];
+	static const char *const fields[] = {
+	    "overlay",		"overlay_id",	       "node",
+	    "initial_ttl",	"originated",	       "forwarded",
+	    "delivered",	"dropped_total",       "notifies_sent",
+	    "notifies_limited", "notifies_unroutable", "notifies_received"};
+	static struct kv rows[24];
 	const json_t *v;
 	const char *key;
 	json_t *reply;
@@ -68,7 +70,7 @@ int verb_get_overlay(struct hipconf *hc, int argc, char **argv)
 	}
 	json_object_foreach(json_object_get(reply, "dropped"), key, v)
 	{
-		if (json_integer_value(v) && n < 16)
+		if (json_integer_value(v) && n < 24)
 			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
