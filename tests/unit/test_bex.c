@@ -32,7 +32,7 @@ START_TEST(bex_completes_and_both_sides_share_keys_and_spis)
 {
 	struct pair p;
 
-	pair_start(&p, 40511);
+	pair_start(&p, 30511);
 	map_b(&p);
 	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, HIPD_FAULT_NONE), 0);
 	ck_assert(run_until(&p, both_up, 5000));
@@ -60,7 +60,7 @@ START_TEST(close_removes_initiator_state_and_leaves_peer_closed)
 {
 	struct pair p;
 
-	pair_start(&p, 40511);
+	pair_start(&p, 30511);
 	map_b(&p);
 	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, HIPD_FAULT_NONE), 0);
 	ck_assert(run_until(&p, both_up, 5000));
@@ -76,7 +76,7 @@ static void fault_case(enum hipd_fault fault)
 {
 	struct pair p;
 
-	pair_start(&p, 40511);
+	pair_start(&p, 30511);
 	map_b(&p);
 	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, fault), 0);
 	ck_assert(run_until(&p, a_failed, 10000));

@@ -125,7 +125,7 @@ struct call {
 static struct media_relay *relay_udp(const char *tag)
 {
 	struct media_config cfg = {
-	    .mode = MEDIA_UDP, .port_min = 41000, .port_max = 41999, .tag = tag};
+	    .mode = MEDIA_UDP, .port_min = 21000, .port_max = 21999, .tag = tag};
 	struct media_relay *r;
 
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r), 0);
@@ -232,15 +232,15 @@ START_TEST(ports_are_even_odd_pairs_from_the_range)
 	media_relay_client_addr(r, &rtp, &rtcp);
 	ck_assert_uint_eq(port_of(&rtp) % 2, 0);
 	ck_assert_uint_eq(port_of(&rtcp), port_of(&rtp) + 1);
-	ck_assert_uint_ge(port_of(&rtp), 41000);
-	ck_assert_uint_le(port_of(&rtcp), 41999);
+	ck_assert_uint_ge(port_of(&rtp), 21000);
+	ck_assert_uint_le(port_of(&rtcp), 21999);
 	ck_assert_int_eq(rtp.ss_family, AF_INET);
 	ck_assert_uint_eq(((struct sockaddr_in *)&rtp)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
 	media_relay_peer_ports(r, &p[0], &p[1]);
 	ck_assert_uint_eq(p[0] % 2, 0);
 	ck_assert_uint_eq(p[1], p[0] + 1);
-	ck_assert_uint_ge(p[0], 41000);
-	ck_assert_uint_le(p[1], 41999);
+	ck_assert_uint_ge(p[0], 21000);
+	ck_assert_uint_le(p[1], 21999);
 	close_all(&r, 1);
 }
 END_TEST
@@ -387,7 +387,7 @@ END_TEST
  * every pair taken. A pair one of whose ports is in use is skipped. */
 START_TEST(an_exhausted_port_range_is_an_error)
 {
-	struct media_config cfg = {.mode = MEDIA_UDP, .port_min = 42001, .port_max = 42005};
+	struct media_config cfg = {.mode = MEDIA_UDP, .port_min = 22001, .port_max = 22005};
 	struct media_relay *r, *r2;
 	struct sockaddr_storage rtp, rtcp;
 	uint16_t p[2];
@@ -395,26 +395,26 @@ START_TEST(an_exhausted_port_range_is_an_error)
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r), 0);
 	media_relay_client_addr(r, &rtp, &rtcp);
 	media_relay_peer_ports(r, &p[0], &p[1]);
-	ck_assert(port_of(&rtp) == 42002 || port_of(&rtp) == 42004);
-	ck_assert_uint_eq(p[0], port_of(&rtp) == 42002 ? 42004 : 42002);
+	ck_assert(port_of(&rtp) == 22002 || port_of(&rtp) == 22004);
+	ck_assert_uint_eq(p[0], port_of(&rtp) == 22002 ? 22004 : 22002);
 	r2 = (struct media_relay *)1;
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r2), -EADDRINUSE);
 	ck_assert_ptr_null(r2);
 	close_all(&r, 1);
 	pump(10); /* the failed relay's handles close too */
 
-	/* 42010 taken by someone else: its pair is skipped */
+	/* 22010 taken by someone else: its pair is skipped */
 	struct fake busy;
-	struct sockaddr_storage a = with_port("127.0.0.1", 42010);
+	struct sockaddr_storage a = with_port("127.0.0.1", 22010);
 	busy.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	ck_assert_int_eq(bind(busy.fd, (struct sockaddr *)&a, sizeof(struct sockaddr_in)), 0);
-	cfg.port_min = 42010;
-	cfg.port_max = 42015;
+	cfg.port_min = 22010;
+	cfg.port_max = 22015;
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r), 0);
 	media_relay_client_addr(r, &rtp, &rtcp);
 	media_relay_peer_ports(r, &p[0], &p[1]);
-	ck_assert_uint_ne(port_of(&rtp), 42010);
-	ck_assert_uint_ne(p[0], 42010);
+	ck_assert_uint_ne(port_of(&rtp), 22010);
+	ck_assert_uint_ne(p[0], 22010);
 	close_all(&r, 1);
 	close(busy.fd);
 }
@@ -422,16 +422,16 @@ END_TEST
 
 START_TEST(bad_configurations_and_addresses_are_refused)
 {
-	struct media_config cfg = {.mode = MEDIA_UDP, .port_min = 42021, .port_max = 42021};
+	struct media_config cfg = {.mode = MEDIA_UDP, .port_min = 22021, .port_max = 22021};
 	struct sockaddr_storage none = {0}, v6 = with_port("::1", 5000);
 	struct media_relay *r;
 
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r), -EINVAL); /* no pair */
-	cfg.port_min = 42030;
-	cfg.port_max = 42020;
+	cfg.port_min = 22030;
+	cfg.port_max = 22020;
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r), -EINVAL);
 	cfg.mode = MEDIA_ICE; /* without ice_host */
-	cfg.port_max = 42039;
+	cfg.port_max = 22039;
 	ck_assert_int_eq(media_relay_new(&loop, &cfg, NULL, NULL, &r), -EINVAL);
 	pump(10);
 	r = relay_udp(NULL);
@@ -484,8 +484,8 @@ static void ice_side_open(struct ice_side *x, bool controlling, const char *tag)
 {
 	static const struct media_callbacks cb = {.on_gathered = on_gathered, .on_ice = on_ice};
 	struct media_config cfg = {.mode = MEDIA_ICE,
-				   .port_min = 43000,
-				   .port_max = 43999,
+				   .port_min = 23000,
+				   .port_max = 23999,
 				   .tag = tag,
 				   .controlling = controlling,
 				   .ta_ms = 20};

@@ -56,7 +56,7 @@ START_TEST(ice_stun_udp_is_negotiated_and_finds_the_path)
 
 	mode_a = mode_b = "ice";
 	ta_a = ta_b = 20;
-	start(&p, 40611);
+	start(&p, 30611);
 	ck_assert(run_until(&p, ice_done, 5000));
 	struct hip_ha *a = ha_a(&p), *b = ha_b(&p);
 	ck_assert_uint_eq(a->nat_mode, HIP_NAT_MODE_ICE_STUN_UDP);
@@ -80,7 +80,7 @@ START_TEST(pacing_is_the_larger_offer)
 	mode_a = mode_b = "ice";
 	ta_a = 20;
 	ta_b = 60;
-	start(&p, 40621);
+	start(&p, 30621);
 	ck_assert(run_until(&p, ice_done, 5000));
 	ck_assert_uint_eq(ha_a(&p)->ta_ms, 60);
 	ck_assert_uint_eq(ha_b(&p)->ta_ms, 60);
@@ -95,7 +95,7 @@ START_TEST(responder_without_nat_modes_means_no_ice)
 
 	mode_a = "ice";
 	mode_b = "none";
-	start(&p, 40631);
+	start(&p, 30631);
 	ck_assert(run_until(&p, both_up, 5000));
 	ck_assert_uint_eq(ha_a(&p)->nat_mode, 0);
 	ck_assert(!nat_ha_pending(ha_a(&p)));
@@ -111,7 +111,7 @@ START_TEST(udp_encapsulation_when_only_that_is_common)
 
 	mode_a = "ice";
 	mode_b = "udp";
-	start(&p, 40641);
+	start(&p, 30641);
 	ck_assert(run_until(&p, both_up, 5000));
 	ck_assert_uint_eq(ha_a(&p)->nat_mode, HIP_NAT_MODE_UDP_ENCAP);
 	ck_assert_uint_eq(ha_b(&p)->nat_mode, HIP_NAT_MODE_UDP_ENCAP);

@@ -320,7 +320,7 @@ START_TEST(base_exchange_runs_through_the_overlay_and_ice_finds_the_path)
 {
 	struct chain c;
 
-	chain_start(&c, 40711);
+	chain_start(&c, 30711);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2], *d = c.by_hit[3];
 	ck_assert(hadb_map_find(&a->db, hit_of(d)) == NULL);
@@ -402,7 +402,7 @@ START_TEST(hops_drop_bad_packets_and_count_why)
 	static const struct in6_addr zero;
 	struct chain c;
 
-	chain_start(&c, 40721);
+	chain_start(&c, 30721);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *d = c.by_hit[3];
 	const struct in6_addr *ha = hit_of(a), *hb = hit_of(b), *hd = hit_of(d);
@@ -451,7 +451,7 @@ START_TEST(no_route_without_neighbours_and_the_set_is_replaced)
 {
 	struct chain c;
 
-	chain_start(&c, 40731);
+	chain_start(&c, 30731);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *d = c.by_hit[3];
 	ck_assert_int_eq(overlay_set(a, "hipsip-test", NULL, 0), 0);
@@ -483,7 +483,7 @@ START_TEST(ttl_zero_at_a_middle_hop_is_notified_back_along_the_via_list)
 {
 	struct chain c;
 
-	chain_start(&c, 40741);
+	chain_start(&c, 30741);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2], *d = c.by_hit[3];
 	ck_assert_int_eq(overlay_set_ttl(a, 0), -EINVAL);
@@ -518,7 +518,7 @@ START_TEST(unknown_next_hop_on_a_destination_list_is_notified_to_the_sender)
 {
 	struct chain c;
 
-	chain_start(&c, 40751);
+	chain_start(&c, 30751);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2], *d = c.by_hit[3];
 	struct hip_p_route dst = {.flags = HIP_ROUTE_SYMMETRIC | HIP_ROUTE_MUST_FOLLOW, .n = 3};
@@ -549,7 +549,7 @@ START_TEST(error_notifies_are_rate_limited_under_a_burst)
 {
 	struct chain c;
 
-	chain_start(&c, 40761);
+	chain_start(&c, 30761);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *d = c.by_hit[3];
 	for (int i = 0; i < 100; i++) /* from A, empty Via: straight back to A */
@@ -575,7 +575,7 @@ START_TEST(no_error_notify_about_a_notify_nor_without_a_way_back)
 {
 	struct chain c;
 
-	chain_start(&c, 40771);
+	chain_start(&c, 30771);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *cc = c.by_hit[2], *d = c.by_hit[3];
 	ck_assert(inject(cc, hit_of(a), hit_of(d), &(struct bad){.type = HIP_NOTIFY, .ttl = true}));
@@ -626,7 +626,7 @@ START_TEST(an_error_notify_counts_only_when_signed_by_its_sender)
 {
 	struct chain c;
 
-	chain_start(&c, 40781);
+	chain_start(&c, 30781);
 	chain_link(&c);
 	struct hipd *a = c.by_hit[0], *b = c.by_hit[1], *cc = c.by_hit[2];
 	struct hip_ha *ab = ha_between(a, b);

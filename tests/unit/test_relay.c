@@ -15,9 +15,9 @@
 #include "hipd/relay_pkt.h"
 #include "hipd_pair.h"
 
-#define PORT_A 40531
-#define PORT_R 40532
-#define PORT_B 40533
+#define PORT_A 30531
+#define PORT_R 30532
+#define PORT_B 30533
 
 static const struct in6_addr hit_i = {{{0x20, 0x01, 0x00, 0x21, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}};
 static const struct in6_addr hit_r = {{{0x20, 0x01, 0x00, 0x21, 9, 9, 9, 9, 5, 6, 7, 8, 9, 11}}};
@@ -446,7 +446,7 @@ START_TEST(client_registers_in_its_base_exchange_with_the_relay)
 	ck_assert(c->offered);
 	ck_assert(c->asked);
 	ck_assert(c->have_reflexive);
-	ck_assert_str_eq(relay_endpoint_str(&c->reflexive, buf, sizeof(buf)), "127.0.0.1:40533");
+	ck_assert_str_eq(relay_endpoint_str(&c->reflexive, buf, sizeof(buf)), "127.0.0.1:30533");
 	ck_assert_uint_eq(c->lifetime, hip_reg_lifetime_encode(600)); /* asked for, in range */
 	struct relay_reg *g = reg_of(&t, &t.b);
 	ck_assert_ptr_nonnull(g);
@@ -498,7 +498,7 @@ START_TEST(base_exchange_through_the_relay_completes)
 	json_t *o = json_object();
 	relay_ha_json(b, o);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "relayed_peer_locator")),
-			 "127.0.0.1:40531");
+			 "127.0.0.1:30531");
 	json_decref(o);
 	trio_stop(&t);
 }
@@ -519,7 +519,7 @@ START_TEST(base_exchange_through_the_relay_over_ipv6)
 	relay_tick(&t.b);
 	ck_assert(trio_run(&t, b_registered, 5000));
 	ck_assert_str_eq(relay_endpoint_str(&t.b.relay->cli.reflexive, buf, sizeof(buf)),
-			 "[::1]:40533");
+			 "[::1]:30533");
 	ck_assert_int_eq(hadb_map_add(&t.a.db, hit_of(&t.b), (struct sockaddr *)&r6), 0);
 	ck_assert_int_eq(bex_trigger(&t.a, hit_of(&t.b), HIPD_FAULT_NONE), 0);
 	ck_assert(trio_run(&t, ab_up, 5000));

@@ -10,7 +10,7 @@
 #include "hipd/update.h"
 #include "hipd_pair.h"
 
-#define PORT_BASE 40521
+#define PORT_BASE 30521
 
 static bool rekeyed_once(struct pair *p)
 {
