@@ -54,7 +54,8 @@ int sip_msg_to_bytes(osip_message_t *m, uint8_t **out, size_t *len);
  * Via (all, in order), From, Call-ID, CSeq copied, To copied with a tag added when it has
  * none and status > 100 (8.2.6.2; 17.2.1: none on 100): to_tag, or a random one if NULL
  * (give the same to_tag to every response of one dialog). A 100 copies Timestamp
- * (8.2.6.1). 0 or -EINVAL (not a request, bad status, ACK), -ENOMEM. */
+ * (8.2.6.1). Record-Route (12.1.1), Contact and the rest are the TU's to add. 0 or -EINVAL
+ * (not a request, bad status, ACK), -ENOMEM. */
 int sip_msg_response(const osip_message_t *req, int status, const char *reason, const char *to_tag,
 		     osip_message_t **out);
 
