@@ -457,7 +457,7 @@ START_TEST(the_ack_for_a_non_2xx_is_built_as_in_17_1_1_3)
 				   "From: Alice <sip:alice@atlanta.com>;tag=88sja8x\r\n"
 				   "Call-ID: 987asjd97y7atg\r\n"
 				   "CSeq: 986759 INVITE\r\n\r\n";
-	osip_message_t *req = parse_ok(inv), *resp = parse_ok(busy), *ack, *back;
+	osip_message_t *req = parse_ok(inv), *resp = parse_ok(busy), *ack, *back, *none;
 	uint8_t *bytes;
 	size_t len;
 	uint32_t num;
@@ -480,7 +480,7 @@ START_TEST(the_ack_for_a_non_2xx_is_built_as_in_17_1_1_3)
 	ck_assert_str_eq(cid, "987asjd97y7atg");
 	ck_assert_int_eq(osip_list_size(&back->routes), 1);
 	ck_assert_str_eq(sip_msg_header(back, "Max-Forwards"), "70");
-	ck_assert_int_eq(sip_msg_ack(resp, resp, &ack), -EINVAL);
+	ck_assert_int_eq(sip_msg_ack(resp, resp, &none), -EINVAL);
 	free(bytes);
 	sip_msg_free(back);
 	sip_msg_free(ack);
