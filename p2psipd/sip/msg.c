@@ -58,7 +58,21 @@ static int osip_err(int r)
 
 /* ---- the header-section scan (RFC 3261 7.3, 7.5, 18.3, 20) ---- */
 
-enum hdr_id { H_OTHER, H_VIA, H_FROM, H_TO, H_CALL_ID, H_CSEQ, H_CLEN, H_MAXFWD, H_CTYPE, H_N };
+enum hdr_id {
+	H_OTHER,
+	H_VIA,
+	H_FROM,
+	H_TO,
+	H_CALL_ID,
+	H_CSEQ,
+	H_CLEN,
+	H_MAXFWD,
+	H_CTYPE,
+	H_CONTACT,
+	H_ROUTE,
+	H_RROUTE,
+	H_N
+};
 
 /* Header names and their compact forms (RFC 3261 7.3.3, 20). */
 static const struct {
@@ -74,6 +88,9 @@ static const struct {
     {"Content-Length", 'l', H_CLEN},
     {"Max-Forwards", 0, H_MAXFWD},
     {"Content-Type", 'c', H_CTYPE},
+    {"Contact", 'm', H_CONTACT},
+    {"Route", 0, H_ROUTE},
+    {"Record-Route", 0, H_RROUTE},
 };
 
 static const char *const two_of[H_N] = {
@@ -203,6 +220,114 @@ static int check_text(struct scan *s, struct cursor c)
 	return 0;
 }
 
+/* One value of a From, To, Contact, Route or Record-Route field, byte by byte (RFC 3261
+ * 25.1: name-addr or addr-spec, then ;parameters; values separated by commas). libosip2 reads
+ * such fields leniently and writes back text it cannot read itself (spaces or quotes inside
+ * <>, text after '>' that is not a parameter, spaces inside a bare URI), so these stop here. */
+struct naddr {
+	int part; /* 0: display name or bare addr-spec, 1: inside <>, 2: after '>' */
+	bool quoted, esc;
+	bool ws;       /* white space since the last byte */
+	bool loose_ws; /* part 0 had white space inside a word: a display name, or an error */
+	uint8_t last;  /* the last byte that was not white space */
+};
+
+static bool is_sep(uint8_t b)
+{
+	return b == ';' || b == '=';
+}
+
+/* SEMI and EQUAL allow white space around them (25.1 SWS); display names anywhere. */
+static bool ws_fits(const struct naddr *n, uint8_t b)
+{
+	return !n->ws || n->last == 0 || is_sep(n->last) || is_sep(b);
+}
+
+static const char *naddr_quoted(struct naddr *n, uint8_t b)
+{
+	if (n->esc)
+		n->esc = false;
+	else if (b == '\\')
+		n->esc = true;
+	else if (b == '"')
+		n->quoted = false;
+	n->last = b;
+	n->ws = false;
+	return NULL;
+}
+
+static const char *naddr_in_angle(struct naddr *n, uint8_t b)
+{
+	if (b == '"' || b == '<' || is_ws(b) || b == '\r' || b == '\n')
+		return "bad URI in angle brackets";
+	if (b == '>')
+		n->part = 2;
+	n->last = b;
+	return NULL;
+}
+
+static const char *naddr_end(const struct naddr *n)
+{
+	if (n->quoted || n->part == 1)
+		return "unclosed quote or angle bracket";
+	if (n->part == 0 && n->loose_ws)
+		return "white space in a URI";
+	return NULL;
+}
+
+static const char *naddr_step(struct naddr *n, uint8_t b)
+{
+	const char *why;
+
+	if (n->quoted)
+		return naddr_quoted(n, b);
+	if (n->part == 1)
+		return naddr_in_angle(n, b);
+	if (is_ws(b) || b == '\r' || b == '\n') {
+		n->ws = n->last != 0;
+		return NULL;
+	}
+	if (b == ',') {
+		if ((why = naddr_end(n)))
+			return why;
+		memset(n, 0, sizeof(*n));
+		return NULL;
+	}
+	if (b == '>')
+		return "'>' without '<'";
+	if (n->part == 2 && n->last == '>' && b != ';')
+		return "text after a URI in angle brackets";
+	if (n->part == 2 && !ws_fits(n, b))
+		return "white space in a parameter";
+	if (n->part == 0 && b == '<')
+		n->part = 1;
+	else if (n->part == 0 && !ws_fits(n, b))
+		n->loose_ws = true;
+	if (b == '"')
+		n->quoted = true;
+	n->last = b;
+	n->ws = false;
+	return NULL;
+}
+
+static int check_name_addrs(struct scan *s, struct cursor c)
+{
+	struct naddr n = {0};
+	const char *why;
+	uint8_t b;
+
+	while (cur_u8(&c, &b) == 0)
+		if ((why = naddr_step(&n, b)))
+			return bad(s, why);
+	why = naddr_end(&n);
+	return why ? bad(s, why) : 0;
+}
+
+static bool is_name_addr(enum hdr_id id)
+{
+	return id == H_FROM || id == H_TO || id == H_CONTACT || id == H_ROUTE || id == H_RROUTE;
+}
+
 /* A decimal number alone in a field value, linear white space around it. */
 static int parse_number(struct cursor c, unsigned long max, unsigned long *out)
 {
@@ -290,6 +415,8 @@ static int scan_field(struct scan *s, struct cursor *f)
 	}
 	if (id == H_MAXFWD && parse_number(*f, 255, &v))
 		return bad(s, "bad Max-Forwards");
+	if (is_name_addr(id))
+		return check_name_addrs(s, *f);
 	return 0;
 }
 
@@ -420,21 +547,16 @@ static int fail(const char **why, const char *reason)
 	return -EBADMSG;
 }
 
-int sip_msg_parse(const uint8_t *buf, size_t len, osip_message_t **out, const char **why)
+/* Our scan, libosip2's parser, our checks on what it parsed. */
+static int parse_once(const uint8_t *buf, size_t len, osip_message_t **out, const char **why)
 {
 	struct scan s = {.strict = true};
 	osip_message_t *m;
-	const char *dummy, *reason;
+	const char *reason;
 	size_t msg_len;
 	int err;
 
-	if (!why)
-		why = &dummy;
-	*why = NULL;
-	*out = NULL;
-	if ((err = sip_msg_lib_init()))
-		return err;
-	if (!buf || len > SIP_MSG_MAX)
+	if (len > SIP_MSG_MAX)
 		return fail(why, "message too large");
 	err = scan_headers(&s, buf, len);
 	if (err == -EAGAIN)
@@ -462,6 +584,58 @@ int sip_msg_parse(const uint8_t *buf, size_t len, osip_message_t **out, const ch
 	if ((reason = check_parsed(m))) {
 		osip_message_free(m);
 		return fail(why, reason);
+	}
+	*out = m;
+	return 0;
+}
+
+/* libosip2's URI and header parsers are lenient: some text they accept comes back from its
+ * writer in a form they refuse ("sip:a@b:c@d" as "sip:a@[b:c@d]"). We forward and copy what
+ * we parse, so a message is accepted only if what libosip2 writes for it parses too. */
+static int check_rewrite(osip_message_t *m, const char **why)
+{
+	osip_message_t *again = NULL;
+	const char *ignored;
+	char *text = NULL;
+	size_t n = 0;
+	int err;
+
+	osip_message_force_update(m);
+	if (osip_message_to_str(m, &text, &n) || !text) {
+		osip_free(text);
+		return fail(why, "libosip2 cannot write it");
+	}
+	err = parse_once((const uint8_t *)text, n, &again, &ignored);
+	osip_free(text);
+	if (err == -EBADMSG)
+		return fail(why, "libosip2 cannot read what it writes for it");
+	if (err)
+		return err;
+	osip_message_free(again);
+	return 0;
+}
+
+int sip_msg_parse(const uint8_t *buf, size_t len, osip_message_t **out, const char **why)
+{
+	osip_message_t *m;
+	const char *dummy;
+	int err;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	*out = NULL;
+	if ((err = sip_msg_lib_init()))
+		return err;
+	if (!buf)
+		return fail(why, "no message");
+	err = parse_once(buf, len, &m, why);
+	if (err)
+		return err;
+	err = check_rewrite(m, why);
+	if (err) {
+		osip_message_free(m);
+		return err;
 	}
 	*out = m;
 	return 0;

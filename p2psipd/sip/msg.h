@@ -32,9 +32,12 @@ int sip_msg_lib_init(void);
  * Call-ID, CSeq and at most one Content-Length and Max-Forwards, at least one Via
  * (RFC 3261 8.1.1, 8.2, 20), CSeq "number method" with number < 2^31 and, for a request,
  * the request's method (8.1.1.5), SIP/2.0, a status 100-699, Max-Forwards 0-255 (20.22), a
- * body only with Content-Type (7.4.1), and a Content-Length not beyond the bytes (18.3;
- * bytes after it are discarded). 0 with *out (free with sip_msg_free) or -EBADMSG with *why
- * (may be NULL) set to a short static reason fit for a 400 reason phrase; -ENOMEM. */
+ * body only with Content-Type (7.4.1), a Content-Length not beyond the bytes (18.3;
+ * bytes after it are discarded), URIs in From/To/Contact/Route/Record-Route without white
+ * space or stray brackets (25.1), and that what libosip2 writes for the message parses again
+ * (its parser is lenient where its writer is not). 0 with *out (free with sip_msg_free) or
+ * -EBADMSG with *why (may be NULL) set to a short static reason fit for a 400 reason phrase;
+ * -ENOMEM. */
 int sip_msg_parse(const uint8_t *buf, size_t len, osip_message_t **out, const char **why);
 void sip_msg_free(osip_message_t *m);
 

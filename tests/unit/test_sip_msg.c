@@ -364,6 +364,74 @@ START_TEST(non_utf8_and_control_characters_in_headers_are_refused)
 }
 END_TEST
 
+/* RFC 3261 25.1: a name-addr's URI has no white space, quotes or angle brackets (libosip2
+ * would read it and write back text it cannot read). */
+START_TEST(uris_in_angle_brackets_are_checked)
+{
+	static const struct {
+		const char *line, *repl, *why;
+	} cases[] = {
+	    {"To: <sip:bob@p2psip.test>", "To: <sip:bob @p2psip.test>",
+	     "bad URI in angle brackets"},
+	    {"To: <sip:bob@p2psip.test>", "To: <sip:\"bob\"@p2psip.test>",
+	     "bad URI in angle brackets"},
+	    {"Route: <sip:127.0.0.1:5060;lr>", "Route: <sip:<127.0.0.1:5060;lr>",
+	     "bad URI in angle brackets"},
+	    {"Contact: <sip:alice@127.0.0.1:15060;transport=udp>",
+	     "Contact: <sip:alice@127.0.0.1:15060", "unclosed quote or angle bracket"},
+	    {"\"Alice\"", "\"Alice", "unclosed quote or angle bracket"},
+	    {"Route: <sip:127.0.0.1:5060;lr>", "Route: <sip:127.0.0.1:5060;lr>BE,INFO",
+	     "text after a URI in angle brackets"},
+	    {"To: <sip:bob@p2psip.test>", "To: sip:bob@p2psip.test x", "white space in a URI"},
+	    {"Route: <sip:127.0.0.1:5060;lr>", "Route: <sip:a@b>, UPDATE length: 0",
+	     "white space in a URI"},
+	    {";tag=3b1e5c", ";tag=3b 1e5c", "white space in a parameter"},
+	    {"To: <sip:bob@p2psip.test>", "t: sip:bob@p2psip.test>;x=1", "'>' without '<'"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = edit(invite, cases[i].line, cases[i].repl);
+
+		ck_assert_str_eq(parse_bad(text), cases[i].why);
+		free(text);
+	}
+	/* Quotes may hold anything printable, escaped quotes included; white space may surround
+	 * ';' and '=' (RFC 3261 25.1 SEMI, EQUAL); bare URIs and lists are fine. */
+	static const char *const good[] = {
+	    "To: sip:bob@p2psip.test ; tag = x\r\n",
+	    "To: Bob <sip:bob@p2psip.test> ;tag=x\r\n",
+	    "To: <sip:bob@p2psip.test>;x=\"a b\";y=[::1]\r\n",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *text = edit(invite, "To: <sip:bob@p2psip.test>\r\n", good[i]);
+
+		sip_msg_free(parse_ok(text));
+		free(text);
+	}
+	char *list = edit(invite, "Route: <sip:127.0.0.1:5060;lr>",
+			  "Route: <sip:127.0.0.1:5060;lr> , <sip:p2.test;lr>,<sip:p3>");
+	osip_message_t *m = parse_ok(list);
+	ck_assert_int_eq(osip_list_size(&m->routes), 3);
+	sip_msg_free(m);
+	free(list);
+	/* Quotes may hold anything printable, escaped quotes included. */
+	char *ok = edit(invite, "\"Alice\"", "\"A <\\\"x\\\"> l\"");
+	sip_msg_free(parse_ok(ok));
+	free(ok);
+}
+END_TEST
+
+/* libosip2 reads "<sip:bob@p2psip.test;>" (an empty URI parameter) and writes
+ * "<sip:bob@p2psip.test>;>", which it refuses: what we accept must survive being written. */
+START_TEST(messages_that_libosip2_cannot_write_back_are_refused)
+{
+	char *text = edit(invite, "To: <sip:bob@p2psip.test>", "To: <sip:bob@p2psip.test;>");
+
+	ck_assert_str_eq(parse_bad(text), "libosip2 cannot read what it writes for it");
+	free(text);
+}
+END_TEST
+
 /* RFC 3261 7.1, 7.2: SIP/2.0 only; status codes 100-699; Max-Forwards 0-255 (20.22). */
 START_TEST(bad_start_lines_and_max_forwards_are_refused)
 {
@@ -668,6 +736,8 @@ int main(void)
 	tcase_add_test(tc, huge_headers_and_messages_are_refused);
 	tcase_add_test(tc, bad_cseq_values_are_refused);
 	tcase_add_test(tc, non_utf8_and_control_characters_in_headers_are_refused);
+	tcase_add_test(tc, uris_in_angle_brackets_are_checked);
+	tcase_add_test(tc, messages_that_libosip2_cannot_write_back_are_refused);
 	tcase_add_test(tc, bad_start_lines_and_max_forwards_are_refused);
 	tcase_add_test(tc, a_response_copies_the_transaction_headers_and_adds_a_to_tag);
 	tcase_add_test(tc, a_100_trying_has_no_to_tag_and_copies_timestamp);
