@@ -307,7 +307,7 @@ START_TEST(a_provisional_response_stops_invite_retransmissions_and_timer_b)
 {
 	struct sip_txn *x = start_client("INVITE", &udp);
 
-	ck_assert(run_until(&n_sent, 2, 10 * T1));
+	ck_assert(run_until(&n_sent, 2, 40 * T1));
 	ck_assert_int_eq(input(response(180, "z9hG4bKc1", 1, "INVITE", "bt"), &udp),
 			 SIP_TXN_IN_MATCHED);
 	ck_assert_uint_eq(tu.responses, 1);
@@ -463,7 +463,7 @@ START_TEST(an_invite_server_sends_100_trying_when_the_tu_is_slow)
 	ck_assert_int_eq(input(request("INVITE", "z9hG4bKi1", 9, NULL), &udp), SIP_TXN_IN_NEW);
 	ck_assert_int_eq(input(request("INVITE", "z9hG4bKi1", 9, NULL), &udp), SIP_TXN_IN_ABSORBED);
 	ck_assert_uint_eq(n_sent, 0);
-	ck_assert(run_until(&n_sent, 1, 10 * TRYING));
+	ck_assert(run_until(&n_sent, 1, 40 * TRYING));
 	ck_assert_uint_ge(sent[0].at, TRYING);
 	ck_assert_int_eq(sent[0].m->status_code, 100);
 	ck_assert_ptr_null(sip_msg_to_tag(sent[0].m));
@@ -493,7 +493,7 @@ START_TEST(an_invite_server_retransmits_a_non_2xx_until_the_ack)
 	tu.auto_status = 486;
 	ck_assert_int_eq(input(request("INVITE", "z9hG4bKi3", 9, NULL), &udp), SIP_TXN_IN_NEW);
 	ck_assert_int_eq(sip_txn_state(tu.server), SIP_TXN_COMPLETED);
-	ck_assert(run_until(&n_sent, 4, 20 * T1)); /* at 0, T1, 3*T1, 7*T1 */
+	ck_assert(run_until(&n_sent, 4, 40 * T1)); /* at 0, T1, 3*T1, 7*T1 */
 	ck_assert_uint_ge(sent[3].at, 7 * T1);
 	ck_assert_int_eq(input(request("ACK", "z9hG4bKi3", 9, "srvtag"), &udp), SIP_TXN_IN_MATCHED);
 	ck_assert_int_eq(sip_txn_state(tu.server), SIP_TXN_CONFIRMED);
@@ -526,7 +526,7 @@ START_TEST(the_2xx_is_retransmitted_until_its_ack_even_over_tcp)
 	tu.auto_status = 200;
 	ck_assert_int_eq(input(request("INVITE", "z9hG4bKi5", 9, NULL), &tcp), SIP_TXN_IN_NEW);
 	ck_assert_int_eq(sip_txn_state(tu.server), SIP_TXN_ACCEPTED);
-	ck_assert(run_until(&n_sent, 3, 20 * T1));
+	ck_assert(run_until(&n_sent, 3, 40 * T1));
 	ck_assert_int_eq(input(request("INVITE", "z9hG4bKi5", 9, NULL), &tcp), SIP_TXN_IN_ABSORBED);
 	ck_assert_int_eq(input(request("ACK", "z9hG4bKnew", 9, "srvtag"), &tcp), SIP_TXN_IN_TU);
 	ck_assert_uint_eq(tu.acks, 1);
@@ -607,8 +607,8 @@ START_TEST(a_cancel_waits_for_a_provisional_response_and_matches_its_own_respons
 			 SIP_TXN_IN_MATCHED);
 	ck_assert_int_eq(tu.last_status, 487);
 	ck_assert_uint_eq(sent_with("ACK", 0), 1);
-	ck_assert(run_until(&ctu.terminated, 1, 10 * T1));
-	ck_assert(run_until(&tu.terminated, 1, 10 * T1));
+	ck_assert(run_until(&ctu.terminated, 1, 40 * T1));
+	ck_assert(run_until(&tu.terminated, 1, 40 * T1));
 }
 END_TEST
 
@@ -638,7 +638,7 @@ START_TEST(a_transport_error_ends_the_transaction)
 	ck_assert_uint_eq(tu.terminated, 0);
 	fail_send_at = 3; /* the second retransmission fails */
 	ck_assert_int_eq(sip_txn_request(&layer, req, &udp, &tu_cbs, &tu, NULL), 0);
-	ck_assert(run_until(&tu.terminated, 1, 20 * T1));
+	ck_assert(run_until(&tu.terminated, 1, 40 * T1));
 	ck_assert_int_eq(tu.last_error, -ECONNREFUSED);
 	ck_assert_uint_eq(n_sent, 2);
 	sip_msg_free(req);
