@@ -2,7 +2,8 @@
 # Integration test of ESP rekeying by UPDATE (RFC 7402 6.8-6.10): while a TCP
 # stream and a ping run between HITs, the SAs are rekeyed by lifetime (a
 # every 2 s) and on demand (b); the TCP connection survives with every byte,
-# no echo is lost, the SPIs change, and tshark reads the UPDATEs cleanly.
+# no echo is lost, no ESP is dropped, the SPIs change, and tshark reads the
+# UPDATEs cleanly.
 set -u
 . "$(dirname "$0")/lib.sh"
 lab_need_root
@@ -83,6 +84,10 @@ ends_agree() {
 		[ "$(ha_field a "$HIT_B" spi_out)" = "$(ha_field b "$HIT_A" spi_in)" ] &&
 		[ "$(ha_field a "$HIT_B" spi_in)" = "$(ha_field b "$HIT_A" spi_out)" ]
 }
+# RFC 7402 3.3.2: each side has its new inbound SA before the other sends on
+# it, so no ESP is dropped for an unknown SPI (nor for anything else).
+dropped=$(for n in a b; do hc $n --json daemon get dataplane | jq -r .esp_dropped; done | xargs)
+check "no ESP dropped at either end ($dropped)" test "$dropped" = "0 0"
 rk_a=$(ha_field a "$HIT_B" rekeys)
 check "a rekeyed by lifetime at least 3 times ($rk_a)" test "$rk_a" -ge 3
 check "both ends agree on the rekey count and the SPIs" lab_wait 5 ends_agree
