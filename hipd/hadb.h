@@ -74,10 +74,16 @@ struct hip_update {
 	bool pending;	       /* a rekey runs: ours sent, or the peer's answered */
 	bool acked;	       /* ... our UPDATE's SEQ was acknowledged */
 	bool have_peer;	       /* ... the peer's ESP_INFO (and DH) are in */
+	bool answering;	       /* ... our UPDATE answers the peer's (carries its ACK) */
+	bool keyed;	       /* ... new KEYMAT drawn, new inbound SA in; outbound waits */
 	uint32_t sent_id;      /* ... the Update ID of our UPDATE */
+	uint32_t old_spi_in;   /* ... the inbound SPI in use when we offered a new one */
 	uint32_t new_spi_in;   /* ... the inbound SPI we offered */
 	uint32_t peer_new_spi; /* ... the outbound SPI the peer offered */
 	uint16_t peer_keymat_index;
+	/* ... once keyed: the new outbound keys, for the switch (RFC 7402 3.3.2) */
+	uint8_t new_esp_enc_out[HIP_KEY_MAX];
+	uint8_t new_esp_auth_out[HIP_KEY_MAX];
 	struct hip_dh *dh;		 /* ... our new DH key */
 	uint8_t peer_dh[HIP_DH_PUB_MAX]; /* ... the peer's new DH public value */
 	size_t peer_dh_len;		 /* ... 0: none, the old one counts */

@@ -153,9 +153,8 @@ int keys_derive(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
 	return 0;
 }
 
-int keys_rekey_esp(struct hip_ha *ha, const uint8_t *kij, size_t kij_len)
+int keys_rekey_esp(const struct hip_ha *ha, const uint8_t *kij, size_t kij_len, struct hip_keys *k)
 {
-	struct hip_keys *k = &ha->keys;
 	uint8_t km[2 * (2 * HIP_KEY_MAX)];
 	size_t esp_enc, esp_auth, off = 0;
 	int err = keys_esp_suite_lens(ha->esp_suite, &esp_enc, &esp_auth);

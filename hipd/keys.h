@@ -18,7 +18,8 @@ const char *keys_dh_group_name(uint8_t group);
 /* Fills ha->keys from Kij, using ha's HITs, roles, puzzle I/J, suites. */
 int keys_derive(struct hip_ha *ha, const uint8_t *kij, size_t kij_len);
 /* Rekeying (RFC 7402 6.10 step 3): a new KEYMAT from a new Kij, and only the
- * ESP keys drawn from it, from index 0, in the order of RFC 7402 7. */
-int keys_rekey_esp(struct hip_ha *ha, const uint8_t *kij, size_t kij_len);
+ * ESP keys drawn from it, from index 0, in the order of RFC 7402 7, into k's
+ * ESP fields (ha gives the HITs, roles, puzzle I/J and suites; its keys stay). */
+int keys_rekey_esp(const struct hip_ha *ha, const uint8_t *kij, size_t kij_len, struct hip_keys *k);
 
 #endif

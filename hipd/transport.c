@@ -48,6 +48,21 @@ static int set_pktinfo(int fd, int family)
 	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 }
 
+/* The UDP socket also takes the userspace data plane's ESP, which comes in
+ * bursts (a TCP stream) while hipd may be waiting for the CPU: with the
+ * default buffer (net.core.rmem_default, some 200 KiB) datagrams overflow it,
+ * pings and HIP control packets among them. */
+#define UDP_RCVBUF (4 * 1024 * 1024)
+
+static void grow_rcvbuf(int fd)
+{
+	int size = UDP_RCVBUF;
+
+	/* past net.core.rmem_max with CAP_NET_ADMIN (hipd keeps it); else up to it */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 static int open_fd(int family, enum hip_transport kind, uint16_t port)
 {
 	int type = kind == HIP_TRANSPORT_RAW ? SOCK_RAW : SOCK_DGRAM;
@@ -66,6 +81,7 @@ static int open_fd(int family, enum hip_transport kind, uint16_t port)
 	if (kind == HIP_TRANSPORT_RAW)
 		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	grow_rcvbuf(fd);
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
 	if (family == AF_INET) {

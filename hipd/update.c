@@ -1,6 +1,12 @@
 /* UPDATE (RFC 7401 6.11-6.12: SEQ, ACK, retransmission) and the ESP rekeying
- * it carries (RFC 7402 6.8-6.10, always with a new Diffie-Hellman key). Not
- * mobility: LOCATOR_SET in an UPDATE is acknowledged and otherwise ignored. */
+ * it carries (RFC 7402 3.3.2, 6.8-6.10, always with a new Diffie-Hellman key).
+ * Not mobility: LOCATOR_SET in an UPDATE is acknowledged and otherwise ignored.
+ *
+ * A rekey runs in two steps. Keying: once we have both new DH values, new
+ * KEYMAT and the new inbound SA (the responder before it answers, so the peer
+ * never sends to an SPI we lack). Switching: outbound moves to the new SA
+ * when our UPDATE is acknowledged (at once for the side that started) or when
+ * the first packet arrives on the new inbound SA, whichever comes first. */
 #include "hipd/update.h"
 
 #include <errno.h>
@@ -59,6 +65,7 @@ static int prepare_ours(struct hip_ha *ha)
 	u->new_spi_in = new_spi();
 	if (!u->new_spi_in)
 		return -EIO;
+	u->old_spi_in = ha->spi_in;
 	hip_dh_free(u->dh);
 	u->dh = NULL;
 	return hip_dh_generate(ha->dh_group, &u->dh);
@@ -77,7 +84,7 @@ static int build_update(struct hip_ha *ha, bool esp_info, const uint32_t *seq, c
 	hip_build_start(w, HIP_UPDATE, 0, &ha->hit_local, &ha->hit_peer);
 	if (esp_info) {
 		struct hip_p_esp_info ei = {
-		    .keymat_index = 0, .old_spi = ha->spi_in, .new_spi = u->new_spi_in};
+		    .keymat_index = 0, .old_spi = u->old_spi_in, .new_spi = u->new_spi_in};
 		hip_p_esp_info_encode(w, &ei);
 	}
 	if (seq)
@@ -137,13 +144,18 @@ static int send_ack(struct hip_ha *ha, uint32_t id)
 			(struct sockaddr *)&ha->peer_addr, pkt, w.len);
 }
 
+/* Ends a rekey without switching: the outbound SA stays; a new inbound SA
+ * already installed stays too (the peer may have switched to it). */
 static void abandon(struct hip_ha *ha, const char *why)
 {
-	log_warn("ha %s: rekey abandoned: %s; the old SAs stay in use", peer_str(&ha->hit_peer),
-		 why);
+	log_warn("ha %s: rekey abandoned: %s; the old outbound SA stays in use",
+		 peer_str(&ha->hit_peer), why);
 	hip_dh_free(ha->upd.dh);
 	ha->upd.dh = NULL;
 	ha->upd.pending = false;
+	ha->upd.keyed = false;
+	OPENSSL_cleanse(ha->upd.new_esp_enc_out, sizeof(ha->upd.new_esp_enc_out));
+	OPENSSL_cleanse(ha->upd.new_esp_auth_out, sizeof(ha->upd.new_esp_auth_out));
 	out_stop_timer(ha);
 	stamp_upd("update.rekey_abandoned", ha);
 }
@@ -161,6 +173,8 @@ int update_rekey_start(struct hip_ha *ha)
 		return err;
 	ha->upd.pending = true;
 	ha->upd.have_peer = false;
+	ha->upd.answering = false;
+	ha->upd.keyed = false;
 	ha->upd.peer_dh_len = 0;
 	err = send_with_seq(ha, NULL);
 	if (err && err != -ENETUNREACH && err != -EHOSTUNREACH) {
@@ -173,51 +187,112 @@ int update_rekey_start(struct hip_ha *ha)
 	return 0;
 }
 
-/* RFC 7402 6.10: new KEYMAT from our new DH key and the peer's new (or else
- * old) public value, new SAs, the old inbound one kept for late packets. */
-static void finalize(struct hip_ha *ha)
+/* RFC 7402 6.10 steps 1-3: new KEYMAT from our new DH key and the peer's new
+ * (or else old) public value. The inbound keys go into ha->keys, the outbound
+ * ones wait in ha->upd until the switch, so that ha->keys and the SPIs always
+ * describe the SAs in use. */
+static int derive(struct hip_ha *ha)
 {
 	struct hip_update *u = &ha->upd;
 	const uint8_t *pub = u->peer_dh_len ? u->peer_dh : ha->peer_dh_pub;
 	size_t pub_len = u->peer_dh_len ? u->peer_dh_len : ha->peer_dh_pub_len;
 	uint8_t kij[HIP_DH_PUB_MAX];
+	struct hip_keys nk;
 	size_t kij_len;
 	int err;
 
-	out_stop_timer(ha);
 	err = hip_dh_derive(u->dh, pub, pub_len, kij, sizeof(kij), &kij_len);
 	if (!err)
-		err = keys_rekey_esp(ha, kij, kij_len);
+		err = keys_rekey_esp(ha, kij, kij_len, &nk);
 	OPENSSL_cleanse(kij, sizeof(kij));
-	if (err) {
-		abandon(ha, "Diffie-Hellman or KEYMAT failed");
-		return;
+	if (!err) {
+		memcpy(ha->keys.esp_enc_in, nk.esp_enc_in, sizeof(nk.esp_enc_in));
+		memcpy(ha->keys.esp_auth_in, nk.esp_auth_in, sizeof(nk.esp_auth_in));
+		memcpy(u->new_esp_enc_out, nk.esp_enc_out, sizeof(nk.esp_enc_out));
+		memcpy(u->new_esp_auth_out, nk.esp_auth_out, sizeof(nk.esp_auth_out));
+		ha->keys.keymat_index = nk.keymat_index;
 	}
+	OPENSSL_cleanse(&nk, sizeof(nk));
+	return err;
+}
+
+/* Keying, once per rekey (RFC 7402 3.3.2: R' generates the new SAs on
+ * processing the UPDATE, I' on the answer): the new inbound SA is installed,
+ * the old one kept for late packets; outbound stays on the old SA. */
+static int key_new_sas(struct hip_ha *ha)
+{
+	struct hip_update *u = &ha->upd;
+	int err;
+
+	if (u->keyed)
+		return 0;
+	err = derive(ha);
+	if (err)
+		return err;
 	ha->spi_in_old = ha->spi_in;
 	ha->spi_in = u->new_spi_in;
-	ha->spi_out = u->peer_new_spi;
 	if (u->peer_dh_len) {
 		memcpy(ha->peer_dh_pub, u->peer_dh, u->peer_dh_len);
 		ha->peer_dh_pub_len = u->peer_dh_len;
 	}
-	hip_dh_free(u->dh);
-	u->dh = NULL;
-	u->pending = false;
-	u->rekeys++;
+	u->keyed = true;
 	u->keyed_ns = stamp_now_ns();
 	u->new_in_used_ns = 0;
-	dataplane_ha_rekeyed(ha);
+	dataplane_ha_rekey_in(ha);
+	log_debug("ha %s: new inbound SA 0x%08x, still sending on 0x%08x", peer_str(&ha->hit_peer),
+		  ha->spi_in, ha->spi_out);
+	return 0;
+}
+
+/* Switching (RFC 7402 3.3.2, 6.10 step 4): outbound moves to the new SA; the
+ * rekey is complete. */
+static void switch_out(struct hip_ha *ha)
+{
+	struct hip_update *u = &ha->upd;
+
+	out_stop_timer(ha);
+	memcpy(ha->keys.esp_enc_out, u->new_esp_enc_out, sizeof(u->new_esp_enc_out));
+	memcpy(ha->keys.esp_auth_out, u->new_esp_auth_out, sizeof(u->new_esp_auth_out));
+	OPENSSL_cleanse(u->new_esp_enc_out, sizeof(u->new_esp_enc_out));
+	OPENSSL_cleanse(u->new_esp_auth_out, sizeof(u->new_esp_auth_out));
+	ha->spi_out = u->peer_new_spi;
+	hip_dh_free(u->dh); /* kept until now: the answer carries its public value */
+	u->dh = NULL;
+	u->keyed = false;
+	u->pending = false;
+	u->rekeys++;
+	dataplane_ha_rekey_out(ha);
 	log_info("ha %s: rekeyed (SPI in 0x%08x, out 0x%08x)", peer_str(&ha->hit_peer), ha->spi_in,
 		 ha->spi_out);
 	stamp_upd("update.rekeyed", ha);
 }
 
-static void maybe_finalize(struct hip_ha *ha)
+/* RFC 7402 6.10: the switch once our UPDATE is acknowledged and the keys are
+ * drawn (they are as soon as the peer's parameters are in). */
+static void advance(struct hip_ha *ha)
 {
-	if (ha->upd.pending && ha->upd.acked && ha->upd.have_peer)
-		finalize(ha);
-	else if (ha->upd.pending && ha->upd.acked) /* 6.8 step 5: not indefinitely */
+	struct hip_update *u = &ha->upd;
+
+	if (!u->pending || !u->acked)
+		return;
+	if (u->keyed)
+		switch_out(ha);
+	else /* 6.8 step 5: not indefinitely */
 		out_arm_timer(ha, (uint64_t)ha->hipd->cfg.rto_initial_ms * 16);
+}
+
+/* Proof that the peer has our UPDATE although its ACK is not here: it counts
+ * as the ACK (RFC 7402 3.3.2). */
+static void implicit_ack(struct hip_ha *ha, const char *why)
+{
+	struct hip_update *u = &ha->upd;
+
+	if (!u->pending || !u->keyed || u->acked)
+		return;
+	log_debug("ha %s: %s before the ACK: switching to SPI 0x%08x", peer_str(&ha->hit_peer), why,
+		  u->peer_new_spi);
+	u->acked = true;
+	switch_out(ha);
 }
 
 struct update_view {
@@ -289,12 +364,33 @@ static void keep_peer_params(struct hip_ha *ha, const struct update_view *v)
 	memcpy(u->peer_dh, v->dh.pub, u->peer_dh_len);
 }
 
+/* RFC 7402 6.9 step 3: the answer to our UPDATE, or the peer's own while
+ * ours is outstanding (both rekey at once): its parameters are kept and the
+ * new inbound SA installed at once, before our ACK lets the peer switch. */
+static void keep_and_key(struct hip_ha *ha, const struct update_view *v)
+{
+	if (ha->upd.keyed) { /* a peer restarting its rekey: the keys are drawn */
+		log_warn("update from %s: ESP_INFO after our rekey was keyed; acknowledged, "
+			 "not used",
+			 peer_str(&ha->hit_peer));
+		return;
+	}
+	keep_peer_params(ha, v);
+	if (key_new_sas(ha))
+		abandon(ha, "Diffie-Hellman or KEYMAT failed");
+}
+
 /* RFC 7401 6.12.1 with RFC 7402 6.9: a new SEQ, perhaps with ESP_INFO. */
 static void on_new_seq(struct hip_ha *ha, const struct update_view *v)
 {
 	struct hip_update *u = &ha->upd;
-	const char *bad = v->has_esp_info ? check_esp_info(ha, v) : NULL;
+	const char *bad;
 
+	/* the peer rekeys again and names as its old SPI the new one we are still
+	 * waiting to switch to: it finished the last rekey, so it has our UPDATE */
+	if (v->has_esp_info && u->keyed && v->ei.old_spi == u->peer_new_spi)
+		implicit_ack(ha, "a new rekey on the new SPI");
+	bad = v->has_esp_info ? check_esp_info(ha, v) : NULL;
 	if (bad) {
 		log_warn("update from %s: %s, dropped", peer_str(&ha->hit_peer), bad);
 		return;
@@ -302,8 +398,8 @@ static void on_new_seq(struct hip_ha *ha, const struct update_view *v)
 	u->peer_last = v->seq;
 	u->peer_seen = true;
 	if (!v->has_esp_info || u->pending) {
-		if (v->has_esp_info) /* both rekey at once: keep theirs, finish ours */
-			keep_peer_params(ha, v);
+		if (v->has_esp_info)
+			keep_and_key(ha, v);
 		send_ack(ha, v->seq);
 		return;
 	}
@@ -314,6 +410,13 @@ static void on_new_seq(struct hip_ha *ha, const struct update_view *v)
 		return;
 	}
 	u->pending = true;
+	u->answering = true;
+	u->keyed = false;
+	/* 6.9.1, 3.3.2: the new inbound SA exists before the peer learns its SPI */
+	if (key_new_sas(ha)) {
+		abandon(ha, "Diffie-Hellman or KEYMAT failed");
+		return;
+	}
 	log_info("ha %s: peer rekeys (UPDATE %u); answering", peer_str(&ha->hit_peer), v->seq);
 	send_with_seq(ha, &v->seq);
 }
@@ -332,8 +435,9 @@ static void on_seq(struct hip_ha *ha, const struct update_view *v)
 			  v->seq);
 		return;
 	}
-	/* a retransmission: acknowledge again, with our own UPDATE if it is the answer */
-	if (u->pending && !u->acked && ha->last_sent_len)
+	/* a retransmission: acknowledge again, with our own UPDATE if it is the
+	 * answer to it (its keys stay: they were drawn when it first came) */
+	if (u->pending && !u->acked && u->answering && ha->last_sent_len)
 		out_send_ha(ha, ha->last_sent, ha->last_sent_len, true);
 	else
 		send_ack(ha, v->seq);
@@ -368,26 +472,14 @@ void update_on_update(struct hipd *h, const struct hip_rx *rx, const struct hip_
 		on_ack(ha, &v.ack);
 	if (v.has_seq)
 		on_seq(ha, &v);
-	maybe_finalize(ha);
+	advance(ha);
 }
 
-/* ESP on the inbound SPI we offered in a pending rekey: only our UPDATE told
- * the peer that SPI, so it has our ESP_INFO even if its ACK is still on the
- * way (both sides rekeying at once). With the peer's parameters in hand,
- * finish now rather than drop the packet. */
-struct hip_ha *update_spi_arrived(struct hipd *h, uint32_t spi)
+void update_new_in_used(struct hip_ha *ha)
 {
-	for (struct hip_ha *ha = h->db.has; ha; ha = ha->next) {
-		struct hip_update *u = &ha->upd;
-		if (!u->pending || !u->have_peer || u->new_spi_in != spi)
-			continue;
-		log_debug("ha %s: ESP on the new SPI 0x%08x before the ACK: rekey complete",
-			  peer_str(&ha->hit_peer), spi);
-		u->acked = true;
-		finalize(ha);
-		return ha->esp_in && ha->spi_in == spi ? ha : NULL;
-	}
-	return NULL;
+	if (!ha->upd.new_in_used_ns)
+		ha->upd.new_in_used_ns = stamp_now_ns();
+	implicit_ack(ha, "ESP on the new SPI");
 }
 
 void update_timeout(struct hip_ha *ha)

@@ -11,10 +11,12 @@
 /* Starts rekeying ha's SAs: 0, -ENOTCONN (not ESTABLISHED), -EINPROGRESS. */
 int update_rekey_start(struct hip_ha *ha);
 void update_on_update(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m);
-/* ESP arrived for an SPI no SA has: if it is the inbound SPI of a pending
- * rekey whose peer parameters are in, the rekey completes; returns the
- * association then, else NULL. */
-struct hip_ha *update_spi_arrived(struct hipd *h, uint32_t spi);
+/* An authenticated ESP packet arrived on ha's new inbound SA while the old
+ * one is still there (the userspace data plane says so): the old one's grace
+ * period starts, and a rekey waiting for the peer's ACK switches outbound
+ * traffic to the new SA now (RFC 7402 3.3.2): only our UPDATE told the peer
+ * that SPI. */
+void update_new_in_used(struct hip_ha *ha);
 /* The association timer fired in ESTABLISHED: retransmit or give up. */
 void update_timeout(struct hip_ha *ha);
 /* Once a second: rekeys associations whose lifetime or sequence numbers run

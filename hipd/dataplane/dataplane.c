@@ -62,40 +62,46 @@ static bool kernel_has_esp(const char *mode, char *reason, size_t cap)
 
 int dataplane_open(struct hipd *h)
 {
+	const struct dataplane_backend *be = &dataplane_userspace;
+	char reason[sizeof(((struct dataplane *)0)->reason)];
+
+	switch (h->cfg.dataplane) {
+	case DATAPLANE_AUTO:
+		if (kernel_has_esp("auto", reason, sizeof(reason)))
+			be = &dataplane_kernel;
+		break;
+	case DATAPLANE_KERNEL:
+		if (!kernel_has_esp("configured: kernel", reason, sizeof(reason))) {
+			log_err("dataplane: %s; run with --dataplane userspace (or auto)", reason);
+			return -EPROTONOSUPPORT;
+		}
+		be = &dataplane_kernel;
+		break;
+	default:
+		snprintf(reason, sizeof(reason), "configured: userspace");
+		break;
+	}
+	return dataplane_open_backend(h, be, reason);
+}
+
+int dataplane_open_backend(struct hipd *h, const struct dataplane_backend *be, const char *reason)
+{
 	struct dataplane *dp = calloc(1, sizeof(*dp));
 	int rc;
 
 	if (!dp)
 		return -ENOMEM;
-	switch (h->cfg.dataplane) {
-	case DATAPLANE_AUTO:
-		dp->be = kernel_has_esp("auto", dp->reason, sizeof(dp->reason))
-			     ? &dataplane_kernel
-			     : &dataplane_userspace;
-		break;
-	case DATAPLANE_KERNEL:
-		if (!kernel_has_esp("configured: kernel", dp->reason, sizeof(dp->reason))) {
-			log_err("dataplane: %s; run with --dataplane userspace (or auto)",
-				dp->reason);
-			free(dp);
-			return -EPROTONOSUPPORT;
-		}
-		dp->be = &dataplane_kernel;
-		break;
-	default:
-		dp->be = &dataplane_userspace;
-		snprintf(dp->reason, sizeof(dp->reason), "configured: userspace");
-		break;
-	}
-	rc = dp->be->open(h, &dp->state);
+	dp->be = be;
+	snprintf(dp->reason, sizeof(dp->reason), "%s", reason);
+	rc = be->open(h, &dp->state);
 	if (rc) {
-		log_err("dataplane: the %s backend did not start (%s): %s", dp->be->name,
-			dp->reason, strerror(-rc));
+		log_err("dataplane: the %s backend did not start (%s): %s", be->name, dp->reason,
+			strerror(-rc));
 		free(dp);
 		return rc;
 	}
 	h->dp = dp;
-	log_info("dataplane: %s backend (%s)", dp->be->name, dp->reason);
+	log_info("dataplane: %s backend (%s)", be->name, dp->reason);
 	return 0;
 }
 
@@ -118,12 +124,20 @@ void dataplane_ha_state(struct hip_ha *ha)
 		dp->be->ha_state(dp->state, ha);
 }
 
-void dataplane_ha_rekeyed(struct hip_ha *ha)
+void dataplane_ha_rekey_in(struct hip_ha *ha)
 {
 	struct dataplane *dp = ha->hipd ? ha->hipd->dp : NULL;
 
 	if (dp)
-		dp->be->ha_rekeyed(dp->state, ha);
+		dp->be->ha_rekey_in(dp->state, ha);
+}
+
+void dataplane_ha_rekey_out(struct hip_ha *ha)
+{
+	struct dataplane *dp = ha->hipd ? ha->hipd->dp : NULL;
+
+	if (dp)
+		dp->be->ha_rekey_out(dp->state, ha);
 }
 
 void dataplane_ha_drop_old(struct hip_ha *ha)

@@ -44,7 +44,8 @@ struct dataplane_backend {
 	int (*open)(struct hipd *h, void **state);
 	void (*close)(void *state);
 	void (*ha_state)(void *state, struct hip_ha *ha);
-	void (*ha_rekeyed)(void *state, struct hip_ha *ha);
+	void (*ha_rekey_in)(void *state, struct hip_ha *ha);
+	void (*ha_rekey_out)(void *state, struct hip_ha *ha);
 	void (*ha_drop_old)(void *state, struct hip_ha *ha);
 	void (*ha_free)(void *state, struct hip_ha *ha);
 	const struct dataplane_counters *(*counters)(const void *state);
@@ -57,13 +58,21 @@ extern const struct dataplane_backend dataplane_kernel;
 /* Chooses the backend (h->cfg.dataplane; auto probes the kernel), opens it,
  * and says which one runs and why in the log. 0 or -errno, logged. */
 int dataplane_open(struct hipd *h);
+/* Runs be, whatever h->cfg.dataplane says (dataplane_open's last step; tests
+ * give a backend of their own). 0 or -errno, logged. */
+int dataplane_open_backend(struct hipd *h, const struct dataplane_backend *be, const char *reason);
 void dataplane_close(struct hipd *h);
 /* Installs the SAs once keys exist (R2-SENT, ESTABLISHED), removes them when
  * the association leaves those states. Called by ha_set_state. */
 void dataplane_ha_state(struct hip_ha *ha);
-/* A rekey finished (update.c): new SAs from ha->keys and the new SPIs; the
- * old inbound SA stays until the new one carries a packet or it times out. */
-void dataplane_ha_rekeyed(struct hip_ha *ha);
+/* Rekeying (update.c, RFC 7402 3.3.2), first half: a new inbound SA for
+ * ha->spi_in with ha->keys' inbound ESP keys, beside the old one
+ * (ha->spi_in_old), which stays until the new one has carried packets for a
+ * while or it times out (dataplane_ha_drop_old). Outbound is unchanged. */
+void dataplane_ha_rekey_in(struct hip_ha *ha);
+/* Second half: outbound traffic moves to a new SA for ha->spi_out with
+ * ha->keys' outbound ESP keys; the old outbound SA goes. */
+void dataplane_ha_rekey_out(struct hip_ha *ha);
 /* Drops the inbound SA left over from a rekey. */
 void dataplane_ha_drop_old(struct hip_ha *ha);
 /* Frees the data plane's per-association state; called when ha is freed. */

@@ -231,26 +231,48 @@ static void k_ha_state(void *state, struct hip_ha *ha)
 		log_err("dataplane: no kernel SAs for %s", peer_str(&ha->hit_peer));
 }
 
-/* New SAs with the new SPIs (same reqid, so the policies pick them up); the
- * old outbound SA goes now, the old inbound one when update_tick says so. */
-static void k_ha_rekeyed(void *state, struct hip_ha *ha)
+/* The new inbound SA (same reqid, so the inbound policy accepts what it
+ * carries) beside the current one; the kernel finds inbound SAs by SPI, so
+ * both take packets until update_tick drops the old one. */
+static void k_ha_rekey_in(void *state, struct hip_ha *ha)
 {
 	struct k_dp *k = state;
 	struct k_ha *kh = ha->dp;
 
 	if (!kh || !kh->installed)
 		return;
-	if (add_sa(k, ha, kh, true, ha->spi_out) || add_sa(k, ha, kh, false, ha->spi_in)) {
-		log_err("dataplane: rekeyed kernel SAs for %s not installed",
+	if (add_sa(k, ha, kh, false, ha->spi_in)) {
+		log_err("dataplane: rekeyed inbound kernel SA for %s not installed",
+			peer_str(&ha->hit_peer));
+		return;
+	}
+	del_sa(k, ha, &kh->local, kh->spi_in_old);
+	kh->spi_in_old = kh->spi_in;
+	kh->spi_in = ha->spi_in;
+	ha->spi_in_old = kh->spi_in_old;
+}
+
+/* The new outbound SA (same reqid and addresses, so the outbound policy
+ * picks it up), then the old one goes, which moves traffic to the new one.
+ * This backend switches on the peer's ACK only, not on the first packet on
+ * the new inbound SA (RFC 7402 3.3.2 allows either): the kernel tells of that
+ * packet only if we poll the SA's counters (XFRM_MSG_GETSA), and the ACK comes
+ * anyway, our UPDATE being retransmitted until it does. The new inbound SA is
+ * in since we answered, so nothing the peer sends meanwhile is lost. */
+static void k_ha_rekey_out(void *state, struct hip_ha *ha)
+{
+	struct k_dp *k = state;
+	struct k_ha *kh = ha->dp;
+
+	if (!kh || !kh->installed)
+		return;
+	if (add_sa(k, ha, kh, true, ha->spi_out)) {
+		log_err("dataplane: rekeyed outbound kernel SA for %s not installed",
 			peer_str(&ha->hit_peer));
 		return;
 	}
 	del_sa(k, ha, &kh->peer, kh->spi_out);
-	del_sa(k, ha, &kh->local, kh->spi_in_old);
-	kh->spi_in_old = kh->spi_in;
-	kh->spi_in = ha->spi_in;
 	kh->spi_out = ha->spi_out;
-	ha->spi_in_old = kh->spi_in_old;
 }
 
 static void k_ha_drop_old(void *state, struct hip_ha *ha)
@@ -486,7 +508,8 @@ const struct dataplane_backend dataplane_kernel = {
     .open = k_open,
     .close = k_close,
     .ha_state = k_ha_state,
-    .ha_rekeyed = k_ha_rekeyed,
+    .ha_rekey_in = k_ha_rekey_in,
+    .ha_rekey_out = k_ha_rekey_out,
     .ha_drop_old = k_ha_drop_old,
     .ha_free = k_ha_free,
     .counters = k_counters,

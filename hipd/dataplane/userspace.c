@@ -315,8 +315,6 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 		return;
 	}
 	ha = hadb_find_spi(&dp->h->db, spi);
-	if (!ha)
-		ha = update_spi_arrived(dp->h, spi);
 	if (!ha) {
 		dp->c.esp_dropped++;
 		return;
@@ -327,10 +325,11 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 		dp->c.esp_dropped++;
 		return;
 	}
-	/* RFC 7402 6.10 step 4: the new SA is in use; the old one goes after a
-	 * grace period (update_tick), so packets still in flight on it arrive */
-	if (current && ha->esp_in_old && !ha->upd.new_in_used_ns)
-		ha->upd.new_in_used_ns = stamp_now_ns();
+	/* RFC 7402 3.3.2, 6.10 step 4: the peer sends on the new SA; a rekey
+	 * waiting for the ACK switches our outbound traffic now, and the old
+	 * inbound SA goes after a grace period (update_tick) */
+	if (current && ha->esp_in_old)
+		update_new_in_used(ha);
 	if (ha->state == HIP_STATE_R2_SENT) /* RFC 7401 4.4.4: ESP for the HA */
 		ha_set_state(ha, HIP_STATE_ESTABLISHED);
 	if (arrives_as_v4(ha, nh, dp->in, plen)) {
@@ -350,53 +349,74 @@ static void on_esp(void *arg, const uint8_t *pkt, size_t len, const struct socka
 	dp->c.esp_in++;
 }
 
-/* A new outbound and inbound SA from ha->keys and ha's SPIs. */
-static int make_sas(struct hip_ha *ha, struct esp_sa **out, struct esp_sa **in)
+/* A new SA from ha->keys and ha's SPI for that direction. */
+static int make_sa(struct hip_ha *ha, bool out, struct esp_sa **sa)
 {
 	const struct hip_keys *k = &ha->keys;
 	int rc;
 
-	*out = calloc(1, sizeof(**out));
-	*in = calloc(1, sizeof(**in));
-	if (!*out || !*in) {
-		free(*out);
-		free(*in);
+	*sa = calloc(1, sizeof(**sa));
+	if (!*sa)
 		return -ENOMEM;
-	}
-	rc = esp_sa_init(*out, ha->spi_out, ha->esp_suite, 1, k->esp_enc_out, k->esp_enc_len,
-			 k->esp_auth_out, k->esp_auth_len);
-	if (!rc)
-		rc = esp_sa_init(*in, ha->spi_in, ha->esp_suite, 0, k->esp_enc_in, k->esp_enc_len,
+	if (out)
+		rc = esp_sa_init(*sa, ha->spi_out, ha->esp_suite, 1, k->esp_enc_out, k->esp_enc_len,
+				 k->esp_auth_out, k->esp_auth_len);
+	else
+		rc = esp_sa_init(*sa, ha->spi_in, ha->esp_suite, 0, k->esp_enc_in, k->esp_enc_len,
 				 k->esp_auth_in, k->esp_auth_len);
 	if (rc) {
-		hadb_free_sa(*out);
-		hadb_free_sa(*in);
+		hadb_free_sa(*sa);
+		*sa = NULL;
 	}
 	return rc;
 }
 
 static int install(struct hip_ha *ha)
 {
-	return make_sas(ha, &ha->esp_out, &ha->esp_in);
+	int rc = make_sa(ha, true, &ha->esp_out);
+
+	if (!rc)
+		rc = make_sa(ha, false, &ha->esp_in);
+	if (rc)
+		hadb_drop_esp(ha);
+	return rc;
 }
 
-static void us_ha_rekeyed(void *state, struct hip_ha *ha)
+/* The new inbound SA beside the current one, which becomes the old one (an
+ * older one left from the rekey before goes now). */
+static void us_ha_rekey_in(void *state, struct hip_ha *ha)
 {
-	struct esp_sa *out, *in;
+	struct esp_sa *in;
 	int rc;
 
 	(void)state;
-	rc = make_sas(ha, &out, &in);
+	rc = make_sa(ha, false, &in);
 	if (rc) {
-		log_err("dataplane: rekeyed SAs not installed: %s; dropping the old ones",
+		log_err("dataplane: rekeyed inbound SA not installed: %s; dropping the old ones",
 			strerror(-rc));
 		hadb_drop_esp(ha);
 		return;
 	}
 	hadb_free_sa(ha->esp_in_old);
-	hadb_free_sa(ha->esp_out);
 	ha->esp_in_old = ha->esp_in;
 	ha->esp_in = in;
+}
+
+/* Outbound moves to the new SA at once: the next packet from hit0 uses it. */
+static void us_ha_rekey_out(void *state, struct hip_ha *ha)
+{
+	struct esp_sa *out;
+	int rc;
+
+	(void)state;
+	rc = make_sa(ha, true, &out);
+	if (rc) {
+		log_err("dataplane: rekeyed outbound SA not installed: %s; dropping the old ones",
+			strerror(-rc));
+		hadb_drop_esp(ha);
+		return;
+	}
+	hadb_free_sa(ha->esp_out);
 	ha->esp_out = out;
 }
 
@@ -497,7 +517,8 @@ const struct dataplane_backend dataplane_userspace = {
     .open = us_open,
     .close = us_close,
     .ha_state = us_ha_state,
-    .ha_rekeyed = us_ha_rekeyed,
+    .ha_rekey_in = us_ha_rekey_in,
+    .ha_rekey_out = us_ha_rekey_out,
     .ha_drop_old = us_ha_drop_old,
     .ha_free = us_ha_free,
     .counters = us_counters,

@@ -115,6 +115,24 @@ print(len(b), hashlib.sha256(b).hexdigest() == hashlib.sha256(bytes(range(256)) 
 	check "$label: the new outbound SA $(spi_hex $new_out) carries it ($pk_new packets)" \
 		test "$new_out" != "$spi_out" -a "${pk_new:-0}" -ge 3
 	check "$label: the old outbound SA is gone" sh -c "! $IP -n a xfrm state | grep -q 'spi $(spi_hex $spi_out)'"
+	# The responder (b) installed its new inbound SA when it answered and
+	# moved outbound to a's new one on a's ACK (RFC 7402 3.3.2).
+	b_out=$(hc b --json daemon get ha all | jq -r '.associations[0].spi_out')
+	a_in=$(hc a --json daemon get ha all | jq -r '.associations[0].spi_in')
+	check "$label: b switched to a's new inbound SA" test "$b_out" = "$a_in"
+	pk_b=$(sa_packets b $(spi_hex $b_out))
+	check "$label: b's new outbound SA carries the replies ($pk_b packets)" test "${pk_b:-0}" -ge 1
+	# b rekeys while a pings fast: a sends on b's new SA as soon as it has
+	# b's answer, b must have installed it by then.
+	$IP netns exec a ping -6 -n -c 150 -i 0.01 -W 2 $HIT_B >/tmp/fastping.txt 2>&1 &
+	fp=$!
+	sleep 0.3
+	hc b daemon rekey $HIT_A >/dev/null
+	wait $fp || true
+	check "$label: no echo lost while b rekeys ($(grep -o '[0-9.]*% packet loss' /tmp/fastping.txt))" \
+		grep -q ' 0% packet loss' /tmp/fastping.txt
+	rekeys_of() { hc $1 --json daemon get ha all | jq '.associations[0].rekeys'; }
+	check "$label: both ends rekeyed twice" test "$(rekeys_of a) $(rekeys_of b)" = "2 2"
 	check "$label: close" hc a daemon close $HIT_B
 	wait_for sh -c "[ -z \"\$($IP -n a xfrm state)\" ]"
 	check "$label: CLOSE removed every SA" test -z "$($IP -n a xfrm state)"
