@@ -44,6 +44,7 @@ struct leg {
 	struct sip_txn *ict;  /* our INVITE on this leg */
 	osip_message_t *ack;  /* our last ACK on this leg, sent again for a retransmitted 2xx */
 	bool ist_final;	      /* ist has its final response */
+	bool ict_final;	      /* ict got its final response */
 };
 
 struct b2bua_call {
@@ -596,6 +597,7 @@ static void on_ict_response(void *arg, struct sip_txn *x, const osip_message_t *
 		forward_response(c, l, resp);
 		return;
 	}
+	l->ict_final = true;
 	if (status < 300) {
 		on_ict_2xx(c, l, resp);
 		return;
@@ -684,6 +686,10 @@ static int send_invite(struct b2bua_call *c, struct leg *l, const char *ruri,
 	if (l->ack)
 		sip_msg_free(l->ack);
 	l->ack = NULL;
+	if (l->ict)
+		sip_txn_set_cbs(l->ict, NULL, NULL);
+	l->ict = NULL;
+	l->ict_final = false;
 	err = sip_txn_request(&c->b->txl, inv, &l->dest, &ict_cbs, c, &l->ict);
 	sip_msg_free(inv);
 	return err;
@@ -828,11 +834,14 @@ static void reinvite(struct b2bua *b, struct sip_txn *x, const osip_message_t *r
 		respond_simple(x, 491, NULL);
 		return;
 	}
-	if (l->ist || o->ict) { /* RFC 3261 14.2: one INVITE at a time */
+	if ((l->ist && !l->ist_final) || (o->ict && !o->ict_final)) {
+		/* RFC 3261 14.2: one INVITE at a time */
 		respond(x, 500, "Pending INVITE", l->local_tag, NULL, NULL, 0);
 		return;
 	}
 	sip_msg_cseq(req, &cseq, NULL);
+	if (l->ist) /* the last INVITE's transaction, done but for its timers */
+		sip_txn_set_cbs(l->ist, NULL, NULL);
 	l->ist = x;
 	l->ist_final = false;
 	sip_txn_set_cbs(x, &ist_cbs, c);
