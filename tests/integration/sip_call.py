@@ -100,7 +100,7 @@ def resolve(args, sock, aor):
 
 
 def own_hit(args, sock):
-    return ctl(args, sock, "status").get("id")
+    return ctl(args, sock, "status").get("node_id")
 
 
 def wait_for(cond, timeout):
