@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/stamp.h"
@@ -163,10 +165,47 @@ static void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 }
 
-/* Our sent-by and Contact host:port on a leg. */
-static void self_hostport(const struct b2bua *b, bool client, bool tcp, char *buf, size_t cap)
+static bool sa_is_any(const struct sockaddr_storage *ss)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (ss->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, &any6, 16) == 0;
+	return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* Our address as a peer sees it: the configured one (the HIT, the overlay's address), or when
+ * that is a wildcard the source address the kernel picks towards dest (a connected UDP
+ * socket sends nothing). */
+static void self_towards(const struct b2bua *b, const struct sip_dest *dest,
+			 struct sockaddr_storage *out)
+{
+	socklen_t len = sizeof(*out);
+	int fd;
+
+	*out = b->cfg.self_addr;
+	if (!sa_is_any(out) || !dest || !dest->addr.ss_family)
+		return;
+	fd = socket(dest->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)&dest->addr,
+		    dest->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)out, &len) == 0)
+		sa_set_port(out, 0);
+	else
+		*out = b->cfg.self_addr;
+	close(fd);
+}
+
+/* Our sent-by and Contact host:port on a leg (dest: where the leg's messages go). */
+static void self_hostport(const struct b2bua *b, bool client, const struct sip_dest *dest,
+			  char *buf, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN + 2];
+	struct sockaddr_storage self;
+	bool tcp = dest && dest->reliable;
 
 	if (client) {
 		const char *a = b->cfg.clients.addr ? b->cfg.clients.addr : "127.0.0.1";
@@ -174,7 +213,8 @@ static void self_hostport(const struct b2bua *b, bool client, bool tcp, char *bu
 			 sip_transport_port(&b->tp), tcp ? ";transport=tcp" : "");
 		return;
 	}
-	sa_host(&b->cfg.self_addr, host, sizeof(host));
+	self_towards(b, dest, &self);
+	sa_host(&self, host, sizeof(host));
 	snprintf(buf, cap, "%s:%u", host, b2bua_peer_port(b));
 }
 
@@ -273,8 +313,10 @@ static int build_request(struct b2bua *b, struct leg *l, const char *method, con
 		free(text);
 		return -EIO;
 	}
-	self_hostport(b, l->client, false, hp, sizeof(hp));
-	self_hostport(b, l->client, l->dest.reliable, chp, sizeof(chp));
+	self_hostport(b, l->client, &l->dest, chp, sizeof(chp));
+	snprintf(hp, sizeof(hp), "%s", chp);
+	if (strchr(hp, ';'))
+		*strchr(hp, ';') = 0; /* sent-by has no parameters */
 	n = snprintf(text, REQ_MAX,
 		     "%s %s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s;branch=%s;rport\r\n"
@@ -304,6 +346,8 @@ static int build_request(struct b2bua *b, struct leg *l, const char *method, con
 }
 
 /* ---- SDP: the call's relay between the two legs ---- */
+
+static struct leg *other(struct b2bua_call *c, struct leg *l);
 
 /* Rewrites the SDP of m arriving on leg `from` for the other leg: the sender's media address
  * goes to the relay, the receiver gets the relay's side. *out NULL when m has no body; 0 or
@@ -338,7 +382,8 @@ static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_
 	if (!err && !au.disabled && from->client) {
 		uint16_t p1, p2;
 		media_relay_peer_ports(c->relay, &p1, &p2);
-		rtp = rtcp = b->cfg.self_addr;
+		self_towards(b, &other(c, (struct leg *)from)->dest, &rtp);
+		rtcp = rtp;
 		sa_set_port(&rtp, p1);
 		sa_set_port(&rtcp, p2);
 	} else if (!err && !au.disabled) {
@@ -385,6 +430,76 @@ static void detach(struct leg *l)
 	l->ack = NULL;
 }
 
+/* An INVITE we CANCELled when its call ended: if the callee answers 2xx all the same (the
+ * CANCEL crossed the 200, RFC 3261 9.1, 15), it gets an ACK and a BYE. Lives as long as the
+ * INVITE client transaction. */
+struct orphan {
+	struct orphan *next;
+	struct b2bua *b;
+	struct leg l;
+};
+
+static void on_orphan_response(void *arg, struct sip_txn *x, const osip_message_t *resp)
+{
+	struct orphan *o = arg;
+	struct leg *l = &o->l;
+	osip_message_t *m = NULL;
+	const char *tag = sip_msg_to_tag(resp);
+
+	(void)x;
+	if (sip_msg_status(resp) < 200 || sip_msg_status(resp) >= 300 || l->ack)
+		return;
+	snprintf(l->remote_tag, sizeof(l->remote_tag), "%s", tag ? tag : "");
+	contact_uri(resp, l->target, sizeof(l->target));
+	if (build_request(o->b, l, "ACK", l->target[0] ? l->target : l->remote_uri, l->invite_cseq,
+			  NULL, 0, &l->ack) == 0)
+		sip_txn_send(&o->b->txl, &l->dest, l->ack);
+	if (build_request(o->b, l, "BYE", l->target[0] ? l->target : l->remote_uri, ++l->cseq, NULL,
+			  0, &m) == 0)
+		sip_txn_request(&o->b->txl, m, &l->dest, NULL, NULL, NULL);
+	sip_msg_free(m);
+}
+
+static void orphan_free(struct orphan *o)
+{
+	for (struct orphan **pp = &o->b->orphans; *pp; pp = &(*pp)->next) {
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	}
+	if (o->l.ack)
+		sip_msg_free(o->l.ack);
+	free(o);
+}
+
+static void on_orphan_terminated(void *arg, struct sip_txn *x)
+{
+	(void)x;
+	orphan_free(arg);
+}
+
+static const struct sip_txn_cbs orphan_cbs = {.response = on_orphan_response,
+					      .terminated = on_orphan_terminated};
+
+/* CANCELs the leg's INVITE (RFC 3261 9.1) and leaves its transaction to an orphan. */
+static void cancel_leg(struct b2bua *b, struct leg *l)
+{
+	struct orphan *o = calloc(1, sizeof(*o));
+
+	if (sip_txn_cancel(l->ict, NULL, NULL, NULL) || !o) {
+		free(o);
+		return;
+	}
+	o->b = b;
+	o->l = *l;
+	o->l.ack = NULL;
+	o->next = b->orphans;
+	b->orphans = o;
+	sip_txn_set_cbs(l->ict, &orphan_cbs, o);
+	l->ict = NULL;
+}
+
 /* Frees the call; every INVITE still without a final answer gets status first (never a hung
  * transaction on either side). */
 static void call_end(struct b2bua_call *c, int status, const char *reason)
@@ -397,8 +512,8 @@ static void call_end(struct b2bua_call *c, int status, const char *reason)
 			l->ist_final = true;
 			respond(l->ist, status, reason, l->local_tag, NULL, NULL, 0);
 		}
-		if (l->ict && c->state != CALL_CONFIRMED && c->state != CALL_ENDED)
-			sip_txn_cancel(l->ict, NULL, NULL, NULL);
+		if (l->ict && !l->ict_final)
+			cancel_leg(b, l);
 		detach(l);
 	}
 	for (struct b2bua_call **pp = &b->calls; *pp; pp = &(*pp)->next) {
@@ -544,7 +659,7 @@ static void forward_response(struct b2bua_call *c, struct leg *from, const osip_
 		if (status < 200)
 			return;
 	}
-	self_hostport(c->b, to->client, to->dest.reliable, hp, sizeof(hp));
+	self_hostport(c->b, to->client, &to->dest, hp, sizeof(hp));
 	snprintf(contact, sizeof(contact), "<sip:p2psipd@%s>", hp);
 	if (status >= 200)
 		to->ist_final = true;
@@ -563,11 +678,6 @@ static void on_ict_2xx(struct b2bua_call *c, struct leg *l, const osip_message_t
 
 	if (l->ack) { /* a retransmitted 2xx: our ACK got lost */
 		sip_txn_send(&c->b->txl, &l->dest, l->ack);
-		return;
-	}
-	if (other(c, l)->ist_final && c->state != CALL_CONFIRMED) {
-		/* the caller gave up (CANCEL, Timer C) as the callee answered: ACK and BYE */
-		send_ack(c, l, NULL, 0);
 		return;
 	}
 	if (tag && !l->remote_tag[0])
@@ -644,13 +754,31 @@ static void on_ict_terminated(void *arg, struct sip_txn *x)
 static const struct sip_txn_cbs ict_cbs = {
     .response = on_ict_response, .error = on_ict_error, .terminated = on_ict_terminated};
 
+/* A BYE on leg l, its answer not awaited (the call is ending). */
+static void send_bye(struct b2bua_call *c, struct leg *l)
+{
+	osip_message_t *m = NULL;
+
+	if (!l->remote_tag[0] ||
+	    build_request(c->b, l, "BYE", l->target[0] ? l->target : l->remote_uri, ++l->cseq, NULL,
+			  0, &m))
+		return;
+	sip_txn_request(&c->b->txl, m, &l->dest, NULL, NULL, NULL);
+	sip_msg_free(m);
+}
+
 static void on_ist_error(void *arg, struct sip_txn *x, int err)
 {
 	struct b2bua_call *c = arg;
 
 	(void)x;
-	if (err == -ETIME) /* our 2xx got no ACK: RFC 3261 13.3.1.4 says end the dialog */
-		log_info("b2bua: call %s: 2xx not acknowledged", c->leg[0].call_id);
+	if (err != -ETIME || c->state != CALL_CONFIRMED)
+		return;
+	/* our 2xx got no ACK: RFC 3261 13.3.1.4, the dialog ends with a BYE, both legs here */
+	log_info("b2bua: call %s: 2xx not acknowledged, BYE both ways", c->leg[0].call_id);
+	send_bye(c, &c->leg[0]);
+	send_bye(c, &c->leg[1]);
+	call_end(c, 500, NULL);
 }
 
 static void on_ist_terminated(void *arg, struct sip_txn *x)
@@ -1290,6 +1418,8 @@ void b2bua_close(struct b2bua *b)
 	b->closing = true;
 	while (b->calls)
 		call_end(b->calls, 503, "Shutting Down");
+	while (b->orphans) /* their transactions go with the layer, without callbacks */
+		orphan_free(b->orphans);
 	/* forwarded requests end with the transaction layer (no callbacks); the directory's
 	 * operations call back later and only free */
 	while (b->ops) {

@@ -64,6 +64,7 @@ struct b2bua_config {
 
 struct b2bua_call;
 struct b2bua_op;
+struct orphan;
 
 struct b2bua {
 	struct b2bua_config cfg;
@@ -73,7 +74,8 @@ struct b2bua {
 	struct registrar reg;
 	struct b2bua_call *calls;
 	unsigned n_calls;
-	struct b2bua_op *ops; /* directory operations in flight */
+	struct b2bua_op *ops;	/* directory operations in flight */
+	struct orphan *orphans; /* CANCELled INVITEs of ended calls, until their transaction ends */
 	uint64_t next_serial;
 	uv_timer_t tick;
 	bool tp_open, closing;

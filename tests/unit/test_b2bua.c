@@ -163,6 +163,9 @@ static void teardown(void)
 
 struct cl {
 	int fd, rtp;
+	bool tcp; /* fd is a TCP connection to the proxy */
+	uint8_t stream[65536];
+	size_t slen;
 	uint16_t port, rtp_port;
 	uint16_t proxy; /* its B2BUA's client port */
 	osip_message_t *q[MAXQ];
@@ -195,6 +198,24 @@ static void cl_open(struct cl *c, int side)
 	c->cseq = 1;
 }
 
+/* A client on TCP: one connection to its proxy carries everything (RFC 3261 18.3). */
+static void cl_open_tcp(struct cl *c, int side)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+
+	cl_open(c, side);
+	close(c->fd);
+	c->tcp = true;
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(c->fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(c->proxy);
+	ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(c->fd, (struct sockaddr *)&a, &len), 0);
+	c->port = ntohs(a.sin_port);
+}
+
 static void cl_close(struct cl *c)
 {
 	close(c->fd);
@@ -206,6 +227,14 @@ static void cl_close(struct cl *c)
 
 static void send_to(int fd, uint16_t port, const void *buf, size_t len)
 {
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
+	if (type == SOCK_STREAM) {
+		ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t)len);
+		return;
+	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -248,6 +277,21 @@ static void cl_read(struct cl *c)
 	uint8_t buf[65536];
 	ssize_t n;
 
+	if (c->tcp) {
+		size_t ml;
+		n = recv(c->fd, c->stream + c->slen, sizeof(c->stream) - c->slen, MSG_DONTWAIT);
+		if (n > 0)
+			c->slen += (size_t)n;
+		while (c->slen && sip_msg_frame(c->stream, c->slen, sizeof(c->stream), &ml) == 0) {
+			osip_message_t *m = NULL;
+			ck_assert_int_eq(sip_msg_parse(c->stream, ml, &m, NULL), 0);
+			ck_assert_uint_lt(c->nq, MAXQ);
+			c->q[c->nq++] = m;
+			memmove(c->stream, c->stream + ml, c->slen - ml);
+			c->slen -= ml;
+		}
+		return;
+	}
 	while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		osip_message_t *m = NULL;
 		const char *why = NULL;
@@ -329,7 +373,7 @@ static int cl_register(struct cl *c, const char *user, unsigned expires)
 	sip_new_branch(branch, sizeof(branch));
 	cl_send(c, NULL,
 		"REGISTER sip:hipsip SIP/2.0\n"
-		"Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\n"
+		"Via: SIP/2.0/%s 127.0.0.1:%u;branch=%s\n"
 		"Max-Forwards: 70\n"
 		"From: <sip:%s@hipsip>;tag=%s\n"
 		"To: <sip:%s@hipsip>\n"
@@ -337,8 +381,8 @@ static int cl_register(struct cl *c, const char *user, unsigned expires)
 		"CSeq: %u REGISTER\n"
 		"Contact: <sip:%s@127.0.0.1:%u>\n"
 		"Expires: %u\n",
-		c->port, branch, user, c->tag, user, user, c->port, c->cseq++, user, c->port,
-		expires);
+		c->tcp ? "TCP" : "UDP", c->port, branch, user, c->tag, user, user, c->port,
+		c->cseq++, user, c->port, expires);
 	return final_status(c, WAIT_MS);
 }
 
@@ -614,6 +658,32 @@ START_TEST(a_bye_from_the_callee_reaches_the_caller)
 }
 END_TEST
 
+/* RFC 3261 18.3: a client on TCP registers and is called on its connection */
+START_TEST(a_tcp_client_registers_and_gets_its_calls_on_its_connection)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv, *m;
+
+	cl_open(&a, 0);
+	cl_open_tcp(&b, 1);
+	ck_assert_int_eq(cl_register(&b, "bob", 60), 200);
+	cl_invite(&a, &d, "bob", sdp_for(&a, 1));
+	inv = expect(&b, "INVITE", 0, WAIT_MS);
+	ck_assert_ptr_nonnull(
+	    strstr(((osip_via_t *)osip_list_get(&inv->vias, 0))->protocol, "TCP"));
+	cl_answer(&b, inv, 200, sdp_for(&b, 1));
+	m = expect(&a, NULL, 200, WAIT_MS);
+	dlg_from_2xx(&d, m);
+	sip_msg_free(m);
+	cl_in_dialog(&a, &d, "ACK", NULL);
+	sip_msg_free(expect(&b, "ACK", 0, WAIT_MS));
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
 /* RFC 3261 21.4.5: an AOR that is in no record */
 START_TEST(calling_an_unknown_aor_gives_404)
 {
@@ -717,6 +787,38 @@ START_TEST(cancel_from_the_caller_gives_487_and_cancels_the_callee)
 }
 END_TEST
 
+/* RFC 3261 9.1, 15: the callee's 200 crosses the CANCEL: the callee gets an ACK and a BYE */
+START_TEST(a_200_crossing_the_cancel_gets_ack_and_bye)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv, *m;
+
+	call_setup(&a, &b, &d, &inv);
+	cl_answer(&b, inv, 180, NULL);
+	sip_msg_free(expect(&a, NULL, 180, WAIT_MS));
+	cl_send(&a, NULL,
+		"CANCEL sip:bob@hipsip SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\n"
+		"Max-Forwards: 70\nFrom: <sip:alice@hipsip>;tag=%s\nTo: <sip:bob@hipsip>\n"
+		"Call-ID: %s\nCSeq: %u CANCEL\n",
+		a.port, d.branch, a.tag, d.call_id, d.cseq);
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 200);
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 487);
+	m = expect(&b, "CANCEL", 0, WAIT_MS);
+	cl_answer(&b, inv, 200, sdp_for(&b, 1)); /* the 200 was on its way */
+	cl_answer(&b, m, 481, NULL);
+	sip_msg_free(m);
+	sip_msg_free(expect(&b, "ACK", 0, WAIT_MS));
+	m = expect(&b, "BYE", 0, WAIT_MS);
+	ck_assert_str_eq(sip_msg_to_tag(m), b.tag);
+	cl_answer(&b, m, 200, NULL);
+	sip_msg_free(m);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
 /* RFC 3261 14: a re-INVITE with a new SDP goes through, rewritten again */
 START_TEST(a_reinvite_reaches_the_callee_with_rewritten_sdp)
 {
@@ -810,11 +912,13 @@ int main(void)
 	tcase_add_test(tc, register_of_an_aor_another_node_holds_gets_403);
 	tcase_add_test(tc, a_call_flows_end_to_end_with_rewritten_sdp_and_rtp_through_both_relays);
 	tcase_add_test(tc, a_bye_from_the_callee_reaches_the_caller);
+	tcase_add_test(tc, a_tcp_client_registers_and_gets_its_calls_on_its_connection);
 	tcase_add_test(tc, calling_an_unknown_aor_gives_404);
 	tcase_add_test(tc, a_callee_that_never_answers_gives_408);
 	tcase_add_test(tc, a_callee_host_that_is_gone_gives_408_or_480);
 	tcase_add_test(tc, calling_an_expired_registration_gives_480);
 	tcase_add_test(tc, cancel_from_the_caller_gives_487_and_cancels_the_callee);
+	tcase_add_test(tc, a_200_crossing_the_cancel_gets_ack_and_bye);
 	tcase_add_test(tc, a_reinvite_reaches_the_callee_with_rewritten_sdp);
 	tcase_add_test(tc, a_malformed_request_gets_400);
 	tcase_add_test(tc, options_is_answered_with_allow);
