@@ -3,11 +3,14 @@
 # good NAT, a public peer, coturn), hipd (userspace, --nat ice) and p2psipd (--connection-mode
 # hip) on peer, a and b; baresip on a and b with their p2psipd as outbound proxy. alice calls
 # bob by AOR and bob calls alice (tone found at the callee), unknown AOR -> 404, tshark on lo.
-# Usage: test_sip_call.sh [good-good|bad-bad]
+# "plain": plain connection mode on the two-hosts lab (a and b on one link, no hipd, no NAT).
+# Usage: test_sip_call.sh [good-good|bad-bad|plain]
 set -u
 CASE=${1:-good-good}
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB_TOPOLOGY=$(cd "$HERE/../.." && pwd)/tools/hiplab/topologies/$CASE.toml
+TOPO=$CASE
+[ "$CASE" = plain ] && TOPO=two-hosts
+LAB_TOPOLOGY=$(cd "$HERE/../.." && pwd)/tools/hiplab/topologies/$TOPO.toml
 . "$HERE/lib.sh"
 P2PSIPD=${P2PSIPD:-$BUILD_DIR/p2psipd/p2psipd}
 P2PSIPCTL=${P2PSIPCTL:-$BUILD_DIR/tools/p2psipctl/p2psipctl}
@@ -24,6 +27,23 @@ psock() { echo "$LAB_DIR/$1/p2psipd.sock"; }
 lab_up || exit 1
 mine=$(mktemp -d /tmp/hipsip-sipcall.XXXXXX) && mv "$LAB_DIR"/* "$mine"/ && rmdir "$LAB_DIR" && LAB_DIR=$mine
 echo "# lab directory $LAB_DIR"
+if [ "$CASE" = plain ]; then
+	for n in a b; do
+		mkdir -p "$LAB_DIR/$n"
+		[ $n = a ] && boot=() || boot=(--bootstrap "$V4_A:6084")
+		addr=$V4_A
+		[ $n = b ] && addr=$V4_B
+		ip netns exec "$(ns "$n")" "$P2PSIPD" --connection-mode plain --listen "$addr:6084" \
+			"${boot[@]}" --node "$n" --ctl "$(psock "$n")" --state-dir "$LAB_DIR/$n/p2psip" \
+			--stamp "$LAB_DIR/$n/p2psipd.jsonl" --log-level "${P2PSIPD_LOG_LEVEL:-info}" \
+			>>"$LAB_DIR/$n/p2psipd.log" 2>&1 &
+		LAB_PIDS+=($!)
+		eval "PPID_$n=$!"
+		lab_wait 10 test -S "$(psock "$n")" || { echo "Bail out! p2psipd $n did not start"; exit 1; }
+	done
+	PID_b=
+	RING=("$(psock a)" "$(psock b)")
+else
 V4_P=$("$HIPLAB" addr --lab "$LAB_ID" peer)
 ip -n "$(ns stun)" route add default via "$V4_P" || exit 1
 ip -n "$(ns peer)" route add default via "${SERVER%:*}" || exit 1
@@ -55,14 +75,15 @@ lab_p2psipd peer --hip-locator "$V4_P" || exit 1
 for n in a b; do
 	lab_p2psipd "$n" --bootstrap "$HIT_peer@$V4_P" || exit 1
 done
+RING=("$(psock peer)" "$(psock a)" "$(psock b)")
+fi
 # the TAP lines are sip_call.py's; a ring that does not form is a bail-out
-python3 "$HERE/overlay_lab.py" ring --timeout 60 --label "3 nodes" "$(psock peer)" "$(psock a)" \
-	"$(psock b)" | sed 's/^/# /'
-[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "Bail out! the three p2psipd did not form the ring"; exit 1; }
+python3 "$HERE/overlay_lab.py" ring --timeout 60 --label "the ring" "${RING[@]}" | sed 's/^/# /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "Bail out! the p2psipd did not form the ring"; exit 1; }
 
 python3 "$HERE/sip_call.py" --ns-a "$(ns a)" --ns-b "$(ns b)" --host-a a --host-b b \
 	--lab "$LAB_ID" --dir "$LAB_DIR" --hiplab "$HIPLAB" --ctl-a "$(psock a)" --ctl-b "$(psock b)" \
-	--p2psipctl "$P2PSIPCTL" --kill-b "$PPID_b $PID_b" &
+	--p2psipctl "$P2PSIPCTL" --kill-b "$PPID_b ${PID_b:-}" &
 LAB_PIDS+=($!)
 wait $!
 rc=$?
