@@ -1105,6 +1105,97 @@ static void on_cancel(struct b2bua *b, struct sip_txn *x, const osip_message_t *
 	call_end(c, 487, NULL);
 }
 
+/* ---- OPTIONS to an AOR (RFC 3261 11): relayed as an INVITE would be, outside a dialog ---- */
+
+/* Sends the request of x on a fresh leg towards dest (new Call-ID, tag and branch; From and
+ * To URIs kept); its final answer goes back on x. */
+static void options_forward(struct b2bua *b, struct sip_txn *x, const struct sip_dest *dest,
+			    bool to_client, const char *ruri)
+{
+	const osip_message_t *req = sip_txn_request_msg(x);
+	struct leg *l = calloc(1, sizeof(*l));
+	osip_message_t *out = NULL;
+	struct b2bua_op *op = l ? op_new(b, OP_FORWARD, 0, x) : NULL;
+	int err = -ENOMEM;
+
+	if (op) {
+		l->dest = *dest;
+		l->client = to_client;
+		uri_text(req->from->url, l->local_uri, sizeof(l->local_uri));
+		uri_text(req->to->url, l->remote_uri, sizeof(l->remote_uri));
+		sip_new_tag(l->local_tag, sizeof(l->local_tag));
+		sip_new_call_id(l->call_id, sizeof(l->call_id), NULL);
+		err = build_request(b, l, "OPTIONS", ruri, 1, NULL, 0, &out);
+	}
+	if (!err)
+		err = sip_txn_request(&b->txl, out, &l->dest, &fwd_cbs, op, NULL);
+	sip_msg_free(out);
+	free(l);
+	if (!err)
+		return;
+	if (op && op_take(op))
+		free(op);
+	respond_simple(x, 480, NULL);
+}
+
+static void on_options_lookup(void *cbarg, int err, const struct in6_addr *hit)
+{
+	struct b2bua_op *o = cbarg;
+	struct b2bua *b;
+	struct sockaddr_storage to;
+	struct sip_dest d;
+	char ruri[URI_MAX];
+
+	if (!op_take(o))
+		return;
+	b = o->b;
+	if (err) {
+		respond_simple(o->x, err == -ENOENT || err == -EKEYREJECTED ? 404 : 480, NULL);
+	} else if (!b->cfg.dir.peer_addr || b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, &to)) {
+		respond_simple(o->x, 480, NULL);
+	} else {
+		if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0)
+			sip_peer_local(&b->peer, &to);
+		d = peer_dest(b, (const struct sockaddr *)&to);
+		uri_text(sip_msg_request_uri(sip_txn_request_msg(o->x)), ruri, sizeof(ruri));
+		options_forward(b, o->x, &d, false, ruri);
+	}
+	free(o);
+}
+
+static void options_relay(struct b2bua *b, struct sip_txn *x, const osip_message_t *req,
+			  bool from_client)
+{
+	char aor[REG_AOR_MAX];
+	struct reg_binding *rb;
+	struct b2bua_op *o;
+	struct sip_dest d;
+	int err = -ENOSYS;
+
+	if (sip_uri_aor(sip_msg_request_uri(req), aor, sizeof(aor))) {
+		respond_simple(x, 416, NULL);
+		return;
+	}
+	if (!from_client) { /* for one of our clients */
+		rb = reg_find(&b->reg, aor);
+		if (!rb || rb->state != REG_ACTIVE) {
+			respond_simple(x, rb ? 480 : 404, NULL);
+			return;
+		}
+		d = client_dest(b, &rb->src);
+		options_forward(b, x, &d, true, rb->contact);
+		return;
+	}
+	o = op_new(b, OP_LOOKUP, 0, x);
+	if (o && b->cfg.dir.lookup)
+		err = b->cfg.dir.lookup(b->cfg.dir.arg, aor, on_options_lookup, o);
+	if (!err)
+		return;
+	if (o && op_take(o))
+		free(o);
+	respond_simple(x, 480, "Lookup Failed");
+}
+
 /* ---- REGISTER (RFC 3261 10.3) ---- */
 
 static void register_answer(struct sip_txn *x, const struct reg_binding *rb)
@@ -1250,6 +1341,11 @@ static void on_request(void *arg, struct sip_txn *x, const osip_message_t *req,
 			return;
 		}
 		new_invite(b, x, req, src);
+		return;
+	}
+	if (strcmp(method, "OPTIONS") == 0 && sip_msg_request_uri(req) &&
+	    sip_msg_request_uri(req)->username) {
+		options_relay(b, x, req, from_client);
 		return;
 	}
 	if (strcmp(method, "OPTIONS") == 0) { /* RFC 3261 11.2: our capabilities */

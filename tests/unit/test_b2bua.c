@@ -899,6 +899,38 @@ START_TEST(options_is_answered_with_allow)
 }
 END_TEST
 
+/* RFC 3261 11: OPTIONS to an AOR goes to that AOR's client, its answer back */
+START_TEST(options_to_an_aor_is_relayed_to_its_client)
+{
+	struct cl a, b;
+	char branch[SIP_BRANCH_SIZE];
+	osip_message_t *m;
+
+	cl_open(&a, 0);
+	cl_open(&b, 1);
+	ck_assert_int_eq(cl_register(&b, "bob", 60), 200);
+	sip_new_branch(branch, sizeof(branch));
+	cl_send(&a, NULL,
+		"OPTIONS sip:bob@hipsip SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\n"
+		"Max-Forwards: 70\nFrom: <sip:alice@hipsip>;tag=x3\nTo: <sip:bob@hipsip>\n"
+		"Call-ID: opt-2\nCSeq: 1 OPTIONS\n",
+		a.port, branch);
+	m = expect(&b, "OPTIONS", 0, WAIT_MS);
+	cl_answer(&b, m, 200, NULL);
+	sip_msg_free(m);
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 200);
+	sip_new_branch(branch, sizeof(branch));
+	cl_send(&a, NULL,
+		"OPTIONS sip:nobody@hipsip SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\n"
+		"Max-Forwards: 70\nFrom: <sip:alice@hipsip>;tag=x4\nTo: <sip:nobody@hipsip>\n"
+		"Call-ID: opt-3\nCSeq: 1 OPTIONS\n",
+		a.port, branch);
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 404);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("b2bua");
@@ -922,6 +954,7 @@ int main(void)
 	tcase_add_test(tc, a_reinvite_reaches_the_callee_with_rewritten_sdp);
 	tcase_add_test(tc, a_malformed_request_gets_400);
 	tcase_add_test(tc, options_is_answered_with_allow);
+	tcase_add_test(tc, options_to_an_aor_is_relayed_to_its_client);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
