@@ -40,13 +40,15 @@ struct leg {
 	char call_id[ID_MAX];
 	char local_tag[ID_MAX], remote_tag[ID_MAX];
 	char local_uri[URI_MAX], remote_uri[URI_MAX], target[URI_MAX];
-	uint32_t cseq;	      /* our last CSeq on this leg */
-	uint32_t invite_cseq; /* of our last INVITE on this leg (its ACK's) */
-	struct sip_txn *ist;  /* an INVITE of this leg's other end, not yet finally answered */
-	struct sip_txn *ict;  /* our INVITE on this leg */
-	osip_message_t *ack;  /* our last ACK on this leg, sent again for a retransmitted 2xx */
-	bool ist_final;	      /* ist has its final response */
-	bool ict_final;	      /* ict got its final response */
+	uint32_t cseq;	       /* our last CSeq on this leg */
+	uint32_t invite_cseq;  /* of our last INVITE on this leg (its ACK's) */
+	struct sip_txn *ist;   /* an INVITE of this leg's other end, not yet finally answered */
+	struct sip_txn *ict;   /* our INVITE on this leg */
+	osip_message_t *ack;   /* our last ACK on this leg, sent again for a retransmitted 2xx */
+	bool ist_final;	       /* ist has its final response */
+	bool ict_final;	       /* ict got its final response */
+	bool mf_set;	       /* max_forwards given, else 70 */
+	unsigned max_forwards; /* of the INVITE we start here */
 };
 
 struct b2bua_call {
@@ -320,7 +322,7 @@ static int build_request(struct b2bua *b, struct leg *l, const char *method, con
 	n = snprintf(text, REQ_MAX,
 		     "%s %s SIP/2.0\r\n"
 		     "Via: SIP/2.0/%s %s;branch=%s;rport\r\n"
-		     "Max-Forwards: 70\r\n"
+		     "Max-Forwards: %u\r\n"
 		     "From: <%s>;tag=%s\r\n"
 		     "To: <%s>%s%s\r\n"
 		     "Call-ID: %s\r\n"
@@ -329,10 +331,10 @@ static int build_request(struct b2bua *b, struct leg *l, const char *method, con
 		     "User-Agent: p2psipd\r\n"
 		     "%s"
 		     "Content-Length: %zu\r\n\r\n",
-		     method, ruri, l->dest.reliable ? "TCP" : "UDP", hp, branch, l->local_uri,
-		     l->local_tag, l->remote_uri, l->remote_tag[0] ? ";tag=" : "", l->remote_tag,
-		     l->call_id, cseq, method, chp, blen ? "Content-Type: application/sdp\r\n" : "",
-		     blen);
+		     method, ruri, l->dest.reliable ? "TCP" : "UDP", hp, branch,
+		     l->mf_set ? l->max_forwards : 70, l->local_uri, l->local_tag, l->remote_uri,
+		     l->remote_tag[0] ? ";tag=" : "", l->remote_tag, l->call_id, cseq, method, chp,
+		     blen ? "Content-Type: application/sdp\r\n" : "", blen);
 	if (n < 0 || n >= REQ_MAX) {
 		free(text);
 		return -ENOSPC;
@@ -830,6 +832,13 @@ static void call_send(struct b2bua_call *c, const char *ruri)
 	const osip_message_t *req = sip_txn_request_msg(a->ist);
 	int err;
 
+	const char *mf = sip_msg_header(req, "max-forwards");
+
+	/* RFC 3261 16.6 step 3: the hop count goes on (already decremented), so that a loop
+	 * between p2psipd instances ends in a 483 */
+	l->mf_set = mf != NULL;
+	l->max_forwards =
+	    mf && atoi(mf) > 0 ? (unsigned)atoi(mf) - 1 : 0; /* the copy is as received */
 	snprintf(l->local_uri, sizeof(l->local_uri), "%s", a->remote_uri);
 	snprintf(l->remote_uri, sizeof(l->remote_uri), "%s", a->local_uri);
 	sip_new_tag(l->local_tag, sizeof(l->local_tag));

@@ -561,6 +561,8 @@ static void call_setup(struct cl *a, struct cl *b, struct dlg *d, osip_message_t
 	ck_assert_uint_ge(port_of(&au.rtp), MEDIA_PORT_MIN);
 	ck_assert_uint_le(port_of(&au.rtp), MEDIA_PORT_MAX);
 	ck_assert_ptr_null(sip_msg_to_tag(m));
+	/* RFC 3261 16.6 step 3: one hop less at each p2psipd */
+	ck_assert_str_eq(sip_msg_header(m, "max-forwards"), "68");
 }
 
 static bool rtp_arrived(void *arg)
@@ -874,6 +876,14 @@ START_TEST(a_malformed_request_gets_400)
 	send_to(a.fd, a.proxy, "\x01\x02garbage", 9);
 	send_to(a.fd, a.proxy, "SIP/2.0 200 OK\r\n\r\n", 18);
 	ck_assert_int_eq(cl_register(&a, "alice", 60), 200);
+	/* 16.3 step 3: Max-Forwards 0 is a loop */
+	sip_new_branch(branch, sizeof(branch));
+	cl_send(&a, NULL,
+		"INVITE sip:bob@hipsip SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\n"
+		"Max-Forwards: 0\nFrom: <sip:alice@hipsip>;tag=x1\nTo: <sip:bob@hipsip>\n"
+		"Call-ID: loop-1\nCSeq: 1 INVITE\n",
+		a.port, branch);
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 483);
 	cl_close(&a);
 }
 END_TEST
