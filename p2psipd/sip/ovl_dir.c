@@ -11,6 +11,11 @@
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/store/aor.h"
 
+/* The signed expiry is the binding's plus this much: the record carries wall-clock time and the
+ * nodes that check it may run a little ahead (or a one-second binding cross a second boundary
+ * on its way); the store drops it after the binding's lifetime all the same. */
+#define OVL_DIR_SKEW_S 5
+
 struct pending {
 	b2bua_dir_done_fn done;
 	b2bua_dir_found_fn found;
@@ -40,7 +45,8 @@ static int dir_publish(void *arg, const char *aor, uint32_t lifetime, b2bua_dir_
 		return -EINVAL;
 	err = aor_key(aor, &key);
 	if (!err)
-		err = aor_sign(d->id, aor, ovl_now(d->node) + lifetime, rec, sizeof(rec), &len);
+		err = aor_sign(d->id, aor, ovl_now(d->node) + lifetime + OVL_DIR_SKEW_S, rec,
+			       sizeof(rec), &len);
 	if (err)
 		return err;
 	if (!(p = calloc(1, sizeof(*p))))
