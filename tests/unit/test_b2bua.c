@@ -872,6 +872,23 @@ START_TEST(a_malformed_request_gets_400)
 	m = expect(&a, NULL, 400, WAIT_MS);
 	ck_assert_ptr_nonnull(m->reason_phrase);
 	sip_msg_free(m);
+	/* the same from a peer p2psipd */
+	{
+		uint16_t port;
+		int fd = udp_socket(&port);
+		char bad[512];
+		int n = snprintf(bad, sizeof(bad),
+				 "INVITE sip:bob@hipsip SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;"
+				 "branch=z9hG4bKpeer1\r\nFrom: <sip:a@hipsip>;tag=1\r\n"
+				 "To: <sip:bob@hipsip>\r\nCall-ID: bad-2\r\nCSeq: 1 BYE\r\n"
+				 "Content-Length: 0\r\n\r\n",
+				 port);
+		struct cl p = {.fd = fd};
+		send_to(fd, b2bua_peer_port(&sides[0].b), bad, (size_t)n);
+		m = expect(&p, NULL, 400, WAIT_MS);
+		sip_msg_free(m);
+		close(fd);
+	}
 	/* garbage and a malformed response: dropped, nothing breaks */
 	send_to(a.fd, a.proxy, "\x01\x02garbage", 9);
 	send_to(a.fd, a.proxy, "SIP/2.0 200 OK\r\n\r\n", 18);
