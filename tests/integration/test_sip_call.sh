@@ -32,7 +32,7 @@ if [ "$CASE" = plain ]; then
 		mkdir -p "$LAB_DIR/$n"
 		[ $n = a ] && boot=() || boot=(--bootstrap "$V4_A:6084")
 		addr=$V4_A
-		[ $n = b ] && addr=$V4_B
+		[ $n = b ] && addr=0.0.0.0 # b on the wildcard: its SDP and Via carry the address towards a
 		ip netns exec "$(ns "$n")" "$P2PSIPD" --connection-mode plain --listen "$addr:6084" \
 			"${boot[@]}" --node "$n" --ctl "$(psock "$n")" --state-dir "$LAB_DIR/$n/p2psip" \
 			--stamp "$LAB_DIR/$n/p2psipd.jsonl" --log-level "${P2PSIPD_LOG_LEVEL:-info}" \
