@@ -141,6 +141,8 @@ def main():
     ap.add_argument("--ctl-a", required=True)
     ap.add_argument("--ctl-b", required=True)
     ap.add_argument("--p2psipctl", required=True)
+    ap.add_argument("--link", help="also capture this link (plain mode: SIP between the "
+                    "p2psipd on port 5062, RTP between the relays)")
     ap.add_argument("--kill-b", default="", help="PIDs of b's p2psipd and hipd (host gone)")
     ap.add_argument("--setup-timeout", type=float, default=30.0)
     args = ap.parse_args()
@@ -153,6 +155,8 @@ def main():
     t1500 = sipcall.write_tone_wav(f"{d}/t1500.wav", 1500, 60)
     caps = [Capture(args.hiplab, args.lab, f"{h}:lo", f"{d}/{h}-lo.pcap")
             for h in (args.host_a, args.host_b)]
+    if args.link:
+        caps.append(Capture(args.hiplab, args.lab, args.link, f"{d}/{args.link}.pcap"))
     alice_aor, bob_aor = f"sip:alice@{args.domain}", f"sip:bob@{args.domain}"
     alice = Baresip.behind_proxy("alice", f"{d}/alice", netns=args.ns_a, aor=alice_aor,
                                  source_wav=t1000)
@@ -199,9 +203,10 @@ def main():
             c.stop()
     for c in caps:
         # the harness's ctrl_tcp connection attempts before baresip listens end in a RST
-        rep = sipcall.tshark_check(c.path, ignore=[r"^Connection reset \(RST\)$"])
+        rep = sipcall.tshark_check(c.path, decode_as=["udp.port==5062,sip"],
+                                   ignore=[r"^Connection reset \(RST\)$"])
         note(f"tshark {os.path.basename(c.path)}: {rep.frames} frames, {rep.counts}")
-        check(f"tshark {os.path.basename(c.path)}: SIP and RTP on lo",
+        check(f"tshark {os.path.basename(c.path)}: SIP and RTP",
               rep.counts["sip"] >= 10 and rep.counts["rtp"] >= 100, rep.counts)
         check(f"tshark {os.path.basename(c.path)}: no malformed frame, no expert warning",
               rep.ok, rep.problems[:20] or rep.error)

@@ -43,6 +43,7 @@ if [ "$CASE" = plain ]; then
 	done
 	PID_b=
 	RING=("$(psock a)" "$(psock b)")
+	LINK=(--link lan)
 else
 V4_P=$("$HIPLAB" addr --lab "$LAB_ID" peer)
 ip -n "$(ns stun)" route add default via "$V4_P" || exit 1
@@ -76,6 +77,7 @@ for n in a b; do
 	lab_p2psipd "$n" --bootstrap "$HIT_peer@$V4_P" || exit 1
 done
 RING=("$(psock peer)" "$(psock a)" "$(psock b)")
+LINK=()
 fi
 # the TAP lines are sip_call.py's; a ring that does not form is a bail-out
 python3 "$HERE/overlay_lab.py" ring --timeout 60 --label "the ring" "${RING[@]}" | sed 's/^/# /'
@@ -83,7 +85,7 @@ python3 "$HERE/overlay_lab.py" ring --timeout 60 --label "the ring" "${RING[@]}"
 
 python3 "$HERE/sip_call.py" --ns-a "$(ns a)" --ns-b "$(ns b)" --host-a a --host-b b \
 	--lab "$LAB_ID" --dir "$LAB_DIR" --hiplab "$HIPLAB" --ctl-a "$(psock a)" --ctl-b "$(psock b)" \
-	--p2psipctl "$P2PSIPCTL" --kill-b "$PPID_b ${PID_b:-}" &
+	--p2psipctl "$P2PSIPCTL" --kill-b "$PPID_b ${PID_b:-}" "${LINK[@]}" &
 LAB_PIDS+=($!)
 wait $!
 rc=$?
