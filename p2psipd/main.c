@@ -17,12 +17,15 @@
 #include "common/stamp.h"
 #include "ice/sock.h"
 #include "p2psipd/p2psipd_ctl.h"
+#include "p2psipd/sip/b2bua.h"
+#include "p2psipd/sip/ovl_dir.h"
 
 #define DEFAULT_LISTEN	   "0.0.0.0:6084"
 #define DEFAULT_LISTEN_HIP "[::]:6084"
 #define DEFAULT_STATE_DIR  "/var/lib/p2psipd"
 #define AWAIT_SERVERS_MS   4000	 /* ice: new links wait this long for discovered servers */
 #define LEAVE_GRACE_MS	   10000 /* longest wait for a graceful leave before exiting anyway */
+#define DEFAULT_SIP_LISTEN "127.0.0.1:5060"
 
 static void usage(FILE *f)
 {
@@ -73,6 +76,13 @@ static void usage(FILE *f)
 	    "  --successors N         successor list length, 4..16 (default 8)\n"
 	    "  --replicas K           replicas on the K successors (default 3)\n"
 	    "  --max-records N        records stored at most (default 4096)\n"
+	    "  --sip-listen ADDR:PORT local SIP clients, UDP and TCP (default " DEFAULT_SIP_LISTEN
+	    ")\n"
+	    "  --sip-peer-port N      SIP between p2psipd instances, UDP (default 5062)\n"
+	    "  --media-ports MIN-MAX  RTP/RTCP relay ports (default 20000-20999)\n"
+	    "  --sip-domain DOMAIN    accept REGISTER for this domain only (default: any)\n"
+	    "  --sip-timer-c-ms N     cancel an INVITE unanswered this long (default 180000)\n"
+	    "  --no-sip               run no B2BUA\n"
 	    "  --stamp FILE           append event stamps (JSON lines) to FILE\n"
 	    "  --node NAME            name in logs and stamps (default the HIT)\n"
 	    "  --log-level L          error, warning, info (default) or debug\n"
@@ -106,6 +116,12 @@ enum {
 	OPT_OVERLAY_NAME,
 	OPT_TURN_USER,
 	OPT_TURN_PASS_FILE,
+	OPT_SIP_LISTEN,
+	OPT_SIP_PEER_PORT,
+	OPT_MEDIA_PORTS,
+	OPT_SIP_DOMAIN,
+	OPT_SIP_TIMER_C,
+	OPT_NO_SIP,
 };
 
 static const struct option options[] = {
@@ -133,6 +149,12 @@ static const struct option options[] = {
     {"overlay-name", required_argument, NULL, OPT_OVERLAY_NAME},
     {"turn-user", required_argument, NULL, OPT_TURN_USER},
     {"turn-pass-file", required_argument, NULL, OPT_TURN_PASS_FILE},
+    {"sip-listen", required_argument, NULL, OPT_SIP_LISTEN},
+    {"sip-peer-port", required_argument, NULL, OPT_SIP_PEER_PORT},
+    {"media-ports", required_argument, NULL, OPT_MEDIA_PORTS},
+    {"sip-domain", required_argument, NULL, OPT_SIP_DOMAIN},
+    {"sip-timer-c-ms", required_argument, NULL, OPT_SIP_TIMER_C},
+    {"no-sip", no_argument, NULL, OPT_NO_SIP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -147,6 +169,11 @@ struct opts {
 	const char *bootstrap; /* parsed once the mode and the port are known */
 	char turn_user[128], turn_pass[256];
 	bool listen_set;
+	/* the B2BUA */
+	bool no_sip;
+	char sip_addr[INET6_ADDRSTRLEN];
+	unsigned sip_port, sip_peer_port, media_min, media_max, timer_c_ms;
+	const char *sip_domain;
 };
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -233,6 +260,39 @@ static int finish_options(struct opts *o)
 	return 0;
 }
 
+/* --sip-listen: an IP literal and a port (UDP and TCP both). */
+static int parse_sip_listen(const char *arg, struct opts *o)
+{
+	struct sockaddr_storage ss;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (parse_addr("sip-listen", arg, &ss))
+		return -EINVAL;
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		o->sip_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+		o->sip_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	snprintf(o->sip_addr, sizeof(o->sip_addr), "%s", ip);
+	return 0;
+}
+
+static int parse_media_ports(const char *arg, struct opts *o)
+{
+	unsigned lo, hi;
+	char tail;
+
+	if (sscanf(arg, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo % 2 ||
+	    hi < lo + 1)
+		return bad("media-ports", arg,
+			   "is not MIN-MAX with an even MIN from 1024 and MAX > MIN, up to 65535");
+	o->media_min = lo;
+	o->media_max = hi;
+	return 0;
+}
+
 static int parse_one(int c, const char *arg, struct opts *o)
 {
 	struct ovl_config *v = &o->ovl;
@@ -297,6 +357,20 @@ static int parse_one(int c, const char *arg, struct opts *o)
 	}
 	case OPT_STAMP:
 		o->stamp = arg;
+		return 0;
+	case OPT_SIP_LISTEN:
+		return parse_sip_listen(arg, o);
+	case OPT_SIP_PEER_PORT:
+		return parse_uint("sip-peer-port", arg, 1, 65535, &o->sip_peer_port);
+	case OPT_MEDIA_PORTS:
+		return parse_media_ports(arg, o);
+	case OPT_SIP_DOMAIN:
+		o->sip_domain = arg;
+		return 0;
+	case OPT_SIP_TIMER_C:
+		return parse_uint("sip-timer-c-ms", arg, 100, 3600000, &o->timer_c_ms);
+	case OPT_NO_SIP:
+		o->no_sip = true;
 		return 0;
 	case OPT_NODE:
 		o->node = arg;
@@ -391,6 +465,9 @@ static int load_identity(struct opts *o, struct hostid **id)
 
 struct daemon {
 	struct p2psipd d;
+	struct b2bua b2bua;
+	struct ovl_dir dir;
+	bool b2bua_open;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t stop_timer, pub_timer, srv_timer;
 	uv_prepare_t flush;
@@ -400,6 +477,10 @@ struct daemon {
 
 static void close_all(struct daemon *dm)
 {
+	if (dm->b2bua_open)
+		b2bua_close(&dm->b2bua);
+	dm->b2bua_open = false;
+	dm->d.sip_status = NULL;
 	if (dm->d.node)
 		ovl_close(dm->d.node);
 	dm->d.node = NULL;
@@ -525,6 +606,78 @@ static void on_flush(uv_prepare_t *p)
 	stamp_flush();
 }
 
+static json_t *sip_status(void *arg, const char *what)
+{
+	struct daemon *dm = arg;
+
+	if (strcmp(what, "calls") == 0)
+		return b2bua_calls_json(&dm->b2bua);
+	return b2bua_registrations_json(&dm->b2bua);
+}
+
+/* Our address for peers: the HIT (hip), else the overlay's bound address (plain). */
+static void sip_self_addr(struct daemon *dm, const struct opts *o, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (o->ovl.mode == LINK_HIP) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = dm->d.id->hit;
+		return;
+	}
+	link_local_addr(ovl_link(dm->d.node), out);
+}
+
+/* The B2BUA (plain and hip modes): local clients on --sip-listen, peers on --sip-peer-port. */
+static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
+{
+	struct b2bua_config bc = {.loop = loop};
+	struct sockaddr_storage *pl = &bc.peer_listen;
+	int err;
+
+	if (o->no_sip)
+		return 0;
+	if (o->ovl.mode == LINK_ICE) {
+		log_warn("the SIP B2BUA does not run in ice mode yet");
+		return 0;
+	}
+	bc.mode = o->ovl.mode == LINK_HIP ? B2BUA_HIP : B2BUA_PLAIN;
+	bc.clients.addr = o->sip_addr;
+	bc.clients.port = (uint16_t)o->sip_port;
+	sip_self_addr(dm, o, &bc.self_addr);
+	bc.self_hit = dm->d.id->hit;
+	/* the peer socket: the overlay's address family, its address in plain mode */
+	*pl = bc.self_addr;
+	if (o->ovl.mode == LINK_HIP)
+		memset(&((struct sockaddr_in6 *)pl)->sin6_addr, 0, 16);
+	if (pl->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)pl)->sin6_port = htons((uint16_t)o->sip_peer_port);
+	else
+		((struct sockaddr_in *)pl)->sin_port = htons((uint16_t)o->sip_peer_port);
+	bc.media_min = (uint16_t)o->media_min;
+	bc.media_max = (uint16_t)o->media_max;
+	bc.timer_c_ms = o->timer_c_ms;
+	bc.domain = o->sip_domain;
+	dm->dir.node = dm->d.node;
+	dm->dir.id = dm->d.id;
+	dm->dir.mode = bc.mode;
+	dm->dir.peer_port = (uint16_t)o->sip_peer_port;
+	ovl_dir_ops(&dm->dir, &bc.dir);
+	err = b2bua_open(&dm->b2bua, &bc);
+	if (err) {
+		fprintf(stderr,
+			"p2psipd: cannot start the SIP B2BUA on %s:%u (peers: port %u): %s\n",
+			o->sip_addr, o->sip_port, o->sip_peer_port, strerror(-err));
+		return err;
+	}
+	dm->b2bua_open = true;
+	dm->d.sip_status = sip_status;
+	dm->d.sip_arg = dm;
+	log_info("SIP: clients on %s:%u (UDP, TCP), peers on port %u", o->sip_addr,
+		 b2bua_client_port(&dm->b2bua), b2bua_peer_port(&dm->b2bua));
+	return 0;
+}
+
 static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 {
 	char hit[HIT_STRLEN];
@@ -556,10 +709,19 @@ static int start(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 		own_servers(dm, o);
 	memcpy(dm->d.turn_user, o->turn_user, sizeof(o->turn_user));
 	memcpy(dm->d.turn_pass, o->turn_pass, sizeof(o->turn_pass));
+	err = start_b2bua(dm, o, loop);
+	if (err) {
+		ovl_close(dm->d.node);
+		dm->d.node = NULL;
+		return err;
+	}
 	err = ctl_server_start(loop, o->ctl, p2psipd_ctl_handle, &dm->d, &dm->d.ctl);
 	if (err) {
 		fprintf(stderr, "p2psipd: cannot open the control socket %s: %s\n", o->ctl,
 			strerror(-err));
+		if (dm->b2bua_open)
+			b2bua_close(&dm->b2bua);
+		dm->b2bua_open = false;
 		ovl_close(dm->d.node);
 		dm->d.node = NULL;
 		return err;
@@ -599,6 +761,10 @@ int main(int argc, char **argv)
 	o.ctl = ctl_socket_path(P2PSIPD_CTL_ENV, P2PSIPD_CTL_DEFAULT);
 	link_addr_parse(DEFAULT_LISTEN, &o.ovl.listen);
 	o.ovl.mode = LINK_PLAIN;
+	parse_sip_listen(DEFAULT_SIP_LISTEN, &o);
+	o.sip_peer_port = SIP_PEER_PORT;
+	o.media_min = 20000;
+	o.media_max = 20999;
 	if (parse_options(argc, argv, &o))
 		return 2;
 	log_init("p2psipd", o.level, false);

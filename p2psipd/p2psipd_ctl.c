@@ -680,6 +680,29 @@ static json_t *cmd_leave(json_t *req, void *arg)
 	return NULL;
 }
 
+/* ---- the B2BUA ---- */
+
+static json_t *sip_list(struct p2psipd *d, const char *what)
+{
+	json_t *list = d->sip_status ? d->sip_status(d->sip_arg, what) : NULL;
+
+	if (!list)
+		return ctl_reply_error("no SIP B2BUA in this p2psipd");
+	return json_pack("{s:b,s:o}", "ok", 1, what, list);
+}
+
+static json_t *cmd_calls(json_t *req, void *arg)
+{
+	(void)req;
+	return sip_list(arg, "calls");
+}
+
+static json_t *cmd_registrations(json_t *req, void *arg)
+{
+	(void)req;
+	return sip_list(arg, "registrations");
+}
+
 static const struct ctl_command commands[] = {
     {"status", cmd_status},
     {"store", cmd_store},
@@ -691,6 +714,8 @@ static const struct ctl_command commands[] = {
     {"register", cmd_register},
     {"resolve", cmd_resolve},
     {"leave", cmd_leave},
+    {"calls", cmd_calls},
+    {"registrations", cmd_registrations},
     {NULL, NULL},
 };
 

@@ -56,6 +56,9 @@ struct p2psipd {
 		struct hippeer self; /* ip_version 0: we announce nothing */
 		uint64_t next_ms;
 	} hp;
+	/* the B2BUA's "calls" and "registrations" (a JSON array), set by main.c; NULL: none */
+	json_t *(*sip_status)(void *arg, const char *what);
+	void *sip_arg;
 	/* set by the "leave" command: the daemon stops once the leave is done */
 	void (*stop)(struct p2psipd *d, int err);
 };

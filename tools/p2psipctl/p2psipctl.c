@@ -29,6 +29,8 @@ static const struct verb verbs[] = {
 	{{{"register"},   "AOR",       1, 1, "publish AOR -> this node's HIT, signed (SIP registration)"}, verb_register},
 	{{{"resolve"},    "AOR",       1, 1, "look AOR up; the record's signature and HIT are checked"}, verb_resolve},
 	{{{"leave"},      "",          0, 0, "leave the overlay gracefully; p2psipd then exits"}, verb_leave},
+	{{{"calls"},      "",          0, 0, "the SIP calls going through this node, with their state"}, verb_calls},
+	{{{"registrations"}, "",       0, 0, "the local SIP clients registered here"}, verb_registrations},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -32,17 +32,19 @@ int ctl_show(struct ctl *c, json_t *req, void (*print)(json_t *reply));
 json_t *ctl_req_key(const struct ctl *c, const char *cmd, const char *key);
 
 /* Verb handlers, one file per group. */
-int verb_status(struct ctl *c, int argc, char **argv);	   /* ring.c */
-int verb_successors(struct ctl *c, int argc, char **argv); /* ring.c */
-int verb_fingers(struct ctl *c, int argc, char **argv);	   /* ring.c */
-int verb_store(struct ctl *c, int argc, char **argv);	   /* records.c */
-int verb_lookup(struct ctl *c, int argc, char **argv);	   /* records.c */
-int verb_put(struct ctl *c, int argc, char **argv);	   /* records.c */
-int verb_get(struct ctl *c, int argc, char **argv);	   /* records.c */
-int verb_remove(struct ctl *c, int argc, char **argv);	   /* records.c */
-int verb_servers(struct ctl *c, int argc, char **argv);	   /* overlay.c */
-int verb_register(struct ctl *c, int argc, char **argv);   /* overlay.c */
-int verb_resolve(struct ctl *c, int argc, char **argv);	   /* overlay.c */
-int verb_leave(struct ctl *c, int argc, char **argv);	   /* overlay.c */
+int verb_status(struct ctl *c, int argc, char **argv);	      /* ring.c */
+int verb_successors(struct ctl *c, int argc, char **argv);    /* ring.c */
+int verb_fingers(struct ctl *c, int argc, char **argv);	      /* ring.c */
+int verb_store(struct ctl *c, int argc, char **argv);	      /* records.c */
+int verb_lookup(struct ctl *c, int argc, char **argv);	      /* records.c */
+int verb_put(struct ctl *c, int argc, char **argv);	      /* records.c */
+int verb_get(struct ctl *c, int argc, char **argv);	      /* records.c */
+int verb_remove(struct ctl *c, int argc, char **argv);	      /* records.c */
+int verb_servers(struct ctl *c, int argc, char **argv);	      /* overlay.c */
+int verb_register(struct ctl *c, int argc, char **argv);      /* overlay.c */
+int verb_resolve(struct ctl *c, int argc, char **argv);	      /* overlay.c */
+int verb_leave(struct ctl *c, int argc, char **argv);	      /* overlay.c */
+int verb_calls(struct ctl *c, int argc, char **argv);	      /* sip.c */
+int verb_registrations(struct ctl *c, int argc, char **argv); /* sip.c */
 
 #endif

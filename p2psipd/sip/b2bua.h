@@ -1,0 +1,106 @@
+/* p2psipd's SIP B2BUA (RFC 3261 as a UAS towards one side and a UAC towards the other): local
+ * clients register and call through it; calls go to the callee's p2psipd found in the overlay;
+ * two dialogs per call, SDP rewritten to the call's media relay. plain and hip modes.
+ * Not the overlay itself (reached through struct b2bua_dir) and not ice mode. */
+#ifndef HIPSIP_SIP_B2BUA_H
+#define HIPSIP_SIP_B2BUA_H
+
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "p2psipd/sip/peer.h"
+#include "p2psipd/sip/registrar.h"
+#include "p2psipd/sip/transport.h"
+#include "p2psipd/sip/txn.h"
+
+#define B2BUA_TIMER_C_MS 180000 /* RFC 3261 16.6 step 11: more than 3 minutes */
+#define B2BUA_MAX_CALLS	 256
+
+/* Results of the directory (the overlay) for the B2BUA. code: the P2PP response code when one
+ * came (406 Rejected: another owner holds the AOR). */
+typedef void (*b2bua_dir_done_fn)(void *cbarg, int err, unsigned code);
+/* A lookup: err 0 with the first verified record's HIT; -ENOENT unknown; -EKEYREJECTED every
+ * record failed verification; another negative errno for a failed lookup. */
+typedef void (*b2bua_dir_found_fn)(void *cbarg, int err, const struct in6_addr *hit);
+
+/* How the B2BUA reaches the overlay (main.c: ovl_put/ovl_get/ovl_remove with User-Info and
+ * signed AOR records; tests and the fuzz target: stubs). Each callback runs later, once, unless
+ * the call returns an error. */
+struct b2bua_dir {
+	int (*publish)(void *arg, const char *aor, uint32_t lifetime, b2bua_dir_done_fn done,
+		       void *cbarg);
+	void (*unpublish)(void *arg, const char *aor);
+	int (*lookup)(void *arg, const char *aor, b2bua_dir_found_fn done, void *cbarg);
+	/* Where SIP for the p2psipd of hit goes (plain: its overlay address with the peer port;
+	 * hip: [HIT]:port). 0 or -ENOENT (no address known: 480). */
+	int (*peer_addr)(void *arg, const struct in6_addr *hit, struct sockaddr_storage *out);
+	void *arg;
+};
+
+enum b2bua_mode {
+	B2BUA_PLAIN,
+	B2BUA_HIP,
+};
+
+struct b2bua_config {
+	uv_loop_t *loop;
+	enum b2bua_mode mode;
+	struct sip_transport_config clients; /* the local listener (127.0.0.1:5060) */
+	struct sockaddr_storage peer_listen; /* the peer socket ([::]:5062 / 0.0.0.0:5062) */
+	/* our address in the SDP and Via sent to peers: the HIT (hip) or overlay address */
+	struct sockaddr_storage self_addr;
+	struct in6_addr self_hit;      /* a lookup that finds it: the callee is local */
+	uint16_t media_min, media_max; /* 0, 0: 20000-20999 */
+	unsigned timer_c_ms;	       /* 0: B2BUA_TIMER_C_MS */
+	struct sip_txn_timers tm;      /* zeros: RFC 3261 defaults */
+	uint32_t max_expires;	       /* 0: REG_EXPIRES_MAX */
+	const char *domain;	       /* may be NULL: any */
+	struct b2bua_dir dir;
+	bool no_sockets; /* fuzzing: no listener and no peer socket (messages are dropped) */
+};
+
+struct b2bua_call;
+struct b2bua_op;
+struct orphan;
+
+struct b2bua {
+	struct b2bua_config cfg;
+	struct sip_transport tp;
+	struct sip_peer peer;
+	struct sip_txn_layer txl;
+	struct registrar reg;
+	struct b2bua_call *calls;
+	unsigned n_calls;
+	struct b2bua_op *ops;	/* directory operations in flight */
+	struct orphan *orphans; /* CANCELled INVITEs of ended calls, until their transaction ends */
+	uint64_t next_serial;
+	uv_timer_t tick;
+	bool tp_open, closing;
+	struct {
+		uint64_t calls, failed, bad_requests, bad_responses, dropped;
+	} stats;
+};
+
+/* Opens the listener and the peer socket, starts the transaction layer. 0 or a negative
+ * errno (nothing is left open). */
+int b2bua_open(struct b2bua *b, const struct b2bua_config *cfg);
+/* Ends every call (BYE or error response where one is due is not sent: the process stops),
+ * removes our overlay records, closes the sockets. */
+void b2bua_close(struct b2bua *b);
+
+/* Messages as the sockets deliver them (the fuzz target feeds these directly). */
+void b2bua_input_client(struct b2bua *b, const struct sip_src *src, const uint8_t *buf, size_t len);
+void b2bua_input_peer(struct b2bua *b, const struct sockaddr *from, const uint8_t *buf, size_t len);
+
+/* The control socket's "calls" and "registrations". */
+json_t *b2bua_calls_json(const struct b2bua *b);
+json_t *b2bua_registrations_json(const struct b2bua *b);
+
+/* The bound ports (tests use port 0). */
+uint16_t b2bua_client_port(const struct b2bua *b);
+uint16_t b2bua_peer_port(const struct b2bua *b);
+
+#endif
