@@ -82,6 +82,8 @@ static void usage(FILE *f)
 	    "  --media-ports MIN-MAX  RTP/RTCP relay ports (default 20000-20999)\n"
 	    "  --sip-domain DOMAIN    accept REGISTER for this domain only (default: any)\n"
 	    "  --sip-timer-c-ms N     cancel an INVITE unanswered this long (default 180000)\n"
+	    "  --sip-t1-ms N          SIP timer T1, the RTT estimate (RFC 3261 17.1.1.1; default\n"
+	    "                         500); timers A, B, E, F, G, H, J follow it\n"
 	    "  --no-sip               run no B2BUA\n"
 	    "  --stamp FILE           append event stamps (JSON lines) to FILE\n"
 	    "  --node NAME            name in logs and stamps (default the HIT)\n"
@@ -121,6 +123,7 @@ enum {
 	OPT_MEDIA_PORTS,
 	OPT_SIP_DOMAIN,
 	OPT_SIP_TIMER_C,
+	OPT_SIP_T1,
 	OPT_NO_SIP,
 };
 
@@ -154,6 +157,7 @@ static const struct option options[] = {
     {"media-ports", required_argument, NULL, OPT_MEDIA_PORTS},
     {"sip-domain", required_argument, NULL, OPT_SIP_DOMAIN},
     {"sip-timer-c-ms", required_argument, NULL, OPT_SIP_TIMER_C},
+    {"sip-t1-ms", required_argument, NULL, OPT_SIP_T1},
     {"no-sip", no_argument, NULL, OPT_NO_SIP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -172,7 +176,7 @@ struct opts {
 	/* the B2BUA */
 	bool no_sip;
 	char sip_addr[INET6_ADDRSTRLEN];
-	unsigned sip_port, sip_peer_port, media_min, media_max, timer_c_ms;
+	unsigned sip_port, sip_peer_port, media_min, media_max, timer_c_ms, sip_t1_ms;
 	const char *sip_domain;
 };
 
@@ -369,6 +373,8 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		return 0;
 	case OPT_SIP_TIMER_C:
 		return parse_uint("sip-timer-c-ms", arg, 100, 3600000, &o->timer_c_ms);
+	case OPT_SIP_T1:
+		return parse_uint("sip-t1-ms", arg, 10, 10000, &o->sip_t1_ms);
 	case OPT_NO_SIP:
 		o->no_sip = true;
 		return 0;
@@ -657,6 +663,7 @@ static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	bc.media_min = (uint16_t)o->media_min;
 	bc.media_max = (uint16_t)o->media_max;
 	bc.timer_c_ms = o->timer_c_ms;
+	bc.tm.t1_ms = o->sip_t1_ms; /* 0: the default */
 	bc.domain = o->sip_domain;
 	dm->dir.node = dm->d.node;
 	dm->dir.id = dm->d.id;

@@ -27,6 +27,8 @@ psock() { echo "$LAB_DIR/$1/p2psipd.sock"; }
 lab_up || exit 1
 mine=$(mktemp -d /tmp/hipsip-sipcall.XXXXXX) && mv "$LAB_DIR"/* "$mine"/ && rmdir "$LAB_DIR" && LAB_DIR=$mine
 echo "# lab directory $LAB_DIR"
+# SIP T1 of the p2psipd: timer B (64 T1) bounds the wait for a callee whose host is gone
+export SIP_T1_MS=150
 if [ "$CASE" = plain ]; then
 	for n in a b; do
 		mkdir -p "$LAB_DIR/$n"
@@ -36,7 +38,7 @@ if [ "$CASE" = plain ]; then
 		ip netns exec "$(ns "$n")" "$P2PSIPD" --connection-mode plain --listen "$addr:6084" \
 			"${boot[@]}" --node "$n" --ctl "$(psock "$n")" --state-dir "$LAB_DIR/$n/p2psip" \
 			--stamp "$LAB_DIR/$n/p2psipd.jsonl" --log-level "${P2PSIPD_LOG_LEVEL:-info}" \
-			>>"$LAB_DIR/$n/p2psipd.log" 2>&1 &
+			--sip-t1-ms "$SIP_T1_MS" >>"$LAB_DIR/$n/p2psipd.log" 2>&1 &
 		LAB_PIDS+=($!)
 		eval "PPID_$n=$!"
 		lab_wait 10 test -S "$(psock "$n")" || { echo "Bail out! p2psipd $n did not start"; exit 1; }
@@ -55,7 +57,8 @@ HIPD_OPTS=(--hi ecdsa-p256 --transport udp --no-raw --rto-ms 300 --dataplane use
 	--nat ice --ice-ta-ms 20 --stun $SERVER --turn $SERVER --turn-user alice
 	--turn-pass-file "$LAB_DIR/turn-pass")
 P2P_OPTS=(--connection-mode hip --stabilize-ms 1000 --fix-ms 200 --p2pp-t0-ms 600
-	--p2pp-t2-ms 6000 --log-level "${P2PSIPD_LOG_LEVEL:-info}" --sip-timer-c-ms 60000)
+	--p2pp-t2-ms 6000 --log-level "${P2PSIPD_LOG_LEVEL:-info}" --sip-timer-c-ms 60000
+	--sip-t1-ms "$SIP_T1_MS")
 for n in peer a b; do
 	lab_hipd "$n" "$(ns "$n")" "${HIPD_OPTS[@]}" || exit 1
 	eval "HIT_$n=\$(hit_of $n)"
