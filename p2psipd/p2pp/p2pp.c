@@ -55,6 +55,7 @@ int p2pp_obj_known(uint8_t type)
 	case P2PP_O_ERROR:
 	case P2PP_O_RESOURCE_VALUE:
 	case P2PP_O_ICE_CREDENTIALS:
+	case P2PP_O_FLOW:
 		return 1;
 	default:
 		return 0;

@@ -73,6 +73,7 @@ enum p2pp_kind { P2PP_REQUEST = 0, P2PP_INDICATION = 1, P2PP_RESPONSE = 2, P2PP_
  * type; 25..255 are unassigned and we take these from the upper half. */
 #define P2PP_O_RESOURCE_VALUE  128 /* 9.3.10 Resource-Object-Value, made a TLV */
 #define P2PP_O_ICE_CREDENTIALS 129 /* ICE ufrag and password for Connect (8.16) */
+#define P2PP_O_FLOW	       130 /* Connect for an application flow, not an overlay link */
 
 /* The A and B bits of the object header (9.2): AB=00 mandatory, AB=01 ignore
  * if not understood; 10 and 11 are reserved (rejected). */

@@ -691,6 +691,32 @@ int p2pp_put_ice_cred(struct p2pp_builder *b, const struct p2pp_ice_cred *c)
 	return p2pp_close(b);
 }
 
+#define FLOW_LEN 5 /* App, Flow-ID */
+
+int p2pp_get_flow(const struct p2pp_msg *m, const struct p2pp_obj *o, struct p2pp_flow *out)
+{
+	struct cursor v;
+	int err = top_cursor(m, o, P2PP_O_FLOW, &v);
+
+	if (err)
+		return err;
+	if (cur_left(&v) != FLOW_LEN || cur_u8(&v, &out->app) || cur_u32(&v, &out->id))
+		return -EBADMSG;
+	return out->app ? 0 : -EBADMSG;
+}
+
+int p2pp_put_flow(struct p2pp_builder *b, const struct p2pp_flow *f)
+{
+	if (!f->app)
+		stick(b, -EINVAL);
+	p2pp_open(b, P2PP_O_FLOW, P2PP_OBJ_MANDATORY);
+	if (!b->err) {
+		wbuf_u8(&b->w, f->app);
+		wbuf_u32(&b->w, f->id);
+	}
+	return p2pp_close(b);
+}
+
 /* ---- message grammar (section 8) ----
  * Counts only, not order. Where we differ from the ABNF:
  * - Peer-Info may repeat in every message: the route log (4.3.2.5, 4.4).
@@ -700,7 +726,8 @@ int p2pp_put_ice_cred(struct p2pp_builder *b, const struct p2pp_ice_cred *c)
  *   TURN servers under one well-known key).
  * - Connect (8.16, "TBD") carries the target in a PLookup (E=1) and our
  *   ICE-Credentials in both directions; the candidates are the Address-Info of
- *   the sender's Peer-Info.
+ *   the sender's Peer-Info. A Flow object (at most one, in both directions) makes it a
+ *   Connect for an application flow instead of an overlay link.
  * - KeepAlive may be a request or an indication (8.6 says both); Leave (an
  *   indication, 8.5) and every other request whose response 8 does not spell
  *   out gets a response of Peer-Info only.
@@ -737,9 +764,13 @@ static const struct rule lookup_obj_req[] = {{RO, 0, 1}, {PI, 1, MANY}, {P2PP_O_
 static const struct rule lookup_obj_resp[] = {{PI, 1, MANY}, {RES, 1, MANY}};
 static const struct rule replicate_req[] = {{PI, 1, MANY}, {RES, 0, MANY}};
 static const struct rule transfer_req[] = {{PI, 1, MANY}, {RES, 1, MANY}};
-static const struct rule connect_req[] = {
-    {RO, 0, 1}, {PI, 1, MANY}, {P2PP_O_PLOOKUP, 1, 1}, {P2PP_O_ICE_CREDENTIALS, 1, 1}};
-static const struct rule connect_resp[] = {{PI, 1, MANY}, {P2PP_O_ICE_CREDENTIALS, 1, 1}};
+static const struct rule connect_req[] = {{RO, 0, 1},
+					  {PI, 1, MANY},
+					  {P2PP_O_PLOOKUP, 1, 1},
+					  {P2PP_O_ICE_CREDENTIALS, 1, 1},
+					  {P2PP_O_FLOW, 0, 1}};
+static const struct rule connect_resp[] = {
+    {PI, 1, MANY}, {P2PP_O_ICE_CREDENTIALS, 1, 1}, {P2PP_O_FLOW, 0, 1}};
 static const struct rule error_resp[] = {{PI, 1, MANY}, {P2PP_O_ERROR, 0, 1}};
 
 struct grammar {

@@ -166,6 +166,17 @@ struct p2pp_ice_cred {
 	struct p2pp_bytes pwd;	 /* 22..255 */
 };
 
+/* Flow (our extension, P2PP_O_FLOW): a Connect (8.16) that carries it sets up a flow of an
+ * application between the two peers (its own ICE agent), not an overlay link. The value is
+ * App (8 bits, nonzero), then Flow-ID (32 bits, chosen by the initiator; the response
+ * echoes it). Sent mandatory (AB=00): a node that does not know it must refuse the Connect
+ * rather than take it for a link. */
+#define P2PP_FLOW_SIP 1 /* SIP between two p2psipd (ice mode's B2BUA) */
+struct p2pp_flow {
+	uint8_t app;
+	uint32_t id;
+};
+
 /* ---- encoders: each appends one object; errors stick in the builder ---- */
 int p2pp_put_peer_info(struct p2pp_builder *b, const struct p2pp_peer_info *pi);
 int p2pp_put_request_options(struct p2pp_builder *b, uint32_t flags);
@@ -180,6 +191,7 @@ int p2pp_put_resource(struct p2pp_builder *b, const struct p2pp_resource *r);
 int p2pp_put_expires(struct p2pp_builder *b, uint32_t seconds);
 int p2pp_put_error(struct p2pp_builder *b, const struct p2pp_error *e);
 int p2pp_put_ice_cred(struct p2pp_builder *b, const struct p2pp_ice_cred *c);
+int p2pp_put_flow(struct p2pp_builder *b, const struct p2pp_flow *f);
 
 /* The bytes a resource signature covers (the object value before Signature),
  * the same bytes p2pp_put_resource writes. 0 with *len; -ENOBUFS; -EINVAL. */
@@ -204,6 +216,7 @@ int p2pp_get_resource(const struct p2pp_msg *m, const struct p2pp_obj *o,
 int p2pp_get_error(const struct p2pp_msg *m, const struct p2pp_obj *o, struct p2pp_error *out);
 int p2pp_get_ice_cred(const struct p2pp_msg *m, const struct p2pp_obj *o,
 		      struct p2pp_ice_cred *out);
+int p2pp_get_flow(const struct p2pp_msg *m, const struct p2pp_obj *o, struct p2pp_flow *out);
 
 /* Checks the objects of a parsed message against its grammar (section 8, with
  * the additions p2pp_msg.c lists): how many of each type, none out of place.

@@ -96,6 +96,9 @@ static void put(struct p2pp_builder *b, uint8_t type)
 	case P2PP_O_ICE_CREDENTIALS:
 		p2pp_put_ice_cred(b, &ic);
 		break;
+	case P2PP_O_FLOW:
+		p2pp_put_flow(b, &(struct p2pp_flow){P2PP_FLOW_SIP, 0x5eed0001u});
+		break;
 	default:
 		p2pp_put(b, type, P2PP_OBJ_IGNORE, blob, 8); /* an unknown, ignorable object */
 	}
@@ -150,6 +153,20 @@ static const struct seed {
      {PI, P2PP_O_PLOOKUP, P2PP_O_ICE_CREDENTIALS},
      3},
     {"connect-resp", P2PP_CONNECT, P2PP_RESPONSE, 0, 200, {PI, P2PP_O_ICE_CREDENTIALS}, 2},
+    {"connect-flow-req",
+     P2PP_CONNECT,
+     P2PP_REQUEST,
+     0,
+     0,
+     {PI, P2PP_O_PLOOKUP, P2PP_O_ICE_CREDENTIALS, P2PP_O_FLOW},
+     4},
+    {"connect-flow-resp",
+     P2PP_CONNECT,
+     P2PP_RESPONSE,
+     0,
+     200,
+     {PI, P2PP_O_ICE_CREDENTIALS, P2PP_O_FLOW},
+     3},
 };
 
 static int save(const char *dir, const char *name, const uint8_t *p, size_t n)

@@ -237,6 +237,10 @@ static void put_sample(struct p2pp_builder *b, uint8_t type)
 	case P2PP_O_ICE_CREDENTIALS:
 		ck_assert_int_eq(p2pp_put_ice_cred(b, &c), 0);
 		break;
+	case P2PP_O_FLOW:
+		ck_assert_int_eq(p2pp_put_flow(b, &(struct p2pp_flow){P2PP_FLOW_SIP, 0xc0ffee01u}),
+				 0);
+		break;
 	default:
 		ck_abort_msg("no sample for object type %u", type);
 	}
@@ -251,6 +255,7 @@ static void check_sample(const struct p2pp_msg *m, const struct p2pp_obj *o)
 	struct p2pp_rlookup rl;
 	struct p2pp_error e;
 	struct p2pp_ice_cred c;
+	struct p2pp_flow f;
 	uint32_t v;
 	size_t n;
 
@@ -312,6 +317,11 @@ static void check_sample(const struct p2pp_msg *m, const struct p2pp_obj *o)
 		ck_assert_int_eq(p2pp_get_ice_cred(m, o, &c), 0);
 		bytes_eq(c.ufrag, (struct p2pp_bytes){(const uint8_t *)ufrag, 4});
 		bytes_eq(c.pwd, (struct p2pp_bytes){(const uint8_t *)pwd, 22});
+		break;
+	case P2PP_O_FLOW:
+		ck_assert_int_eq(p2pp_get_flow(m, o, &f), 0);
+		ck_assert_uint_eq(f.app, P2PP_FLOW_SIP);
+		ck_assert_uint_eq(f.id, 0xc0ffee01u);
 		break;
 	default:
 		ck_abort_msg("unexpected object type %u", o->type);
@@ -494,6 +504,9 @@ static const struct spec specs[] = {
     {P2PP_TUNNEL, RSP, 200, {PI}, 1},
     {P2PP_CONNECT, REQ, 0, {RO, PI, P2PP_O_PLOOKUP, P2PP_O_ICE_CREDENTIALS}, 4},
     {P2PP_CONNECT, RAK, 200, {PI, P2PP_O_ICE_CREDENTIALS}, 2},
+    /* a Connect for a SIP flow (ours): the Flow object both ways */
+    {P2PP_CONNECT, REQ, 0, {PI, P2PP_O_PLOOKUP, P2PP_O_ICE_CREDENTIALS, P2PP_O_FLOW}, 4},
+    {P2PP_CONNECT, RAK, 200, {PI, P2PP_O_ICE_CREDENTIALS, P2PP_O_FLOW}, 3},
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -892,6 +905,7 @@ static int decode_one(void (*raw)(struct p2pp_builder *b))
 	struct p2pp_rlookup rl;
 	struct p2pp_error e;
 	struct p2pp_ice_cred c;
+	struct p2pp_flow f;
 	uint32_t v;
 	size_t n;
 
@@ -923,6 +937,8 @@ static int decode_one(void (*raw)(struct p2pp_builder *b))
 		return p2pp_get_error(&m, &m.objs[0], &e);
 	case P2PP_O_ICE_CREDENTIALS:
 		return p2pp_get_ice_cred(&m, &m.objs[0], &c);
+	case P2PP_O_FLOW:
+		return p2pp_get_flow(&m, &m.objs[0], &f);
 	default:
 		return -EINVAL;
 	}
@@ -1245,6 +1261,12 @@ START_TEST(messages_breaking_their_grammar_are_rejected)
 	    {P2PP_LOOKUP_OBJECT, RSP, 200, {PI}, 1},
 	    {P2PP_LOOKUP_OBJECT, RSP, 404, {PI, RES}, 2},
 	    {P2PP_CONNECT, REQ, 0, {PI, P2PP_O_PLOOKUP}, 2},
+	    {P2PP_CONNECT,
+	     REQ,
+	     0,
+	     {PI, P2PP_O_PLOOKUP, P2PP_O_ICE_CREDENTIALS, P2PP_O_FLOW, P2PP_O_FLOW},
+	     5},
+	    {P2PP_JOIN, REQ, 0, {PI, P2PP_O_FLOW}, 2},
 	    {P2PP_TRANSFER, REQ, 0, {PI}, 1},
 	};
 	struct p2pp_msg m;
@@ -1266,6 +1288,48 @@ START_TEST(messages_breaking_their_grammar_are_rejected)
 		ck_assert_int_eq(p2pp_parse(&m, buf, n), 0);
 		ck_assert_int_eq(p2pp_check_grammar(&m), -EOPNOTSUPP);
 	}
+}
+END_TEST
+
+/* Flow (ours, P2PP_O_FLOW): App (8 bits, nonzero) and Flow-ID (32 bits), mandatory. */
+START_TEST(flow_object_is_app_then_flow_id)
+{
+	static const uint8_t want[] = {P2PP_O_FLOW, 0x00, 0x00, 0x05, 0x01, 0x12, 0x34, 0x56, 0x78};
+	struct p2pp_builder b;
+	struct p2pp_hdr h = hdr(P2PP_REQUEST, P2PP_CONNECT, 0);
+	size_t n;
+
+	p2pp_build_init(&b, buf, sizeof(buf), &h);
+	ck_assert_int_eq(p2pp_put_flow(&b, &(struct p2pp_flow){P2PP_FLOW_SIP, 0x12345678u}), 0);
+	ck_assert_int_eq(p2pp_finish(&b, &n), 0);
+	ck_assert_uint_ge(n, sizeof(want));
+	ck_assert_mem_eq(buf + n - sizeof(want), want, sizeof(want));
+	p2pp_build_init(&b, buf, sizeof(buf), &h);
+	ck_assert_int_eq(p2pp_put_flow(&b, &(struct p2pp_flow){0, 1}), -EINVAL);
+}
+END_TEST
+
+static void flow_short(struct p2pp_builder *b)
+{
+	static const uint8_t v[] = {1, 0, 0, 0};
+	p2pp_put(b, P2PP_O_FLOW, 0, v, sizeof(v));
+}
+static void flow_long(struct p2pp_builder *b)
+{
+	static const uint8_t v[] = {1, 0, 0, 0, 1, 0};
+	p2pp_put(b, P2PP_O_FLOW, 0, v, sizeof(v));
+}
+static void flow_app_zero(struct p2pp_builder *b)
+{
+	static const uint8_t v[] = {0, 0, 0, 0, 1};
+	p2pp_put(b, P2PP_O_FLOW, 0, v, sizeof(v));
+}
+
+START_TEST(malformed_flow_objects_are_rejected)
+{
+	ck_assert_int_eq(decode_one(flow_short), -EBADMSG);
+	ck_assert_int_eq(decode_one(flow_long), -EBADMSG);
+	ck_assert_int_eq(decode_one(flow_app_zero), -EBADMSG);
 }
 END_TEST
 
@@ -1317,6 +1381,8 @@ int main(void)
 	tcase_add_test(bad, decoders_refuse_objects_of_another_type);
 	tcase_add_test(bad, messages_breaking_their_grammar_are_rejected);
 	tcase_add_test(bad, messages_over_the_size_limit_are_rejected);
+	tcase_add_test(bad, malformed_flow_objects_are_rejected);
+	tcase_add_test(lay, flow_object_is_app_then_flow_id);
 	suite_add_tcase(s, bad);
 
 	sr = srunner_create(s);
