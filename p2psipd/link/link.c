@@ -160,8 +160,22 @@ int link_answered(struct link *l, const struct chord_id *peer, int err,
 void link_set_servers(struct link *l, const struct sockaddr_storage *stun,
 		      const struct sockaddr_storage *turn, const char *user, const char *pass)
 {
+	struct link_servers *v = &l->servers;
+
+	memset(v, 0, sizeof(*v));
+	if (stun)
+		v->stun = *stun;
+	if (turn)
+		v->turn = *turn;
+	snprintf(v->user, sizeof(v->user), "%s", user ? user : "");
+	snprintf(v->pass, sizeof(v->pass), "%s", pass ? pass : "");
 	if (l->ops->set_servers)
 		l->ops->set_servers(l, stun, turn, user, pass);
+}
+
+void link_get_servers(const struct link *l, struct link_servers *out)
+{
+	*out = l->servers;
 }
 
 void link_peer_failed(struct link *l, const struct chord_id *peer)

@@ -124,6 +124,13 @@ void link_peer_failed(struct link *l, const struct chord_id *peer);
 void link_set_servers(struct link *l, const struct sockaddr_storage *stun,
 		      const struct sockaddr_storage *turn, const char *user, const char *pass);
 bool link_has_servers(const struct link *l);
+/* The servers last set (family 0: none), for the node's other ICE agents (ice mode's SIP
+ * flows): the same STUN/TURN servers as its links, configured or discovered. */
+struct link_servers {
+	struct sockaddr_storage stun, turn;
+	char user[128], pass[128];
+};
+void link_get_servers(const struct link *l, struct link_servers *out);
 /* ice: servers will be looked up; agents wait for them (link_set_servers) up to ms, since
  * candidates without srflx and relay rarely connect two NATed peers. ms 0: stop waiting (the
  * lookup found none). */

@@ -44,6 +44,8 @@ struct link {
 	struct link_config cfg;
 	struct sockaddr_storage local;
 	void *impl; /* the mode's own state */
+	/* the last link_set_servers, for other ICE users of the node (link_get_servers) */
+	struct link_servers servers;
 };
 
 extern const struct link_ops link_plain_ops;

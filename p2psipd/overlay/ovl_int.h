@@ -3,6 +3,7 @@
 #ifndef HIPSIP_OVL_INT_H
 #define HIPSIP_OVL_INT_H
 
+#include "p2psipd/overlay/flow.h"
 #include "p2psipd/overlay/overlay.h"
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/store/store.h"
@@ -25,6 +26,7 @@ enum ovl_op_kind {
 	OP_LEAVE,
 	OP_REMOVE_REPLICA,
 	OP_CONNECT, /* a Connect served here, answered once our agent has gathered */
+	OP_FLOW,    /* a Connect for an application flow served here (flow.c) */
 };
 
 struct ovl_client;
@@ -45,10 +47,11 @@ struct ovl_op {
 	struct ovl_client *client; /* the operation started here, or NULL when relaying */
 	struct chord_id key;
 	unsigned tries;
-	bool to_pred;	 /* the first try goes to our predecessor (route.c next_hop) */
-	bool via_pred;	 /* and if it fails we answer ourselves */
-	bool leave_step; /* OP_TRANSFER/OP_LEAVE sent while leaving */
-	bool connect;	 /* OP_FORWARD of a Connect: only over links that are up */
+	bool to_pred;	  /* the first try goes to our predecessor (route.c next_hop) */
+	bool via_pred;	  /* and if it fails we answer ourselves */
+	bool leave_step;  /* OP_TRANSFER/OP_LEAVE sent while leaving */
+	bool connect;	  /* OP_FORWARD of a Connect: only over links that are up */
+	uint32_t flow_id; /* OP_FLOW */
 };
 
 /* An operation started here (ovl_lookup/put/get/remove, finger fixing, publication refresh). */
@@ -70,6 +73,7 @@ struct ovl_client {
 	unsigned tries;
 	uint64_t retry_at; /* loop ms; 0: not waiting */
 	bool in_flight;
+	struct ovl_flow_req *flow; /* a Connect for an application flow (flow.c) */
 };
 
 /* A record this node published and keeps refreshed. */
@@ -113,6 +117,10 @@ struct ovl_node {
 	ovl_done_fn leave_cb;
 	void *leave_arg;
 	struct ovl_counters ctr;
+	/* the application taking Connects for flows (flow.c) */
+	uint8_t flow_app;
+	ovl_flow_accept_fn flow_accept;
+	void *flow_arg;
 };
 
 /* node.c */
@@ -178,6 +186,12 @@ void ovl_connect_answer(void *arg, const struct chord_id *peer, int err);
 void ovl_connect_done(struct ovl_node *n, const struct chord_id *peer, int err,
 		      const struct p2pp_msg *resp);
 void ovl_on_connect(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
+
+/* flow.c: Connects for application flows (ice mode's SIP) */
+int ovl_flow_build(struct ovl_client *c, size_t *len);
+void ovl_flow_done(struct ovl_client *c, int err, const struct p2pp_msg *resp);
+void ovl_flow_free(struct ovl_client *c);
+void ovl_on_flow_connect(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
 
 /* storage.c: serving object requests at the responsible node, replicas, handover, refresh */
 int ovl_serve_object(struct ovl_node *n, const struct p2pp_msg *m, struct p2pp_builder *b,

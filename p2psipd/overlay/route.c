@@ -160,7 +160,10 @@ static void serve(struct ovl_node *n, const struct p2pp_msg *m, const struct soc
 			ovl_respond_error(n, m, from, P2PP_NOT_FOUND, "no such peer");
 			return;
 		}
-		ovl_on_connect(n, m, from);
+		if (p2pp_find(m, P2PP_O_FLOW, NULL))
+			ovl_on_flow_connect(n, m, from); /* an application's flow, not a link */
+		else
+			ovl_on_connect(n, m, from);
 		return;
 	default:
 		err = ovl_serve_object(n, m, &b, &code);
@@ -515,6 +518,7 @@ static void client_free(struct ovl_client *c)
 		n->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	ovl_flow_free(c);
 	free(c->value);
 	free(c);
 }
@@ -526,6 +530,8 @@ static int build_request(struct ovl_client *c, size_t *len)
 	struct p2pp_builder b;
 	struct p2pp_hdr h;
 
+	if (c->flow)
+		return ovl_flow_build(c, len);
 	if (c->type == P2PP_CONNECT)
 		return ovl_connect_build(n, &c->key, len);
 	ovl_hdr(n, &h, P2PP_REQUEST, c->type, true);
@@ -785,7 +791,9 @@ static void client_finish(struct ovl_client *c, int err, const struct p2pp_msg *
 		free(r);
 		return;
 	}
-	if (c->type == P2PP_CONNECT)
+	if (c->flow)
+		ovl_flow_done(c, r->err, r->err ? NULL : resp);
+	else if (c->type == P2PP_CONNECT)
 		ovl_connect_done(n, &c->key, r->err, r->err ? NULL : resp);
 	client_report(c, r);
 	free(r);

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "ice/sock.h"
+#include "p2psipd/sip/peer_ice.h"
 
 #define PEER_DGRAM_MAX 65507
 
@@ -155,6 +156,8 @@ int sip_peer_send(struct sip_peer *p, const struct sockaddr *dst, const uint8_t 
 		return -EBADF;
 	if (len > PEER_DGRAM_MAX)
 		return -EMSGSIZE;
+	if (p->ice && !ice_sa_equal(dst, (const struct sockaddr *)&p->local))
+		return peer_ice_send(p->ice, dst, buf, len); /* stamps its own sip.connect.* */
 	if (remember(p->sent, &p->n_sent, dst))
 		stamp_peer("sip.connect.start", dst);
 	dest_for(p, dst, &to);

@@ -1,0 +1,58 @@
+/* The SIP channel between p2psipd instances in ice mode: one flow per peer p2psipd, set up by
+ * a P2PP Connect with a Flow object (overlay/flow.h) carrying ICE candidates, then an ice/
+ * agent (1 component) and its own UDP socket carrying SIP datagrams. Peers are named by
+ * their HIT (= overlay ID); the B2BUA sees each as the address [HIT]:port.
+ * Not SIP parsing, not the hip/plain socket (peer.c) and not the overlay's links. */
+#ifndef HIPSIP_SIP_PEER_ICE_H
+#define HIPSIP_SIP_PEER_ICE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "p2psipd/overlay/flow.h"
+#include "p2psipd/sip/peer.h"
+
+#define PEER_ICE_IDLE_MS  120000 /* a flow no datagram used for this long is closed */
+#define PEER_ICE_QUEUE	  16	 /* datagrams held while a flow is set up */
+#define PEER_ICE_MAX_FLOW 64
+
+struct peer_flow;
+
+struct peer_ice_config {
+	uv_loop_t *loop;
+	struct ovl_node *node; /* Connects go through it; its link's STUN/TURN servers are used */
+	struct sockaddr_storage host; /* the address the flows' sockets bind to (port 0) */
+	uint16_t port;		      /* the port in the [HIT]:port addresses handed up */
+	unsigned idle_ms;	      /* 0: PEER_ICE_IDLE_MS */
+	unsigned ta_ms;		      /* 0: the agent's default */
+};
+
+struct peer_ice {
+	struct peer_ice_config cfg;
+	sip_peer_recv_fn recv;
+	void *arg;
+	struct peer_flow *flows;
+	unsigned n_flows;
+	uint32_t next_id;
+	uv_timer_t tick;
+	bool open;
+	struct {
+		uint64_t rx, tx, dropped, flows_up, flows_failed, flows_idle;
+	} stats;
+};
+
+/* Starts listening for peers' flow offers on the node. 0 or a negative errno. */
+int peer_ice_open(struct peer_ice *pi, const struct peer_ice_config *cfg, sip_peer_recv_fn recv,
+		  void *arg);
+/* One datagram to the p2psipd whose HIT is dst's address (IPv6). A flow is set up first if
+ * none is up (the datagram waits; it is dropped if the setup fails). 0, -EINVAL (not a HIT
+ * address), -EMSGSIZE, -ENOBUFS (the wait queue is full), -ENOMEM. */
+int peer_ice_send(struct peer_ice *pi, const struct sockaddr *dst, const uint8_t *buf, size_t len);
+/* Closes every flow; pi must stay valid until the loop ran once more. */
+void peer_ice_close(struct peer_ice *pi);
+
+#endif
