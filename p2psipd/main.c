@@ -625,7 +625,7 @@ static json_t *sip_status(void *arg, const char *what)
 static void sip_self_addr(struct daemon *dm, const struct opts *o, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (o->ovl.mode == LINK_HIP) {
+	if (o->ovl.mode == LINK_HIP || o->ovl.mode == LINK_ICE) {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
 		a6->sin6_family = AF_INET6;
 		a6->sin6_addr = dm->d.id->hit;
@@ -634,7 +634,41 @@ static void sip_self_addr(struct daemon *dm, const struct opts *o, struct sockad
 	link_local_addr(ovl_link(dm->d.node), out);
 }
 
-/* The B2BUA (plain and hip modes): local clients on --sip-listen, peers on --sip-peer-port. */
+/* ice: the host address of the SIP flows' and media relays' sockets, as the links pick
+ * theirs: the overlay's address unless a wildcard, else the first IPv4 address of an
+ * interface that is up and not loopback. */
+static int ice_host_addr(struct daemon *dm, struct sockaddr_storage *out)
+{
+	uv_interface_address_t *ifs;
+	int n, err = -EADDRNOTAVAIL;
+
+	link_local_addr(ovl_link(dm->d.node), out);
+	if (out->ss_family == AF_INET &&
+	    ((struct sockaddr_in *)out)->sin_addr.s_addr != htonl(INADDR_ANY)) {
+		((struct sockaddr_in *)out)->sin_port = 0;
+		return 0;
+	}
+	if (out->ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)out)->sin6_addr)) {
+		((struct sockaddr_in6 *)out)->sin6_port = 0;
+		return 0;
+	}
+	if (uv_interface_addresses(&ifs, &n))
+		return err;
+	for (int i = 0; i < n && err; i++) {
+		if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET)
+			continue;
+		memset(out, 0, sizeof(*out));
+		memcpy(out, &ifs[i].address.address4, sizeof(struct sockaddr_in));
+		((struct sockaddr_in *)out)->sin_port = 0;
+		err = 0;
+	}
+	uv_free_interface_addresses(ifs, n);
+	return err;
+}
+
+/* The B2BUA: local clients on --sip-listen, peers on --sip-peer-port (ice: over ICE flows;
+ * the port on the loopback serves calls between two clients of ours). */
 static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 {
 	struct b2bua_config bc = {.loop = loop};
@@ -643,11 +677,16 @@ static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 
 	if (o->no_sip)
 		return 0;
-	if (o->ovl.mode == LINK_ICE) {
-		log_warn("the SIP B2BUA does not run in ice mode yet");
-		return 0;
-	}
 	bc.mode = o->ovl.mode == LINK_HIP ? B2BUA_HIP : B2BUA_PLAIN;
+	if (o->ovl.mode == LINK_ICE) {
+		bc.mode = B2BUA_ICE;
+		bc.node = dm->d.node;
+		err = ice_host_addr(dm, &bc.ice_host);
+		if (err) {
+			fprintf(stderr, "p2psipd: no host address for ICE: %s\n", strerror(-err));
+			return err;
+		}
+	}
 	bc.clients.addr = o->sip_addr;
 	bc.clients.port = (uint16_t)o->sip_port;
 	sip_self_addr(dm, o, &bc.self_addr);
@@ -656,6 +695,11 @@ static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	*pl = bc.self_addr;
 	if (o->ovl.mode == LINK_HIP)
 		memset(&((struct sockaddr_in6 *)pl)->sin6_addr, 0, 16);
+	if (o->ovl.mode == LINK_ICE) {
+		memset(pl, 0, sizeof(*pl));
+		pl->ss_family = AF_INET;
+		((struct sockaddr_in *)pl)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
 	if (pl->ss_family == AF_INET6)
 		((struct sockaddr_in6 *)pl)->sin6_port = htons((uint16_t)o->sip_peer_port);
 	else

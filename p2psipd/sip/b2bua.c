@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/stamp.h"
 #include "ice/sock.h"
+#include "p2psipd/link/link.h"
 #include "p2psipd/media/relay.h"
 #include "p2psipd/sip/sdp.h"
 
@@ -62,6 +63,13 @@ struct b2bua_call {
 	bool timer_open;
 	char aor[REG_AOR_MAX]; /* the callee */
 	uint64_t started_ms;
+	/* ice mode: SDP towards the peer needs the relay's gathered candidates; what would
+	 * carry it waits until then (the INVITE: send_wait; a response: parked) */
+	bool gathered, send_wait;
+	char send_ruri[URI_MAX];
+	osip_message_t *parked;
+	struct leg *parked_from;
+	struct sdp_ice *remote_ice; /* the peer's offer, applied once we gathered */
 };
 
 enum op_kind {
@@ -351,14 +359,122 @@ static int build_request(struct b2bua *b, struct leg *l, const char *method, con
 
 static struct leg *other(struct b2bua_call *c, struct leg *l);
 
-/* Rewrites the SDP of m arriving on leg `from` for the other leg: the sender's media address
- * goes to the relay, the receiver gets the relay's side. *out NULL when m has no body; 0 or
- * -EBADMSG (488 material). */
-static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_message_t *m,
-		       char **out, size_t *olen)
+static bool ice_mode(const struct b2bua *b)
+{
+	return b->cfg.mode == B2BUA_ICE;
+}
+
+/* ice mode: the peer's candidates start the relay's checks, once it has gathered (checks
+ * started earlier would pair only the host candidates). A repeated offer (re-INVITE) with
+ * the checks already running changes nothing. */
+static void apply_remote_ice(struct b2bua_call *c)
+{
+	struct sdp_ice *x = c->remote_ice;
+
+	if (!x || !c->gathered || !c->relay)
+		return;
+	c->remote_ice = NULL;
+	if (media_relay_ice_state(c->relay) < ICE_CHECKING &&
+	    media_relay_ice_remote(c->relay, x->ufrag, x->pwd, x->cands, x->n_cands))
+		log_warn("b2bua: call %s: the peer's ICE candidates were refused",
+			 c->leg[0].call_id);
+	free(x);
+}
+
+/* ice mode, SDP from the peer: its ICE attributes to the relay, then stripped (RFC 8839 is
+ * not for the client). -EBADMSG: no ICE in it (the peer must do ICE in this mode). */
+static int sdp_from_peer_ice(struct b2bua_call *c, struct sdp *s)
+{
+	struct sdp_ice *x = malloc(sizeof(*x));
+
+	if (!x || sdp_ice_get(s, x)) {
+		free(x);
+		return -EBADMSG;
+	}
+	free(c->remote_ice);
+	c->remote_ice = x;
+	apply_remote_ice(c);
+	sdp_ice_strip(s);
+	return 0;
+}
+
+/* ice mode, SDP to the peer: our credentials and candidates, c=/m= at the default ones. */
+static int sdp_to_peer_ice(struct b2bua_call *c, struct sdp *s)
+{
+	struct ice_cand *cands = calloc(SDP_MAX_CANDS, sizeof(*cands));
+	const char *ufrag, *pwd;
+	int n, err;
+
+	if (!cands)
+		return -ENOMEM;
+	n = media_relay_ice_local(c->relay, &ufrag, &pwd, cands, SDP_MAX_CANDS);
+	err = n < 0 ? n : sdp_disable_other_media(s);
+	if (!err)
+		err = sdp_ice_set(s, ufrag, pwd, cands, (size_t)n);
+	free(cands);
+	return err;
+}
+
+/* ice mode: the stream's ICE to or from the peer; the client gets the relay's client side. */
+static int rewrite_ice(struct b2bua_call *c, const struct leg *from, struct sdp *s,
+		       const struct sdp_audio *au)
+{
+	struct sockaddr_storage rtp, rtcp;
+	int err;
+
+	if (from->client) {
+		err = media_relay_set_client(c->relay, (const struct sockaddr *)&au->rtp,
+					     (const struct sockaddr *)&au->rtcp);
+		return err ? err : sdp_to_peer_ice(c, s);
+	}
+	err = sdp_from_peer_ice(c, s);
+	if (err)
+		return err;
+	media_relay_client_addr(c->relay, &rtp, &rtcp);
+	err = sdp_disable_other_media(s);
+	return err ? err
+		   : sdp_audio_set(s, (const struct sockaddr *)&rtp,
+				   (const struct sockaddr *)&rtcp);
+}
+
+/* plain and hip modes: the sender's media address goes to the relay, the receiver gets the
+ * relay's side (towards the peer: our address and the relay's peer ports). */
+static int rewrite_udp(struct b2bua_call *c, const struct leg *from, struct sdp *s,
+		       const struct sdp_audio *au)
 {
 	struct b2bua *b = c->b;
 	struct sockaddr_storage rtp, rtcp;
+	uint16_t p1, p2;
+	int err;
+
+	if (from->client)
+		err = media_relay_set_client(c->relay, (const struct sockaddr *)&au->rtp,
+					     (const struct sockaddr *)&au->rtcp);
+	else
+		err = media_relay_set_peer(c->relay, (const struct sockaddr *)&au->rtp,
+					   (const struct sockaddr *)&au->rtcp);
+	if (err)
+		return err;
+	if (from->client) {
+		media_relay_peer_ports(c->relay, &p1, &p2);
+		self_towards(b, &other(c, (struct leg *)from)->dest, &rtp);
+		rtcp = rtp;
+		sa_set_port(&rtp, p1);
+		sa_set_port(&rtcp, p2);
+	} else {
+		media_relay_client_addr(c->relay, &rtp, &rtcp);
+	}
+	err = sdp_disable_other_media(s);
+	return err ? err
+		   : sdp_audio_set(s, (const struct sockaddr *)&rtp,
+				   (const struct sockaddr *)&rtcp);
+}
+
+/* Rewrites the SDP of m arriving on leg `from` for the other leg. *out NULL when m has no
+ * body; 0 or -EBADMSG (488 material). */
+static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_message_t *m,
+		       char **out, size_t *olen)
+{
 	struct sdp_audio au;
 	struct sdp *s = NULL;
 	const char *body;
@@ -373,29 +489,8 @@ static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_
 	if (!c->relay || sdp_parse(body, len, &s))
 		return -EBADMSG;
 	err = sdp_audio_get(s, &au);
-	if (!err && !au.disabled) {
-		if (from->client)
-			err = media_relay_set_client(c->relay, (const struct sockaddr *)&au.rtp,
-						     (const struct sockaddr *)&au.rtcp);
-		else
-			err = media_relay_set_peer(c->relay, (const struct sockaddr *)&au.rtp,
-						   (const struct sockaddr *)&au.rtcp);
-	}
-	if (!err && !au.disabled && from->client) {
-		uint16_t p1, p2;
-		media_relay_peer_ports(c->relay, &p1, &p2);
-		self_towards(b, &other(c, (struct leg *)from)->dest, &rtp);
-		rtcp = rtp;
-		sa_set_port(&rtp, p1);
-		sa_set_port(&rtcp, p2);
-	} else if (!err && !au.disabled) {
-		media_relay_client_addr(c->relay, &rtp, &rtcp);
-	}
 	if (!err && !au.disabled)
-		err = sdp_disable_other_media(s);
-	if (!err && !au.disabled)
-		err =
-		    sdp_audio_set(s, (const struct sockaddr *)&rtp, (const struct sockaddr *)&rtcp);
+		err = ice_mode(c->b) ? rewrite_ice(c, from, s, &au) : rewrite_udp(c, from, s, &au);
 	buf = err ? NULL : malloc(SDP_MAX_LEN);
 	n = buf ? sdp_serialize(s, buf, SDP_MAX_LEN) : -ENOMEM;
 	sdp_free(s);
@@ -529,6 +624,11 @@ static void call_end(struct b2bua_call *c, int status, const char *reason)
 	if (c->relay)
 		media_relay_close(c->relay, NULL, NULL);
 	c->relay = NULL;
+	if (c->parked)
+		sip_msg_free(c->parked);
+	c->parked = NULL;
+	free(c->remote_ice);
+	c->remote_ice = NULL;
 	if (c->timer_open) {
 		uv_timer_stop(&c->timer_c);
 		uv_close((uv_handle_t *)&c->timer_c, on_call_closed);
@@ -554,9 +654,63 @@ static void timer_c_restart(struct b2bua_call *c)
 		uv_timer_start(&c->timer_c, on_timer_c, c->b->cfg.timer_c_ms, 0);
 }
 
+static void forward_response(struct b2bua_call *c, struct leg *from, const osip_message_t *resp);
+static void call_send(struct b2bua_call *c, const char *ruri);
+
+/* ice mode: the relay gathered; what waited for our candidates goes on. */
+static void on_media_gathered(void *arg)
+{
+	struct b2bua_call *c = arg;
+	osip_message_t *m = c->parked;
+
+	c->gathered = true;
+	apply_remote_ice(c);
+	if (c->send_wait) {
+		c->send_wait = false;
+		call_send(c, c->send_ruri); /* may end the call */
+		return;
+	}
+	if (m) {
+		c->parked = NULL;
+		forward_response(c, c->parked_from, m);
+		sip_msg_free(m);
+	}
+}
+
+static void on_media_ice(void *arg, enum ice_state s, const char *reason)
+{
+	struct b2bua_call *c = arg;
+
+	if (s == ICE_FAILED)
+		log_info("b2bua: call %s: media ICE failed: %s", c->leg[0].call_id,
+			 reason ? reason : "?");
+}
+
+static const struct media_callbacks media_cbs = {.on_gathered = on_media_gathered,
+						 .on_ice = on_media_ice};
+
+/* ice mode: the relay's agent (controlling on the caller's side, RFC 8445 6.1.1: the
+ * offerer), with the node's STUN/TURN servers. */
+static void media_ice_config(const struct b2bua *b, bool from_client, struct media_config *mc,
+			     struct link_servers *sv)
+{
+	mc->mode = MEDIA_ICE;
+	mc->ice_host = b->cfg.ice_host;
+	mc->controlling = from_client;
+	mc->ta_ms = b->cfg.ice_ta_ms;
+	mc->keepalive_s = 15;
+	mc->consent_s = 5;
+	link_get_servers(ovl_link(b->cfg.node), sv);
+	mc->stun = sv->stun;
+	mc->turn = sv->turn;
+	mc->turn_user = sv->user[0] ? sv->user : NULL;
+	mc->turn_pass = sv->pass[0] ? sv->pass : NULL;
+}
+
 static struct b2bua_call *call_new(struct b2bua *b, struct sip_txn *x, const osip_message_t *req,
 				   const struct sip_dest *src, bool from_client)
 {
+	struct link_servers sv;
 	struct b2bua_call *c;
 	struct media_config mc = {
 	    .mode = MEDIA_UDP, .port_min = b->cfg.media_min, .port_max = b->cfg.media_max};
@@ -581,7 +735,9 @@ static struct b2bua_call *call_new(struct b2bua *b, struct sip_txn *x, const osi
 	uri_text(req->to->url, a->local_uri, sizeof(a->local_uri));
 	contact_uri(req, a->target, sizeof(a->target));
 	mc.tag = a->call_id;
-	if (media_relay_new(b->cfg.loop, &mc, NULL, NULL, &c->relay)) {
+	if (ice_mode(b))
+		media_ice_config(b, from_client, &mc, &sv);
+	if (media_relay_new(b->cfg.loop, &mc, ice_mode(b) ? &media_cbs : NULL, c, &c->relay)) {
 		free(c);
 		return NULL;
 	}
@@ -652,10 +808,22 @@ static void forward_response(struct b2bua_call *c, struct leg *from, const osip_
 	int status = sip_msg_status(resp);
 	char contact[URI_MAX + 64], hp[INET6_ADDRSTRLEN + 32];
 	char *sdp = NULL;
-	size_t slen = 0;
+	const char *body;
+	size_t slen = 0, blen = 0;
 
 	if (!to->ist || to->ist_final)
 		return;
+	if (ice_mode(c->b) && from->client && !c->gathered &&
+	    sip_msg_body(resp, &body, &blen) == 0 &&
+	    blen) { /* our candidates go with it: it waits for them (a newer one replaces it) */
+		if (c->parked)
+			sip_msg_free(c->parked);
+		c->parked = NULL;
+		c->parked_from = from;
+		if (osip_message_clone(resp, &c->parked))
+			c->parked = NULL;
+		return;
+	}
 	if (rewrite_sdp(c, from, resp, &sdp, &slen)) {
 		log_warn("b2bua: call %s: unusable SDP in a %d", to->call_id, status);
 		if (status < 200)
@@ -830,9 +998,15 @@ static void call_send(struct b2bua_call *c, const char *ruri)
 {
 	struct leg *a = &c->leg[0], *l = &c->leg[1];
 	const osip_message_t *req = sip_txn_request_msg(a->ist);
+	const char *mf = sip_msg_header(req, "max-forwards");
 	int err;
 
-	const char *mf = sip_msg_header(req, "max-forwards");
+	if (ice_mode(c->b) && a->client && !c->gathered) { /* the offer needs our candidates */
+		if (ruri != c->send_ruri)
+			snprintf(c->send_ruri, sizeof(c->send_ruri), "%s", ruri);
+		c->send_wait = true;
+		return;
+	}
 
 	/* RFC 3261 16.6 step 3: the hop count goes on (already decremented), so that a loop
 	 * between p2psipd instances ends in a 483 */
@@ -1481,6 +1655,28 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- open, close ---- */
 
+/* ice mode: peers over ICE flows named [HIT]:peer port; our own socket stays for calls
+ * between two clients of ours. */
+static int open_ice(struct b2bua *b)
+{
+	struct peer_ice_config pc = {.loop = b->cfg.loop,
+				     .node = b->cfg.node,
+				     .host = b->cfg.ice_host,
+				     .port = SIP_PEER_PORT,
+				     .idle_ms = b->cfg.flow_idle_ms,
+				     .ta_ms = b->cfg.ice_ta_ms};
+	int err;
+
+	if (!b->cfg.node || !b->cfg.ice_host.ss_family)
+		return -EINVAL;
+	err = peer_ice_open(&b->pice, &pc, on_peer_msg, b);
+	if (err)
+		return err;
+	b->pice_open = true;
+	b->peer.ice = &b->pice;
+	return 0;
+}
+
 int b2bua_open(struct b2bua *b, const struct b2bua_config *cfg)
 {
 	struct sip_txn_layer_cbs cbs = {
@@ -1506,7 +1702,10 @@ int b2bua_open(struct b2bua *b, const struct b2bua_config *cfg)
 		b->tp_open = true;
 		err = sip_peer_open(cfg->loop, &b->peer, (const struct sockaddr *)&cfg->peer_listen,
 				    on_peer_msg, b);
+		if (!err && ice_mode(b))
+			err = open_ice(b);
 		if (err) {
+			sip_peer_close(&b->peer);
 			sip_transport_close(&b->tp, NULL);
 			sip_txn_layer_close(&b->txl, NULL);
 			return err;
@@ -1546,6 +1745,9 @@ void b2bua_close(struct b2bua *b)
 	if (b->tp_open)
 		sip_transport_close(&b->tp, NULL);
 	b->tp_open = false;
+	if (b->pice_open)
+		peer_ice_close(&b->pice);
+	b->pice_open = false;
 	sip_peer_close(&b->peer);
 }
 

@@ -1,7 +1,9 @@
 /* p2psipd's SIP B2BUA (RFC 3261 as a UAS towards one side and a UAC towards the other): local
  * clients register and call through it; calls go to the callee's p2psipd found in the overlay;
- * two dialogs per call, SDP rewritten to the call's media relay. plain and hip modes.
- * Not the overlay itself (reached through struct b2bua_dir) and not ice mode. */
+ * two dialogs per call, SDP rewritten to the call's media relay. plain, hip and ice modes (ice:
+ * SIP over per-peer ICE flows, sip/peer_ice.h; SDP between the p2psipd with ICE for RTP and
+ * RTCP, RFC 8839). Not the overlay itself (reached through struct b2bua_dir, and in ice mode
+ * the node for the flows' Connects). */
 #ifndef HIPSIP_SIP_B2BUA_H
 #define HIPSIP_SIP_B2BUA_H
 
@@ -12,6 +14,7 @@
 #include <uv.h>
 
 #include "p2psipd/sip/peer.h"
+#include "p2psipd/sip/peer_ice.h"
 #include "p2psipd/sip/registrar.h"
 #include "p2psipd/sip/transport.h"
 #include "p2psipd/sip/txn.h"
@@ -43,6 +46,7 @@ struct b2bua_dir {
 enum b2bua_mode {
 	B2BUA_PLAIN,
 	B2BUA_HIP,
+	B2BUA_ICE, /* peers as [HIT]:port over ICE flows; media relays run ICE */
 };
 
 struct b2bua_config {
@@ -60,6 +64,12 @@ struct b2bua_config {
 	const char *domain;	       /* may be NULL: any */
 	struct b2bua_dir dir;
 	bool no_sockets; /* fuzzing: no listener and no peer socket (messages are dropped) */
+	/* ice mode: the overlay node (Connects for the SIP flows; its link's STUN/TURN servers
+	 * serve the flows and the media relays), the host address their sockets bind to (not a
+	 * wildcard), Ta (0: default), idle time of a flow (0: PEER_ICE_IDLE_MS) */
+	struct ovl_node *node;
+	struct sockaddr_storage ice_host;
+	unsigned ice_ta_ms, flow_idle_ms;
 };
 
 struct b2bua_call;
@@ -70,6 +80,7 @@ struct b2bua {
 	struct b2bua_config cfg;
 	struct sip_transport tp;
 	struct sip_peer peer;
+	struct peer_ice pice; /* ice mode */
 	struct sip_txn_layer txl;
 	struct registrar reg;
 	struct b2bua_call *calls;
@@ -78,7 +89,7 @@ struct b2bua {
 	struct orphan *orphans; /* CANCELled INVITEs of ended calls, until their transaction ends */
 	uint64_t next_serial;
 	uv_timer_t tick;
-	bool tp_open, closing;
+	bool tp_open, closing, pice_open;
 	struct {
 		uint64_t calls, failed, bad_requests, bad_responses, dropped;
 	} stats;

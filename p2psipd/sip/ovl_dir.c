@@ -130,7 +130,8 @@ static int dir_peer_addr(void *arg, const struct in6_addr *hit, struct sockaddr_
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (d->mode == B2BUA_HIP) { /* through hit0: hipd runs the base exchange */
+	/* hip: through hit0, hipd runs the base exchange; ice: the name of the peer's ICE flow */
+	if (d->mode == B2BUA_HIP || d->mode == B2BUA_ICE) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_addr = *hit;
 		a6->sin6_port = htons(d->peer_port);

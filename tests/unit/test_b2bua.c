@@ -1,7 +1,9 @@
 /* Unit tests of p2psipd's B2BUA (plain mode): two overlay nodes and two B2BUAs in one libuv loop
  * on 127.0.0.1, fake SIP clients on UDP sockets: REGISTER and the overlay record, calls end to
  * end (180/200/ACK/BYE, SDP rewritten, RTP through both relays), 404, 408/480, CANCEL,
- * re-INVITE, malformed SIP. Not hip mode (the lab's) and not the transaction layer's timers. */
+ * re-INVITE, malformed SIP; ice mode's basic call (SIP over an ICE flow set up by a P2PP
+ * Connect, RTP through both ICE relays, a second call on the same flow).
+ * Not hip mode (the lab's) and not the transaction layer's timers. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/hostid.h"
+#include "common/stamp.h"
 #include "p2psipd/overlay/overlay.h"
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/sip/b2bua.h"
@@ -39,6 +42,7 @@ struct side {
 
 static uv_loop_t loop;
 static struct side sides[2];
+static bool ice_rig; /* the sides run ice mode (overlay links and the B2BUA) */
 
 /* Both B2BUAs use one address; peers differ by port, so SIP to a HIT goes to that side's
  * socket (the daemon uses the same port everywhere and the overlay's address). */
@@ -92,8 +96,8 @@ static bool both_joined(void *arg)
 static void side_open(int i)
 {
 	struct side *s = &sides[i];
-	struct ovl_config oc = {.loop = &loop, .mode = LINK_PLAIN};
-	struct b2bua_config bc = {.loop = &loop, .mode = B2BUA_PLAIN};
+	struct ovl_config oc = {.loop = &loop, .mode = ice_rig ? LINK_ICE : LINK_PLAIN};
+	struct b2bua_config bc = {.loop = &loop, .mode = ice_rig ? B2BUA_ICE : B2BUA_PLAIN};
 	struct sockaddr_in *a;
 
 	ck_assert_int_eq(hostid_generate(HOSTID_ECDSA_P256, 0, &s->id), 0);
@@ -104,7 +108,7 @@ static void side_open(int i)
 	oc.stabilize_ms = 100;
 	oc.fix_ms = 20;
 	oc.timing.t0_ms = 50;
-	oc.timing.t2_ms = 300;
+	oc.timing.t2_ms = ice_rig ? 2000 : 300; /* ice: first datagrams wait for a link's ICE */
 	if (i > 0) {
 		oc.has_bootstrap = true;
 		link_local_addr(ovl_link(sides[0].node), &oc.bootstrap);
@@ -112,15 +116,25 @@ static void side_open(int i)
 	ck_assert_int_eq(ovl_start(&oc, &s->node), 0);
 	s->dir.node = s->node;
 	s->dir.id = s->id;
-	s->dir.mode = B2BUA_PLAIN;
+	s->dir.mode = bc.mode;
 	ovl_dir_ops(&s->dir, &bc.dir);
-	bc.dir.peer_addr = test_peer_addr;
+	if (!ice_rig)
+		bc.dir.peer_addr = test_peer_addr;
 	bc.clients.addr = "127.0.0.1";
 	a = (struct sockaddr_in *)&bc.peer_listen;
 	a->sin_family = AF_INET;
 	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	bc.self_addr = bc.peer_listen;
 	bc.self_hit = s->id->hit;
+	if (ice_rig) { /* as main.c: our HIT in Via and SDP; flows and relays on 127.0.0.1 */
+		struct sockaddr_in6 *h = (struct sockaddr_in6 *)&bc.self_addr;
+		memset(&bc.self_addr, 0, sizeof(bc.self_addr));
+		h->sin6_family = AF_INET6;
+		h->sin6_addr = s->id->hit;
+		bc.node = s->node;
+		bc.ice_host = bc.peer_listen;
+		bc.ice_ta_ms = 5;
+	}
 	bc.timer_c_ms = TIMER_C_MS;
 	bc.tm.t1_ms = T1_MS;
 	bc.tm.t2_ms = 8 * T1_MS;
@@ -146,6 +160,14 @@ static void setup(void)
 	ck_assert_msg(run_until(both_joined, NULL, 15000), "the two nodes did not join");
 }
 
+static void setup_ice(void)
+{
+	if (getenv("B2BUA_STAMPS")) /* debugging: the event stamps to that file */
+		stamp_open(getenv("B2BUA_STAMPS"), "test");
+	ice_rig = true;
+	setup();
+}
+
 static void teardown(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -157,6 +179,7 @@ static void teardown(void)
 	ck_assert_int_eq(uv_loop_close(&loop), 0);
 	for (int i = 0; i < 2; i++)
 		hostid_free(sides[i].id);
+	ice_rig = false;
 }
 
 /* ---- fake SIP clients: a UDP socket for SIP and one for RTP ---- */
@@ -958,10 +981,107 @@ START_TEST(options_to_an_aor_is_relayed_to_its_client)
 }
 END_TEST
 
+/* ---- ice mode ---- */
+
+static void ice_call(struct cl *a, struct cl *b, bool check_rtp)
+{
+	struct dlg d;
+	osip_message_t *inv, *m;
+	struct sdp_audio au, bu;
+	uint8_t rtp[172] = {0x80, 0x00};
+	const char *body;
+	size_t len;
+
+	cl_invite(a, &d, "bob", sdp_for(a, 1));
+	inv = expect(b, "INVITE", 0, WAIT_MS);
+	/* RFC 8839 is between the p2psipd only: the client gets none of it */
+	ck_assert_int_eq(sip_msg_body(inv, &body, &len), 0);
+	ck_assert_ptr_null(memmem(body, len, "a=candidate", 11));
+	ck_assert_ptr_null(memmem(body, len, "a=ice-ufrag", 11));
+	sdp_of(inv, &bu);
+	ck_assert_uint_ge(port_of(&bu.rtp), MEDIA_PORT_MIN);
+	cl_answer(b, inv, 180, NULL);
+	sip_msg_free(expect(a, NULL, 180, WAIT_MS));
+	cl_answer(b, inv, 200, sdp_for(b, 1));
+	m = expect(a, NULL, 200, WAIT_MS);
+	dlg_from_2xx(&d, m);
+	ck_assert_int_eq(sip_msg_body(m, &body, &len), 0);
+	ck_assert_ptr_null(memmem(body, len, "a=candidate", 11));
+	sdp_of(m, &au);
+	sip_msg_free(m);
+	cl_in_dialog(a, &d, "ACK", NULL);
+	sip_msg_free(expect(b, "ACK", 0, WAIT_MS));
+	if (check_rtp) {
+		/* RTP: caller -> its relay =ICE= callee's relay -> callee, and back; the first
+		 * packets may go before the media checks end: send until one arrives */
+		bool got = false;
+		for (int i = 0; i < 100 && !got; i++) {
+			send_to(a->rtp, port_of(&au.rtp), rtp, sizeof(rtp));
+			got = run_until(rtp_arrived, &b->rtp, 50);
+		}
+		ck_assert_msg(got, "RTP did not reach the callee");
+		got = false;
+		for (int i = 0; i < 100 && !got; i++) {
+			send_to(b->rtp, port_of(&bu.rtp), rtp, sizeof(rtp));
+			got = run_until(rtp_arrived, &a->rtp, 50);
+		}
+		ck_assert_msg(got, "RTP did not reach the caller");
+	}
+	cl_in_dialog(a, &d, "BYE", NULL);
+	m = expect(b, "BYE", 0, WAIT_MS);
+	cl_answer(b, m, 200, NULL);
+	sip_msg_free(m);
+	ck_assert_int_eq(final_status(a, WAIT_MS), 200);
+	sip_msg_free(inv);
+}
+
+/* Issue 7, ice mode: the SIP connection between the two p2psipd is set up by a P2PP Connect
+ * (with our Flow object) and ICE; the INVITE's SDP between them carries ICE candidates for
+ * RTP and RTCP (RFC 8839) and the relays run ICE; the clients see none of it. A second call
+ * goes over the same flow (no new Connect). */
+START_TEST(ice_mode_call_goes_over_an_ice_flow_with_rtp_through_both_ice_relays)
+{
+	struct cl a, b;
+
+	cl_open(&a, 0);
+	cl_open(&b, 1);
+	ck_assert_int_eq(cl_register(&a, "alice", 60), 200);
+	ck_assert_int_eq(cl_register(&b, "bob", 60), 200);
+	ice_call(&a, &b, true);
+	ck_assert_uint_eq(sides[0].b.pice.stats.flows_up, 1);
+	ck_assert_uint_eq(sides[1].b.pice.stats.flows_up, 1);
+	ck_assert_uint_eq(sides[0].b.peer.stats.tx, 0); /* nothing on the plain socket */
+	ck_assert_uint_eq(sides[1].b.peer.stats.tx, 0);
+	ice_call(&a, &b, false);
+	ck_assert_uint_eq(sides[0].b.pice.stats.flows_up, 1); /* the same flow */
+	ck_assert_uint_eq(sides[1].b.pice.stats.flows_up, 1);
+	ck_assert_uint_eq(sides[0].b.n_calls, 0);
+	run_until(NULL, NULL, 100);
+	ck_assert_uint_eq(sides[1].b.n_calls, 0);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
+/* ice mode: an unknown AOR is still a 404 (no flow is set up for it). */
+START_TEST(ice_mode_unknown_aor_gives_404)
+{
+	struct cl a;
+	struct dlg d;
+
+	cl_open(&a, 0);
+	ck_assert_int_eq(cl_register(&a, "alice", 60), 200);
+	cl_invite(&a, &d, "nobody", sdp_for(&a, 1));
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 404);
+	ck_assert_uint_eq(sides[0].b.pice.n_flows, 0);
+	cl_close(&a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("b2bua");
-	TCase *tc = tcase_create("plain");
+	TCase *tc = tcase_create("plain"), *ice = tcase_create("ice");
 	SRunner *sr;
 	int failed;
 
@@ -983,6 +1103,11 @@ int main(void)
 	tcase_add_test(tc, options_is_answered_with_allow);
 	tcase_add_test(tc, options_to_an_aor_is_relayed_to_its_client);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(ice, setup_ice, teardown);
+	tcase_set_timeout(ice, 60);
+	tcase_add_test(ice, ice_mode_call_goes_over_an_ice_flow_with_rtp_through_both_ice_relays);
+	tcase_add_test(ice, ice_mode_unknown_aor_gives_404);
+	suite_add_tcase(s, ice);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
