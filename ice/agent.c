@@ -304,6 +304,10 @@ static void on_nominate(uv_timer_t *t)
 		return;
 	}
 	ice_cl_nominate(a->cl, true);
+	/* a component without a valid pair yet (its check still under way) was skipped: its
+	 * first success arms the wait again, else it would never be nominated */
+	a->nominate_armed = false;
+	a->nominate_extended = false;
 	update_state(a);
 }
 
