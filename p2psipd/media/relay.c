@@ -447,10 +447,26 @@ static void on_agent_data(void *arg, unsigned component, const uint8_t *data, si
 		from_peer(r, component - 1, data, len);
 }
 
+/* The agent's milestones as media.* stamps (checks start and end, role switches, trouble
+ * with the servers). */
+static void on_event(void *arg, const char *ev, const char *detail)
+{
+	char name[64];
+
+	if (strncmp(ev, "ice.", 4) != 0)
+		return;
+	if (strncmp(ev, "ice.gather.", 11) == 0 && !strstr(ev, "failed") && !strstr(ev, "timeout"))
+		return; /* media.ice.gather.start/done are ours */
+	snprintf(name, sizeof(name), "media.%s", ev);
+	stamp_ice(arg, name, detail);
+}
+
 static int ice_open(struct media_relay *r)
 {
-	static const struct ice_callbacks cb = {
-	    .on_gathered = on_gathered, .on_state = on_state, .on_data = on_agent_data};
+	static const struct ice_callbacks cb = {.on_gathered = on_gathered,
+						.on_state = on_state,
+						.on_data = on_agent_data,
+						.on_event = on_event};
 	struct ice_config c = {.controlling = r->cfg.controlling,
 			       .components = 2, /* RFC 8445 5.1.1: RTP 1, RTCP 2 */
 			       .ta_ms = r->cfg.ta_ms,

@@ -4,11 +4,14 @@
 # hip) on peer, a and b; baresip on a and b with their p2psipd as outbound proxy. alice calls
 # bob by AOR and bob calls alice (tone found at the callee), unknown AOR -> 404, tshark on lo.
 # "plain": plain connection mode on the two-hosts lab (a and b on one link, no hipd, no NAT).
-# Usage: test_sip_call.sh [good-good|bad-bad|plain]
+# "ice-good-good", "ice-bad-bad": ice connection mode on those labs (no hipd): the SIP flow
+# between the p2psipd is set up by a P2PP Connect and ICE, media by ICE from the SDP (RFC
+# 8839); coturn serves STUN/TURN; the public link is captured too (SIP and RTP in the clear).
+# Usage: test_sip_call.sh [good-good|bad-bad|plain|ice-good-good|ice-bad-bad]
 set -u
 CASE=${1:-good-good}
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOPO=$CASE
+TOPO=${CASE#ice-}
 [ "$CASE" = plain ] && TOPO=two-hosts
 LAB_TOPOLOGY=$(cd "$HERE/../.." && pwd)/tools/hiplab/topologies/$TOPO.toml
 . "$HERE/lib.sh"
@@ -46,6 +49,30 @@ if [ "$CASE" = plain ]; then
 	PID_b=
 	RING=("$(psock a)" "$(psock b)")
 	LINK=(--link lan)
+elif [ "${CASE%%-*}" = ice ]; then
+	V4_P=$("$HIPLAB" addr --lab "$LAB_ID" peer)
+	ip -n "$(ns stun)" route add default via "$V4_P" || exit 1
+	ip -n "$(ns peer)" route add default via "${SERVER%:*}" || exit 1
+	umask 077
+	echo secret >"$LAB_DIR/turn-pass"
+	for n in peer a b; do
+		mkdir -p "$LAB_DIR/$n"
+		addr=$("$HIPLAB" addr --lab "$LAB_ID" "$n")
+		[ $n = peer ] && boot=() || boot=(--bootstrap "$V4_P:6084")
+		ip netns exec "$(ns "$n")" "$P2PSIPD" --connection-mode ice --listen "$addr:6084" \
+			"${boot[@]}" --stun $SERVER --turn $SERVER --turn-user alice \
+			--turn-pass-file "$LAB_DIR/turn-pass" --stabilize-ms 1000 --fix-ms 200 \
+			--p2pp-t0-ms 600 --p2pp-t2-ms 6000 --sip-timer-c-ms 60000 \
+			--node "$n" --ctl "$(psock "$n")" --state-dir "$LAB_DIR/$n/p2psip" \
+			--stamp "$LAB_DIR/$n/p2psipd.jsonl" --log-level "${P2PSIPD_LOG_LEVEL:-info}" \
+			--sip-t1-ms "$SIP_T1_MS" >>"$LAB_DIR/$n/p2psipd.log" 2>&1 &
+		LAB_PIDS+=($!)
+		eval "PPID_$n=$!"
+		lab_wait 10 test -S "$(psock "$n")" || { echo "Bail out! p2psipd $n did not start"; exit 1; }
+	done
+	PID_b=
+	RING=("$(psock peer)" "$(psock a)" "$(psock b)")
+	LINK=(--link public)
 else
 V4_P=$("$HIPLAB" addr --lab "$LAB_ID" peer)
 ip -n "$(ns stun)" route add default via "$V4_P" || exit 1
