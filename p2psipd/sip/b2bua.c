@@ -1,5 +1,5 @@
-/* The B2BUA of p2psipd (plain and hip modes): REGISTER with the signed overlay record, calls as
- * two dialogs (RFC 3261 12-15) mapped leg to leg, SDP pointed at the call's relay, Timer C, the
+/* The B2BUA of p2psipd (plain, hip and ice modes): REGISTER with the signed overlay record, calls
+ * as two dialogs (RFC 3261 12-15) mapped leg to leg, SDP pointed at the call's relay, Timer C, the
  * event stamps. Not transactions (txn.c), sockets (transport.c, peer.c) or SDP syntax (sdp.c). */
 #include "p2psipd/sip/b2bua.h"
 

@@ -1,5 +1,6 @@
 /* The UDP socket carrying SIP between p2psipd instances (plain and hip modes) on libuv, with the
- * sip.connect.* stamps. Not SIP parsing, not transactions and not ice mode. */
+ * sip.connect.* stamps; in ice mode peers' datagrams go to peer_ice.c. Not SIP parsing, not
+ * transactions and not ICE. */
 #include "p2psipd/sip/peer.h"
 
 #include <errno.h>

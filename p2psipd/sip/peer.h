@@ -1,7 +1,7 @@
-/* The SIP channel between p2psipd instances, plain and hip modes: one UDP socket (default port
- * 5062) that sends to a peer p2psipd's address (plain) or to [HIT]:5062 through hit0 (hip: hipd
- * runs BEX and ESP); in ice mode it hands datagrams for peers to sip/peer_ice.h. Not ICE,
- * not SIP parsing and not name resolution (the B2BUA's). */
+/* The SIP channel between p2psipd instances, plain, hip (and ice) modes: one UDP socket (default
+ * port 5062) that sends to a peer p2psipd's address (plain) or to [HIT]:5062 through hit0 (hip:
+ * hipd runs BEX and ESP); in ice mode it hands datagrams for peers to sip/peer_ice.h. Not ICE, not
+ * SIP parsing and not name resolution (the B2BUA's). */
 #ifndef HIPSIP_SIP_PEER_H
 #define HIPSIP_SIP_PEER_H
 
