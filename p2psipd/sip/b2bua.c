@@ -1651,6 +1651,15 @@ static void on_tick(uv_timer_t *t)
 	struct b2bua *b = t->data;
 
 	reg_expire(&b->reg, now_ms(b), on_expired, b);
+	if (!b->pice_open)
+		return;
+	for (struct b2bua_call *c = b->calls; c; c = c->next) { /* a call keeps its flow up */
+		for (int i = 0; i < 2; i++) {
+			if (!c->leg[i].client && c->leg[i].dest.addr.ss_family)
+				peer_ice_touch(&b->pice,
+					       (const struct sockaddr *)&c->leg[i].dest.addr);
+		}
+	}
 }
 
 /* ---- open, close ---- */

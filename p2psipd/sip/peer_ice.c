@@ -6,8 +6,9 @@
  * send creates a controlling agent, gathers, sends its candidates in a Connect; the peer
  * creates a controlled agent, gathers, answers, starts its checks; the initiator starts its
  * checks on the answer. Datagrams wait in a short queue until the pair is nominated.
- * A second call to the same peer reuses the flow while it is up; a flow no datagram used for
- * idle_ms is closed by each side (both see the same traffic, so they close together). */
+ * A second call to the same peer reuses the flow while it is up; a flow with no call and no
+ * datagram for idle_ms is closed by each side (a call of ours with the peer keeps it: the
+ * B2BUA touches it; the peer's side has the same call). */
 #include "p2psipd/sip/peer_ice.h"
 
 #include <arpa/inet.h>
@@ -476,6 +477,20 @@ int peer_ice_send(struct peer_ice *pi, const struct sockaddr *dst, const uint8_t
 	if (!err)
 		pi->stats.tx++;
 	return err;
+}
+
+void peer_ice_touch(struct peer_ice *pi, const struct sockaddr *dst)
+{
+	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)dst;
+	struct chord_id peer;
+	struct peer_flow *f;
+
+	if (!pi->open || dst->sa_family != AF_INET6)
+		return;
+	chord_id_from_in6(&peer, &a->sin6_addr);
+	f = find(pi, &peer);
+	if (f && f->state == F_UP)
+		f->used_ms = now_ms(pi);
 }
 
 static void on_tick_closed(uv_handle_t *h)

@@ -52,6 +52,9 @@ int peer_ice_open(struct peer_ice *pi, const struct peer_ice_config *cfg, sip_pe
  * none is up (the datagram waits; it is dropped if the setup fails). 0, -EINVAL (not a HIT
  * address), -EMSGSIZE, -ENOBUFS (the wait queue is full), -ENOMEM. */
 int peer_ice_send(struct peer_ice *pi, const struct sockaddr *dst, const uint8_t *buf, size_t len);
+/* A call with the peer of dst is going on: its flow is not idle (calls keep their flow up
+ * between SIP messages; only flows without a call close after idle_ms). */
+void peer_ice_touch(struct peer_ice *pi, const struct sockaddr *dst);
 /* Closes every flow; pi must stay valid until the loop ran once more. */
 void peer_ice_close(struct peer_ice *pi);
 
