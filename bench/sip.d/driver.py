@@ -166,6 +166,7 @@ def step(args, rate, secs, label):
     d = os.path.join(args.dir, f"{label}-r{rate}")
     os.makedirs(d, exist_ok=True)
     n = rate * secs
+    load = os.getloadavg()[0]
     left0 = (calls_left(args, args.ctl_a), calls_left(args, args.ctl_b))
     before = {h: proc_stat(p) for h, p in (("a", args.pid_a), ("b", args.pid_b))}
     t0 = time.monotonic()
@@ -190,7 +191,7 @@ def step(args, rate, secs, label):
     good = rc == 0 and ok_calls == n and failed == 0 and kept and not grew
     rec = {"label": label, "rate": rate, "secs": secs, "calls": n, "ok": ok_calls,
            "failed": failed, "rc": rc, "wall_s": wall, "kept_rate": kept, "calls_left": left, "calls_left_before": left0,
-           "good": good, "lat": lat,
+           "good": good, "lat": lat, "load": load,
            "cpu_s": {h: after[h][0] - before[h][0] for h in after},
            "rss_kib": {h: after[h][1] for h in after}, "hwm_kib": {h: after[h][2] for h in after},
            "fds": {h: (before[h][3], after[h][3]) for h in after}}
@@ -218,7 +219,7 @@ def search(args):
         steps.append(s)
         good, bad = (mid, bad) if s["good"] else (good, mid)
     rate, conf = good, None
-    for _ in range(4):
+    for _ in range(8):
         if rate < 1:
             break
         conf = step(args, rate, DURATION, "confirm")
@@ -232,13 +233,13 @@ def search(args):
 def table(steps, conf):
     print()
     print(f"{'step':<8} {'rate/s':>6} {'secs':>4} {'calls':>6} {'ok':>6} {'failed':>6} "
-          f"{'wall s':>6} {'i200 p50':>8} {'i200 p95':>8}  result")
+          f"{'wall s':>6} {'i200 p50':>8} {'i200 p95':>8} {'load':>5}  result")
     for s in steps:
         lat = s["lat"]
         p50 = f"{pctl(lat, 50):.1f}" if lat else "-"
         p95 = f"{pctl(lat, 95):.1f}" if lat else "-"
         print(f"{s['label']:<8} {s['rate']:>6} {s['secs']:>4} {s['calls']:>6} {s['ok']:>6} "
-              f"{s['failed']:>6} {s['wall_s']:>6.1f} {p50:>8} {p95:>8}  "
+              f"{s['failed']:>6} {s['wall_s']:>6.1f} {p50:>8} {p95:>8} {s['load']:>5.1f}  "
               f"{'pass' if s['good'] else 'FAIL'}")
     if not conf:
         print("no rate sustained")
@@ -282,9 +283,12 @@ def write_json(steps, conf):
                      f"warm-up call first (HIP association up); steps of {PROBE_S} s, then "
                      f"the best rate held {DURATION} s: sustained = every call successful, "
                      f"SIPp kept the rate, no call left in either p2psipd; INVITE->200 from "
-                     f"SIPp's rtd per call (-trace_rtt)"),
+                     f"SIPp's rtd per call (-trace_rtt; SIPp's clock ticks in about 4 ms steps "
+                     f"here); load = the machine's 1-min load average at a step's start (2 "
+                     f"cores shared with other work); calls_left = calls both p2psipd still "
+                     f"held after the step (a, b)"),
            "steps": [{k: s[k] for k in ("label", "rate", "secs", "calls", "ok", "failed",
-                                        "good")} for s in steps],
+                                        "good", "load", "calls_left")} for s in steps],
            "results": res}
     out = os.environ["OUT"]
     os.makedirs(os.path.dirname(out), exist_ok=True)
