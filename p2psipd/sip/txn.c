@@ -30,6 +30,7 @@ struct keys {
 struct sip_txn {
 	struct sip_txn_layer *l;
 	struct sip_txn *next;
+	struct sip_txn **pprev; /* what points at us on the list (O(1) unlink); NULL: off it */
 	enum sip_txn_kind kind;
 	enum sip_txn_state state;
 	struct sip_dest dest;
@@ -272,13 +273,13 @@ static void on_timer_closed(uv_handle_t *h)
 
 static void unlink_txn(struct sip_txn *x)
 {
-	for (struct sip_txn **p = &x->l->head; *p; p = &(*p)->next) {
-		if (*p == x) {
-			*p = x->next;
-			x->l->count--;
-			return;
-		}
-	}
+	if (!x->pprev)
+		return;
+	*x->pprev = x->next;
+	if (x->next)
+		x->next->pprev = x->pprev;
+	x->pprev = NULL;
+	x->l->count--;
 }
 
 static void txn_end(struct sip_txn *x, int err, bool notify);
@@ -358,6 +359,9 @@ static int txn_new(struct sip_txn_layer *l, enum sip_txn_kind kind, const osip_m
 static void txn_link(struct sip_txn *x)
 {
 	x->next = x->l->head;
+	if (x->next)
+		x->next->pprev = &x->next;
+	x->pprev = &x->l->head;
 	x->l->head = x;
 	x->l->count++;
 }
