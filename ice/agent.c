@@ -739,6 +739,17 @@ int ice_agent_send(struct ice_agent *a, unsigned component, const void *buf, siz
 	return s->send(s->ctx, (const struct sockaddr *)&p->remote->addr, buf, len);
 }
 
+bool ice_agent_is_remote(const struct ice_agent *a, unsigned component, const struct sockaddr *addr)
+{
+	for (size_t i = 0; a && a->cl && addr && i < a->cl->n_remote; i++) {
+		const struct ice_cand *c = &a->cl->remote[i];
+		if (c->component == component &&
+		    ice_sa_equal((const struct sockaddr *)&c->addr, addr))
+			return true;
+	}
+	return false;
+}
+
 int ice_agent_selected(const struct ice_agent *a, unsigned component, struct ice_cand *local,
 		       struct ice_cand *remote)
 {

@@ -84,6 +84,12 @@ int ice_agent_input(struct ice_agent *a, const struct sockaddr *local, const str
 		    const uint8_t *buf, size_t len);
 /* Sends application data on the component's selected pair. -ENOTCONN before one. */
 int ice_agent_send(struct ice_agent *a, unsigned component, const void *buf, size_t len);
+/* Whether addr is the address of one of the component's remote candidates, signalled or
+ * peer-reflexive (learned from a check that carried our password): a source the peer's data
+ * may come from (RFC 8445 12.2). Lets the caller drop data that reaches its socket from
+ * anyone else, e.g. sent to an earlier socket whose port the kernel gave it again. */
+bool ice_agent_is_remote(const struct ice_agent *a, unsigned component,
+			 const struct sockaddr *addr);
 /* The selected pair of a component; -ENOTCONN if none. */
 int ice_agent_selected(const struct ice_agent *a, unsigned component, struct ice_cand *local,
 		       struct ice_cand *remote);

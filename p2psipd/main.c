@@ -74,7 +74,7 @@ static void usage(FILE *f)
 	    "  --p2pp-t2-ms N         give up without an ACK: the failure detector (default 5000)\n"
 	    "  --p2pp-t3-ms N         wait for a response after the ACK (default 3 x T2)\n"
 	    "  --successors N         successor list length, 4..16 (default 8)\n"
-	    "  --replicas K           replicas on the K successors (default 3)\n"
+	    "  --replicas K           replicas on the K successors (default 4)\n"
 	    "  --max-records N        records stored at most (default 4096)\n"
 	    "  --sip-listen ADDR:PORT local SIP clients, UDP and TCP (default " DEFAULT_SIP_LISTEN
 	    ")\n"

@@ -12,7 +12,12 @@
  * link's own local socket address: unique on this host, and link_send maps it back to the
  * agent. Until the agent nominates a pair, datagrams for the peer wait in a bounded queue
  * (LINKQ_MAX, oldest dropped); on ICE failure or lost consent the queue is dropped, so the
- * overlay's transaction times out and its failure detection (chord_peer_failed) runs. */
+ * overlay's transaction times out and its failure detection (chord_peer_failed) runs.
+ *
+ * Sockets come and go (a new attempt gets a new one, killed nodes' close), and the kernel
+ * gives a new socket a port that was another's, while that one's peers still send there. So a
+ * datagram counts as a link peer's only from one of its candidates' addresses, and the plain
+ * socket takes only its plain peers', answers from where it sent, and strangers' Bootstrap. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,7 @@
 #define SETUP_MS	   20000 /* a link not up after this long has failed */
 #define TICK_MS		   1000
 #define RETIRED_MAX	   16	 /* closed link sockets remembered */
+#define SENT_MAX	   8	 /* addresses the plain socket sent to that are no plain peer's */
 #define PLAIN_KEEPALIVE_MS 15000 /* Binding indication to plain peers: keeps NAT bindings */
 #define KEEPALIVE_S	   15	 /* RFC 8445 11 Tr */
 #define CONSENT_S	   5	 /* RFC 7675: a check every ~5 s, lost after 30 s */
@@ -85,6 +91,11 @@ struct ice_link {
 		struct ipeer *p;
 	} retired[RETIRED_MAX];
 	unsigned n_retired;
+	/* where the plain socket sent datagrams without a plain peer there (the bootstrap peer
+	 * before it answered): datagrams from these are expected */
+	struct sockaddr_storage sent[SENT_MAX];
+	unsigned n_sent;
+	struct p2pp_msg peek; /* a datagram from a stranger, parsed to see what it is */
 	uint8_t rx[RX_BUF];
 };
 
@@ -158,6 +169,9 @@ static int q_add(struct ipeer *p, const void *buf, size_t len)
 		return -ENOMEM;
 	memcpy(c, buf, len);
 	if (p->qn == LINKQ_MAX) { /* the oldest goes: P2PP retransmits what matters */
+		log_debug("ice link to %s (%s): queue full, oldest datagram dropped",
+			  chord_id_to_str(&p->id, (char[CHORD_ID_STRLEN]){0}),
+			  lstate_names[p->state]);
 		free(p->q[0].buf);
 		memmove(&p->q[0], &p->q[1], (LINKQ_MAX - 1) * sizeof(p->q[0]));
 		p->qn--;
@@ -203,6 +217,10 @@ static void sock_drop(struct ipeer *p)
 	agent_drop(p);
 	if (p->udp) {
 		unsigned k = li->n_retired++ % RETIRED_MAX;
+		log_debug(
+		    "ice link to %s: socket %s closed",
+		    chord_id_to_str(&p->id, (char[CHORD_ID_STRLEN]){0}),
+		    link_addr_str((const struct sockaddr *)&p->udp->sock.local, (char[64]){0}, 64));
 		li->retired[k].addr = p->udp->sock.local;
 		li->retired[k].p = p;
 		ice_udp_close(p->udp, udp_free);
@@ -299,10 +317,24 @@ static void on_agent_data(void *arg, unsigned component, const uint8_t *data, si
 	deliver(arg, data, len);
 }
 
+/* Data on a link's socket counts as the peer's only from one of its candidates' addresses.
+ * Anything else was sent to an earlier socket whose port the kernel gave this one: a socket
+ * closed for a new attempt, or a killed node's, whose peers send on over their links until
+ * the overlay's T2 or consent gives up. Taken as the peer's, it would be answered over the
+ * wrong link and routed as if that peer had sent it. */
 static void on_udp_data(void *arg, const struct sockaddr *from, const uint8_t *data, size_t len)
 {
-	(void)from;
-	deliver(arg, data, len);
+	struct ipeer *p = arg;
+	char a[64], b[64];
+
+	if (!p->agent || !ice_agent_is_remote(p->agent, 1, from)) {
+		log_debug("ice link to %s: %zu bytes on %s from %s, not the peer's: dropped",
+			  chord_id_to_str(&p->id, (char[CHORD_ID_STRLEN]){0}), len,
+			  link_addr_str((const struct sockaddr *)&p->udp->sock.local, a, sizeof(a)),
+			  link_addr_str(from, b, sizeof(b)));
+		return;
+	}
+	deliver(p, data, len);
 }
 
 static int sock_open(struct ipeer *p)
@@ -320,6 +352,11 @@ static int sock_open(struct ipeer *p)
 	err = ice_udp_open(li->l->cfg.loop, (const struct sockaddr *)&li->host, p->udp);
 	if (err) /* ice_udp_open closed the handle; its memory stays with libuv (rare) */
 		p->udp = NULL;
+	else
+		log_debug(
+		    "ice link to %s: socket %s opened",
+		    chord_id_to_str(&p->id, (char[CHORD_ID_STRLEN]){0}),
+		    link_addr_str((const struct sockaddr *)&p->udp->sock.local, (char[64]){0}, 64));
 	return err;
 }
 
@@ -493,16 +530,67 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = sizeof(li->rx);
 }
 
+static bool plain_peer_at(const struct ice_link *li, const struct sockaddr *a)
+{
+	for (size_t i = 0; i < li->n_peers; i++) {
+		const struct ipeer *p = li->peers[i];
+		if (p->plain && link_sa_eq((const struct sockaddr *)&p->plain_addr, a))
+			return true;
+	}
+	return false;
+}
+
+static bool sent_to(const struct ice_link *li, const struct sockaddr *a)
+{
+	for (unsigned i = 0; i < SENT_MAX && i < li->n_sent; i++) {
+		if (link_sa_eq((const struct sockaddr *)&li->sent[i], a))
+			return true;
+	}
+	return false;
+}
+
+static void note_sent(struct ice_link *li, const struct sockaddr *dst)
+{
+	struct sockaddr_storage *s;
+
+	if (!link_sa_len(dst) || sent_to(li, dst) || plain_peer_at(li, dst))
+		return;
+	s = &li->sent[li->n_sent++ % SENT_MAX];
+	memset(s, 0, sizeof(*s));
+	memcpy(s, dst, link_sa_len(dst));
+}
+
+/* The plain socket takes datagrams from its plain peers, from where it sent some, and from
+ * strangers only a Bootstrap request (how a plain link begins, at a bootstrap peer). Anything
+ * else was sent to a link socket of another node (or a node gone) whose port the kernel gave
+ * our plain socket: taken in, it would make its sender a plain peer at its link socket's
+ * address, whose datagrams that link's node then takes for its own peer's. */
+static bool plain_source_ok(struct ice_link *li, const struct sockaddr *from, const uint8_t *b,
+			    size_t len)
+{
+	if (plain_peer_at(li, from) || sent_to(li, from))
+		return true;
+	return p2pp_parse(&li->peek, b, len) == 0 && li->peek.h.kind == P2PP_REQUEST &&
+	       li->peek.h.type == P2PP_BOOTSTRAP;
+}
+
 static void on_plain_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
 			  const struct sockaddr *from, unsigned flags)
 {
 	struct ice_link *li = u->data;
+	const uint8_t *b = (const uint8_t *)buf->base;
 
 	if (nread <= 0 || !from || (flags & UV_UDP_PARTIAL))
 		return;
-	if (is_stun((const uint8_t *)buf->base, (size_t)nread))
+	if (is_stun(b, (size_t)nread))
 		return; /* a plain peer's keepalive */
-	li->l->cfg.recv(li->l->cfg.arg, (const uint8_t *)buf->base, (size_t)nread, from);
+	if (!plain_source_ok(li, from, b, (size_t)nread)) {
+		log_debug(
+		    "plain socket: %zd bytes from %s, no plain peer's and no Bootstrap: dropped",
+		    nread, link_addr_str(from, (char[64]){0}, 64));
+		return;
+	}
+	li->l->cfg.recv(li->l->cfg.arg, b, (size_t)nread, from);
 }
 
 /* A Binding indication (RFC 8489 3, 6.3.1 has no answer) keeps a NAT's binding towards a
@@ -708,6 +796,7 @@ static int ice_send(struct link *l, const struct sockaddr *dst, const void *buf,
 		/* held until the link is up; a failed link's wait ends in the overlay's T2 */
 		return q_add(p, buf, len);
 	}
+	note_sent(li, dst);
 	b = uv_buf_init((char *)buf, (unsigned)len);
 	n = uv_udp_try_send(&li->udp, &b, 1, dst);
 	if (n < 0)
@@ -738,8 +827,12 @@ static int ice_learn(struct link *l, const struct chord_id *peer, const struct p
 		if (o != p && o->plain && link_sa_eq((struct sockaddr *)&o->plain_addr, from))
 			o->plain = false; /* a restarted node took the address */
 	}
-	if (!p->plain)
+	if (!p->plain) {
 		p->plain_ka_ms = now_ms(li);
+		log_debug("%s linked over the plain socket at %s",
+			  chord_id_to_str(peer, (char[CHORD_ID_STRLEN]){0}),
+			  link_addr_str(from, (char[64]){0}, 64));
+	}
 	memset(&p->plain_addr, 0, sizeof(p->plain_addr));
 	memcpy(&p->plain_addr, from, link_sa_len(from));
 	p->plain = true;

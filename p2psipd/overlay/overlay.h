@@ -18,7 +18,11 @@
  * ours is taken from the unassigned upper half as the object types are (p2pp.h). */
 #define OVL_CT_OPAQUE 128
 
-#define OVL_REPLICAS_DEFAULT 3	/* k: replicas on the k successors */
+/* k: replicas on the k successors. A record is lost only when its primary and all k replica
+ * holders, k + 1 nodes in a row on the ring, fail before re-replication; issue 6 asks that
+ * every record survive a quarter of 16 nodes (4) failing at once, which can be 4 in a row:
+ * k = 3 loses the first one's records then (about 1 run in 110 of the 16-node tests). */
+#define OVL_REPLICAS_DEFAULT 4
 #define OVL_TTL		     64 /* TTL of the requests we start; hops = OVL_TTL - the echoed TTL */
 #define OVL_VALUES_MAX	     32 /* values one get returns */
 #define OVL_OVERLAY_ID	     "hipsip"

@@ -77,10 +77,16 @@ static void on_batch_resp(void *arg, int err, const struct p2pp_msg *resp,
 	struct chord_id peer = op->peer;
 	bool leave_step = op->leave_step;
 	bool is_transfer = op->kind == OP_TRANSFER;
+	const char *what = is_transfer		      ? "Transfer"
+			   : op->kind == OP_REPLICATE ? "Replicate"
+						      : "RemoveObject";
 
 	(void)resp;
 	(void)from;
 	ovl_op_free(op);
+	if (err)
+		log_debug("%s: %s to %s failed: %s", n->name, what,
+			  chord_id_to_str(&peer, (char[CHORD_ID_STRLEN]){0}), strerror(-err));
 	if (leave_step) {
 		ovl_leave_step_done(n, err);
 		return;
@@ -112,6 +118,7 @@ static void batch_send(struct batch *bt)
 {
 	struct ovl_op *op;
 	size_t len;
+	int err;
 
 	if (bt->n_recs == 0 || p2pp_finish(&bt->b, &len))
 		return;
@@ -119,13 +126,18 @@ static void batch_send(struct batch *bt)
 	if (!op)
 		return;
 	op->leave_step = bt->leave_step;
-	if (ovl_op_send(op, bt->to, bt->n->buf, len, on_batch_resp) == 0) {
-		bt->sent++;
-		if (bt->type == P2PP_TRANSFER)
-			bt->n->ctr.transferred += bt->n_recs;
-		else
-			bt->n->ctr.replicated += bt->n_recs;
+	err = ovl_op_send(op, bt->to, bt->n->buf, len, on_batch_resp);
+	if (err) {
+		log_debug("%s: %s of %u records to %s not sent: %s", bt->n->name,
+			  bt->type == P2PP_TRANSFER ? "Transfer" : "Replicate", bt->n_recs,
+			  chord_id_to_str(bt->to, (char[CHORD_ID_STRLEN]){0}), strerror(-err));
+		return;
 	}
+	bt->sent++;
+	if (bt->type == P2PP_TRANSFER)
+		bt->n->ctr.transferred += bt->n_recs;
+	else
+		bt->n->ctr.replicated += bt->n_recs;
 }
 
 static int put_rec(struct p2pp_builder *b, const struct store_rec *r, uint64_t now)

@@ -6,6 +6,7 @@ starts the nodes itself on loopback, or (--attach SPEC) drives nodes someone els
 in a hiplab lab's namespaces (test_overlay_nat.sh): their control sockets are files, reachable
 from here. Standard library only. Not the in-process engine test (tests/unit/test_ovl_node.c)."""
 import argparse
+import hashlib
 import ipaddress
 import json
 import os
@@ -51,15 +52,16 @@ def ident(text):
 
 
 class Overlay:
-    def __init__(self, binary, n, workdir, timers):
+    def __init__(self, binary, n, workdir, timers, log_level="warning"):
         self.binary, self.n, self.dir, self.timers = binary, n, workdir, timers
+        self.log_level = log_level
         self.procs, self.socks, self.alive = [], [], []
 
     def start_node(self, i, bootstrap):
         sock = os.path.join(self.dir, f"n{i}.sock")
         args = [self.binary, "--listen", "127.0.0.1:0", "--state-dir",
                 os.path.join(self.dir, f"n{i}"), "--ctl", sock, "--node", f"n{i}",
-                "--log-level", "warning"] + self.timers
+                "--log-level", self.log_level] + self.timers
         if bootstrap:
             args += ["--bootstrap", bootstrap]
         with open(os.path.join(self.dir, f"n{i}.log"), "w") as log:
@@ -271,6 +273,52 @@ def put_get(ov, pairs, op, threads=8):
     return failures, hops, lat
 
 
+def dump_stores(ov, path):
+    """Every live node's status and store, as JSON in path (kept with the logs); the dump."""
+    dump = {}
+    for i in ov.live():
+        try:
+            dump[ov.name(i)] = {"status": call(ov.socks[i], {"cmd": "status"}, 5.0),
+                                "store": call(ov.socks[i], {"cmd": "store"}, 5.0)}
+        except (OSError, ConnectionError) as e:
+            dump[ov.name(i)] = str(e)
+    with open(path, "w") as f:
+        json.dump(dump, f, indent=1)
+    return dump
+
+
+def key_id(i):
+    """The ID of key-i as p2psipd hashes it (store_key_from_string: 2001:22::/32 + SHA-256)."""
+    return int("20010022" + hashlib.sha256(f"key-{i}".encode()).hexdigest()[:24], 16)
+
+
+def where_held(dump, fails, dead=()):
+    """Why gets failed: for each failed key, the nodes that held it in dump (taken just before
+    the kill, or right after the failed gets). Every holder killed means no copy was left: more
+    ring-adjacent nodes died at once than the replicas cover. Else the holders and roles, and
+    the node the ring makes responsible (from the same dump)."""
+    held, ids = {}, {}
+    for name, d in dump.items():
+        if not isinstance(d, dict):
+            continue
+        ids[name] = ident(d["status"]["node_id"])
+        for r in d["store"]["records"]:
+            held.setdefault(int(r["key"], 16), []).append(f"{name}/{r['role']}")
+    order = sorted((v, k) for k, v in ids.items() if k not in dead)
+    dead = set(dead)
+    gone, rest = 0, []
+    for f in fails:
+        k = key_id(f[0])
+        h = held.get(k, [])
+        if h and {x.split("/")[0] for x in h} <= dead:
+            gone += 1
+            continue
+        owner = next((nm for v, nm in order if v >= k), order[0][1] if order else "?")
+        rest.append(f"key-{f[0]} asked at n{f[1]}, owner {owner}, held by {h or 'nobody'}")
+    return (f"{gone} of the {len(fails)} failed keys had every copy on a killed node; "
+            f"the others: {rest[:5]}")
+
+
 def summary(hops, lat):
     if not hops:
         return "no successes"
@@ -293,6 +341,7 @@ def main():
                     help="drive running nodes (JSON list of name, sock, pid, group)")
     ap.add_argument("--ring-timeout", type=float, default=60.0)
     ap.add_argument("--mode", default="plain", help="--connection-mode of the nodes started here")
+    ap.add_argument("--log-level", default="warning", help="--log-level of the nodes started here")
     ap.add_argument("--setup-times", nargs="+", metavar="STAMPS",
                     help="print ICE link set-up times from stamp files and exit")
     a = ap.parse_args()
@@ -307,7 +356,7 @@ def main():
     timers = ["--stabilize-ms", "200", "--fix-ms", "50", "--p2pp-t0-ms", "100",
               "--p2pp-t2-ms", "600", "--connection-mode", a.mode]
     work = tempfile.mkdtemp(prefix="p2psip-ovl.")
-    ov = Overlay(a.p2psipd, a.nodes, work, timers)
+    ov = Overlay(a.p2psipd, a.nodes, work, timers, a.log_level)
     ok = False
     try:
         ov.start()
@@ -318,8 +367,12 @@ def main():
             fails, hops, lat = put_get(ov, a.pairs, op)
             print(f"{a.pairs} {op}s from random nodes: {len(fails)} failed; "
                   f"{summary(hops, lat)}", flush=True)
+            if fails and op == "get":
+                dump = dump_stores(ov, os.path.join(work, "after-gets.json"))
+                print(where_held(dump, fails), flush=True)
             assert not fails, f"{op} failures, e.g. {fails[:5]}"
         victims = random.sample(range(1, a.nodes), int(a.nodes * a.kill))
+        before = dump_stores(ov, os.path.join(work, "before-kill.json"))
         for v in victims:
             ov.kill9(v)
         print(f"killed (SIGKILL) {len(victims)} nodes: {sorted(victims)}", flush=True)
@@ -327,6 +380,9 @@ def main():
         fails, hops, lat = put_get(ov, a.pairs, "get")
         print(f"{a.pairs} gets after the failures: {len(fails)} failed; {summary(hops, lat)}",
               flush=True)
+        if fails:
+            dump_stores(ov, os.path.join(work, "after-kill.json"))
+            print(where_held(before, fails, {ov.name(v) for v in victims}), flush=True)
         assert not fails, f"get failures after kill, e.g. {fails[:5]}"
         codes = ov.stop()
         bad = {i: c for i, c in codes.items() if c != 0}

@@ -362,6 +362,40 @@ START_TEST(consent_is_lost_when_the_peer_goes_silent)
 }
 END_TEST
 
+/* RFC 8445 12.2: the peer's data comes from its candidates' addresses, signalled or learned
+ * from its checks; ice_agent_is_remote tells them from a stranger's (say, a datagram sent to an
+ * earlier socket on the same port) */
+START_TEST(only_the_peers_candidate_addresses_count_as_the_peers)
+{
+	struct side a, b, c;
+	struct sockaddr_in other = {.sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	side_open(&a, "a", true, 1);
+	side_open(&b, "b", false, 1);
+	side_open(&c, "c", false, 1);
+	ck_assert(!ice_agent_is_remote(a.agent, 1, (struct sockaddr *)&b.udp[0].sock.local));
+	tell(&a, &b);
+	tell(&b, &a);
+	ck_assert(ice_agent_is_remote(a.agent, 1, (struct sockaddr *)&b.udp[0].sock.local));
+	ck_assert(ice_agent_is_remote(b.agent, 1, (struct sockaddr *)&a.udp[0].sock.local));
+	ck_assert(!ice_agent_is_remote(a.agent, 2, (struct sockaddr *)&b.udp[0].sock.local));
+	ck_assert(!ice_agent_is_remote(a.agent, 1, (struct sockaddr *)&c.udp[0].sock.local));
+	other.sin_port = ((struct sockaddr_in *)&b.udp[0].sock.local)->sin_port ^ htons(1);
+	ck_assert(!ice_agent_is_remote(a.agent, 1, (struct sockaddr *)&other));
+	ck_assert(!ice_agent_is_remote(a.agent, 1, NULL));
+	ck_assert(!ice_agent_is_remote(NULL, 1, (struct sockaddr *)&b.udp[0].sock.local));
+	ck_assert_int_eq(ice_agent_start(a.agent), 0);
+	ck_assert_int_eq(ice_agent_start(b.agent), 0);
+	ck_assert(run_until(both_connected, &a, &b, 5000));
+	ck_assert(ice_agent_is_remote(a.agent, 1, (struct sockaddr *)&b.udp[0].sock.local));
+	ck_assert(!ice_agent_is_remote(a.agent, 1, (struct sockaddr *)&c.udp[0].sock.local));
+	side_close(&a, 1);
+	side_close(&b, 1);
+	side_close(&c, 1);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_refused)
 {
 	struct ice_config cfg = {.components = 0};
@@ -401,6 +435,7 @@ int main(void)
 	tcase_add_test(tc, wrong_password_never_connects);
 	tcase_add_test(tc, binding_response_from_the_turn_server_gives_a_srflx_candidate);
 	tcase_add_test(tc, consent_is_lost_when_the_peer_goes_silent);
+	tcase_add_test(tc, only_the_peers_candidate_addresses_count_as_the_peers);
 	tcase_add_test(tc, bad_arguments_are_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
