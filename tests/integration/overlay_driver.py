@@ -61,7 +61,7 @@ class Overlay:
         sock = os.path.join(self.dir, f"n{i}.sock")
         args = [self.binary, "--listen", "127.0.0.1:0", "--state-dir",
                 os.path.join(self.dir, f"n{i}"), "--ctl", sock, "--node", f"n{i}",
-                "--log-level", self.log_level] + self.timers
+                "--log-level", self.log_level, "--no-sip"] + self.timers
         if bootstrap:
             args += ["--bootstrap", bootstrap]
         with open(os.path.join(self.dir, f"n{i}.log"), "w") as log:
