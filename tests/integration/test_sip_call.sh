@@ -31,7 +31,7 @@ lab_up || exit 1
 mine=$(mktemp -d /tmp/hipsip-sipcall.XXXXXX) && mv "$LAB_DIR"/* "$mine"/ && rmdir "$LAB_DIR" && LAB_DIR=$mine
 echo "# lab directory $LAB_DIR"
 # SIP T1 of the p2psipd: timer B (64 T1) bounds the wait for a callee whose host is gone
-export SIP_T1_MS=150
+export SIP_T1_MS=150 P2PP_T2_MS=6000 # the p2psipd options below
 if [ "$CASE" = plain ]; then
 	for n in a b; do
 		mkdir -p "$LAB_DIR/$n"
@@ -62,7 +62,7 @@ elif [ "${CASE%%-*}" = ice ]; then
 		ip netns exec "$(ns "$n")" "$P2PSIPD" --connection-mode ice --listen "$addr:6084" \
 			"${boot[@]}" --stun $SERVER --turn $SERVER --turn-user alice \
 			--turn-pass-file "$LAB_DIR/turn-pass" --stabilize-ms 1000 --fix-ms 200 \
-			--p2pp-t0-ms 600 --p2pp-t2-ms 6000 --sip-timer-c-ms 60000 \
+			--p2pp-t0-ms 600 --p2pp-t2-ms "$P2PP_T2_MS" --sip-timer-c-ms 60000 \
 			--node "$n" --ctl "$(psock "$n")" --state-dir "$LAB_DIR/$n/p2psip" \
 			--stamp "$LAB_DIR/$n/p2psipd.jsonl" --log-level "${P2PSIPD_LOG_LEVEL:-info}" \
 			--sip-t1-ms "$SIP_T1_MS" >>"$LAB_DIR/$n/p2psipd.log" 2>&1 &
@@ -84,7 +84,7 @@ HIPD_OPTS=(--hi ecdsa-p256 --transport udp --no-raw --rto-ms 300 --dataplane use
 	--nat ice --ice-ta-ms 20 --stun $SERVER --turn $SERVER --turn-user alice
 	--turn-pass-file "$LAB_DIR/turn-pass")
 P2P_OPTS=(--connection-mode hip --stabilize-ms 1000 --fix-ms 200 --p2pp-t0-ms 600
-	--p2pp-t2-ms 6000 --log-level "${P2PSIPD_LOG_LEVEL:-info}" --sip-timer-c-ms 60000
+	--p2pp-t2-ms "$P2PP_T2_MS" --log-level "${P2PSIPD_LOG_LEVEL:-info}" --sip-timer-c-ms 60000
 	--sip-t1-ms "$SIP_T1_MS")
 for n in peer a b; do
 	lab_hipd "$n" "$(ns "$n")" "${HIPD_OPTS[@]}" || exit 1
