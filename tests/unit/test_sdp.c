@@ -611,8 +611,9 @@ START_TEST(malformed_ice_attributes_are_refused)
 	    "a=ice-ufrag:abcd\r\na=ice-ufrag:efgh\r\na=ice-pwd:0123456789012345678901\r\n",
 	    "a=ice-ufrag\r\na=ice-pwd:0123456789012345678901\r\n",
 	    "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\na=candidate:1 1 UDP\r\n",
-	    "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
-	    "a=candidate:1 1 UDP 2130706431 1.1.1.1 99999 typ host\r\n",
+	    /* parenthesised: one element made of two literals (clang -Wstring-concatenation) */
+	    ("a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+	     "a=candidate:1 1 UDP 2130706431 1.1.1.1 99999 typ host\r\n"),
 	    "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\na=candidate\r\n",
 	};
 	char text[1024];
