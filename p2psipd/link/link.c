@@ -375,3 +375,40 @@ int link_hip_boot_parse(const char *s, uint16_t default_port, struct sockaddr_st
 	a6->sin6_addr = *hit;
 	return 0;
 }
+
+uint8_t link_p2pp_cand_type(enum ice_cand_type t)
+{
+	switch (t) {
+	case ICE_SRFLX:
+		return P2PP_HT_SRFLX;
+	case ICE_PRFLX:
+		return P2PP_HT_PRFLX;
+	case ICE_RELAY:
+		return P2PP_HT_RELAY;
+	default:
+		return P2PP_HT_HOST;
+	}
+}
+
+enum ice_cand_type link_ice_cand_type(uint8_t p2pp_type)
+{
+	switch (p2pp_type) {
+	case P2PP_HT_SRFLX:
+		return ICE_SRFLX;
+	case P2PP_HT_PRFLX:
+		return ICE_PRFLX;
+	case P2PP_HT_RELAY:
+		return ICE_RELAY;
+	default:
+		return ICE_HOST;
+	}
+}
+
+uint8_t link_p2pp_foundation(const char *foundation)
+{
+	uint8_t h = 0;
+
+	for (; *foundation; foundation++)
+		h = (uint8_t)(h * 31 + (uint8_t)*foundation);
+	return h;
+}

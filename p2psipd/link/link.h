@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "ice/cand.h"
 #include "p2psipd/chord/id.h"
 #include "p2psipd/p2pp/p2pp_msg.h"
 
@@ -146,6 +147,14 @@ struct link_info {
 	struct sockaddr_storage addr; /* plain: the peer's address */
 };
 size_t link_list(const struct link *l, struct link_info *out, size_t cap);
+
+/* ICE candidates in P2PP Address-Info (9.3.1), for ice links and application flows: the
+ * host type both ways, and P2PP's 8-bit foundation as a hash of ours (RFC 8445 5.1.1.3 only
+ * needs equal bases and servers to give equal foundations; a collision merely freezes pairs
+ * together a little longer, 6.1.2.6). */
+uint8_t link_p2pp_cand_type(enum ice_cand_type t);
+enum ice_cand_type link_ice_cand_type(uint8_t p2pp_type);
+uint8_t link_p2pp_foundation(const char *foundation);
 
 /* Text of an address: "127.0.0.1:6084", "[::1]:6084". */
 const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len);

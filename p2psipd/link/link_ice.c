@@ -409,53 +409,14 @@ static int agent_new(struct ipeer *p, bool controlling)
 
 /* ---- candidates <-> P2PP Address-Info (9.3.1) ---- */
 
-static uint8_t p2pp_type(enum ice_cand_type t)
-{
-	switch (t) {
-	case ICE_SRFLX:
-		return P2PP_HT_SRFLX;
-	case ICE_PRFLX:
-		return P2PP_HT_PRFLX;
-	case ICE_RELAY:
-		return P2PP_HT_RELAY;
-	default:
-		return P2PP_HT_HOST;
-	}
-}
-
-static enum ice_cand_type ice_type(uint8_t t)
-{
-	switch (t) {
-	case P2PP_HT_SRFLX:
-		return ICE_SRFLX;
-	case P2PP_HT_PRFLX:
-		return ICE_PRFLX;
-	case P2PP_HT_RELAY:
-		return ICE_RELAY;
-	default:
-		return ICE_HOST;
-	}
-}
-
-/* P2PP's foundation is 8 bits: a hash of ours (two foundations merging only freezes pairs
- * together a little longer, RFC 8445 6.1.2.6). */
-static uint8_t fold(const char *f)
-{
-	uint8_t h = 0;
-
-	for (; *f; f++)
-		h = (uint8_t)(h * 31 + (uint8_t)*f);
-	return h;
-}
-
 static void to_p2pp(const struct ice_cand *c, struct p2pp_cand *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->foundation = fold(c->foundation);
+	o->foundation = link_p2pp_foundation(c->foundation);
 	o->component = (uint8_t)c->component;
 	o->priority = c->priority;
 	o->transport = P2PP_TT_UDP;
-	o->type = p2pp_type(c->type);
+	o->type = link_p2pp_cand_type(c->type);
 	link_sa_to_p2pp((const struct sockaddr *)&c->addr, &o->addr);
 	if (c->related.ss_family &&
 	    link_sa_to_p2pp((const struct sockaddr *)&c->related, &o->rel) == 0)
@@ -469,7 +430,7 @@ static int from_p2pp(const struct p2pp_cand *c, struct ice_cand *o)
 		return -EINVAL;
 	if (link_sa_from_p2pp(&c->addr, &o->addr))
 		return -EINVAL;
-	o->type = ice_type(c->type);
+	o->type = link_ice_cand_type(c->type);
 	o->component = 1;
 	o->priority = c->priority;
 	snprintf(o->foundation, sizeof(o->foundation), "%u", c->foundation);

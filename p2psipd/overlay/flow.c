@@ -24,45 +24,6 @@ struct ovl_flow_req {
 
 /* ---- candidates <-> P2PP Address-Info (9.3.1), component 1 ---- */
 
-static uint8_t p2pp_type(enum ice_cand_type t)
-{
-	switch (t) {
-	case ICE_SRFLX:
-		return P2PP_HT_SRFLX;
-	case ICE_PRFLX:
-		return P2PP_HT_PRFLX;
-	case ICE_RELAY:
-		return P2PP_HT_RELAY;
-	default:
-		return P2PP_HT_HOST;
-	}
-}
-
-static enum ice_cand_type ice_type(uint8_t t)
-{
-	switch (t) {
-	case P2PP_HT_SRFLX:
-		return ICE_SRFLX;
-	case P2PP_HT_PRFLX:
-		return ICE_PRFLX;
-	case P2PP_HT_RELAY:
-		return ICE_RELAY;
-	default:
-		return ICE_HOST;
-	}
-}
-
-/* P2PP's foundation is 8 bits: a hash of ours (RFC 8445 5.1.1.3 only needs equal bases and
- * servers to give equal foundations; a collision merely freezes pairs together longer). */
-static uint8_t fold(const char *f)
-{
-	uint8_t h = 0;
-
-	for (; *f; f++)
-		h = (uint8_t)(h * 31 + (uint8_t)*f);
-	return h;
-}
-
 static int to_pi(struct ovl_node *n, const struct ovl_flow_offer *o, struct p2pp_peer_info *pi,
 		 struct p2pp_ice_cred *cred)
 {
@@ -74,11 +35,11 @@ static int to_pi(struct ovl_node *n, const struct ovl_flow_offer *o, struct p2pp
 		struct p2pp_cand *k = &pi->cands[pi->n_cands];
 
 		memset(k, 0, sizeof(*k));
-		k->foundation = fold(c->foundation);
+		k->foundation = link_p2pp_foundation(c->foundation);
 		k->component = 1;
 		k->priority = c->priority;
 		k->transport = P2PP_TT_UDP;
-		k->type = p2pp_type(c->type);
+		k->type = link_p2pp_cand_type(c->type);
 		if (link_sa_to_p2pp((const struct sockaddr *)&c->addr, &k->addr))
 			continue;
 		if (c->related.ss_family &&
@@ -100,7 +61,7 @@ static int from_cand(const struct p2pp_cand *c, struct ice_cand *o)
 		return -EINVAL;
 	if (link_sa_from_p2pp(&c->addr, &o->addr))
 		return -EINVAL;
-	o->type = ice_type(c->type);
+	o->type = link_ice_cand_type(c->type);
 	o->component = 1;
 	o->priority = c->priority;
 	snprintf(o->foundation, sizeof(o->foundation), "%u", c->foundation);
