@@ -102,6 +102,11 @@ void ha_timeout(struct hip_ha *ha)
 	unsigned max =
 	    ha->state == HIP_STATE_I1_SENT ? h->cfg.i1_retries_max : h->cfg.i2_retries_max;
 
+	if ((ha->state == HIP_STATE_ESTABLISHED || ha->state == HIP_STATE_R2_SENT) &&
+	    nat_ha_failed(ha)) {
+		ha_fail(ha, "ICE connectivity checks failed (RFC 5770 4.6)");
+		return;
+	}
 	switch (ha->state) {
 	case HIP_STATE_I1_SENT:
 	case HIP_STATE_I2_SENT:

@@ -71,6 +71,7 @@ enum hipd_fault {
 	HIPD_FAULT_I2_MAC,
 	HIPD_FAULT_I2_CRITICAL,
 	HIPD_FAULT_I1_CRITICAL,
+	HIPD_FAULT_ICE_PASSWORD, /* a wrong ICE password: every connectivity check fails */
 };
 
 struct r1cache;

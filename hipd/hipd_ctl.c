@@ -234,6 +234,7 @@ static int fault_parse(const char *s, enum hipd_fault *f)
 	    {"i2-mac", HIPD_FAULT_I2_MAC},
 	    {"i2-critical", HIPD_FAULT_I2_CRITICAL},
 	    {"i1-critical", HIPD_FAULT_I1_CRITICAL},
+	    {"ice-password", HIPD_FAULT_ICE_PASSWORD},
 	};
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
 		if (strcmp(s, faults[i].name) == 0) {

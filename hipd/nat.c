@@ -15,6 +15,7 @@
 #include "hipd/hipd.h"
 #include "hipd/nat.h"
 #include "hipd/nat_host.h"
+#include "hipd/output.h"
 #include "hipd/transport.h"
 #include "hipd/wire/hip_proto.h"
 #include "ice/ice.h"
@@ -369,6 +370,10 @@ static void ice_failed(struct hip_ha *ha, const char *reason)
 		    NULL, 0);
 	hadb_answer_waiter(ha, ctl_reply_error("ICE connectivity checks failed: %s",
 					       reason ? reason : "no working candidate pair"));
+	/* The association has no data path and ICE has no restart here: ha_timeout
+	 * moves it to E-FAILED (outside this agent callback), so that the next
+	 * packet for the peer runs a new base exchange with today's candidates. */
+	out_arm_timer(ha, 0);
 }
 
 static void on_state(void *arg, enum ice_state s, const char *reason)
@@ -418,6 +423,8 @@ static int start_agent(struct hip_ha *ha)
 	ufrag_of(&ha->hit_local, lu);
 	ufrag_of(&ha->hit_peer, ru);
 	password_of(ha->keys.stun_key, pwd);
+	if (ha->fault == HIPD_FAULT_ICE_PASSWORD)
+		pwd[0] = pwd[0] == 'x' ? 'y' : 'x';
 	err = ice_agent_new(ha->hipd->loop, &cfg, &cb, ha, &n->agent);
 	if (!err)
 		err = add_locals(ha);
@@ -457,6 +464,11 @@ int nat_ha_send(struct hip_ha *ha, const uint8_t *buf, size_t len)
 	if (!ha->nat || ha->nat->st != NAT_CONNECTED)
 		return -ENOTCONN;
 	return ice_agent_send(ha->nat->agent, 1, buf, len);
+}
+
+bool nat_ha_failed(const struct hip_ha *ha)
+{
+	return ha->nat && ha->nat->st == NAT_FAILED;
 }
 
 bool nat_ha_relayed(const struct hip_ha *ha)

@@ -54,6 +54,8 @@ const char *nat_ha_path_type(const struct hip_ha *ha);
  * go to the gatherer or an agent (1); anything else is left for ESP (0). */
 int nat_udp_filter(void *arg, const uint8_t *buf, size_t len, const struct sockaddr *src,
 		   const struct sockaddr *dst);
+/* ICE-STUN-UDP ran and failed: no ESP to the peer (RFC 5770 4.6). */
+bool nat_ha_failed(const struct hip_ha *ha);
 /* Whether ha's HIP and ESP go through our TURN relay. */
 bool nat_ha_relayed(const struct hip_ha *ha);
 

@@ -31,6 +31,7 @@ static void tweak(struct hipd_config *cfg, int which)
 	set_mode(&cfg->nat_modes, which ? mode_b : mode_a);
 	cfg->ice_ta_ms = which ? ta_b : ta_a;
 	cfg->ice_host_addrs = "127.0.0.1";
+	cfg->e_failed_ms = 300;
 }
 
 static bool ice_done(struct pair *p)
@@ -120,6 +121,40 @@ START_TEST(udp_encapsulation_when_only_that_is_common)
 }
 END_TEST
 
+static bool a_failed(struct pair *p)
+{
+	struct hip_ha *a = ha_a(p);
+
+	return a && a->state == HIP_STATE_E_FAILED;
+}
+
+static bool a_gone(struct pair *p)
+{
+	return ha_a(p) == NULL;
+}
+
+/* RFC 5770 4.6: checks that all fail leave no data path; the association goes
+ * to E-FAILED and is then removed, so that the next packet can run a new base
+ * exchange (with the candidates known by then) instead of waiting forever */
+START_TEST(failed_checks_end_the_association)
+{
+	struct pair p;
+
+	mode_a = mode_b = "ice";
+	ta_a = ta_b = 20;
+	pair_start_with(&p, 30651, tweak);
+	map_b(&p);
+	/* a keys its checks with a wrong password: both sides' checks fail */
+	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, HIPD_FAULT_ICE_PASSWORD), 0);
+	ck_assert(run_until(&p, a_failed, 20000));
+	ck_assert_ptr_nonnull(strstr(ha_a(&p)->fail_reason, "ICE"));
+	ck_assert(!nat_ha_failed(ha_a(&p))); /* the agent is gone with the session */
+	ck_assert(run_until(&p, a_gone, 2000));
+	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, HIPD_FAULT_NONE), 0);
+	pair_stop(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nat");
@@ -132,6 +167,7 @@ int main(void)
 	tcase_add_test(tc, pacing_is_the_larger_offer);
 	tcase_add_test(tc, responder_without_nat_modes_means_no_ice);
 	tcase_add_test(tc, udp_encapsulation_when_only_that_is_common);
+	tcase_add_test(tc, failed_checks_end_the_association);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -117,8 +117,8 @@ static int hit_verb(struct hipconf *hc, const char *cmd, const char *arg)
 	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", cmd, "hit", hit));
 }
 
-static const char *const fault_names[] = {"i2-signature", "i2-solution", "i2-mac",
-					  "i2-critical",  "i1-critical", NULL};
+static const char *const fault_names[] = {"i2-signature", "i2-solution",  "i2-mac", "i2-critical",
+					  "i1-critical",  "ice-password", NULL};
 
 int verb_trigger(struct hipconf *hc, int argc, char **argv)
 {
