@@ -154,6 +154,8 @@ class Tree(unittest.TestCase):
         self.assertRegex(loc.text_table(table), r"(?m)^Total\s+6\s+4$")
         doc = json.loads(json.dumps(loc.json_doc(table, self.top.name)))
         self.assertEqual((doc["total_with_hip"], doc["total_without_hip"]), (6, 4))
+        self.assertEqual([p["row"] for p in doc["paper"]], list(loc.PAPER))
+        self.assertEqual(doc["paper"][0]["paper_loc_with_hip"], 8000)
 
 
 class OurTree(unittest.TestCase):

@@ -161,7 +161,7 @@ ROWS = [
     },
     {
         "paper": None,
-        "item": "HIP relay (RFC 5770 relay server and client; not in the paper's table)",
+        "item": "HIP relay (RFC 5770 relay server and client)",
         "column": HIP,
         "total": False,
         "globs": [
@@ -174,6 +174,18 @@ ROWS = [
         ],
     },
 ]
+
+# The paper's Table I, LoC only (with HIP, without HIP), for the comparison.
+PAPER = {
+    "ICE": (8000, 7000),
+    "P2PSIP-HIP interface": (1300, 0),
+    "ICE-HIP integration": (1000, 0),
+    "ICE-SIP integration": (0, 1500),
+    "ICE-RTP integration": (0, 1200),
+    "ICE-P2PP integration": (0, 1300),
+    "ICE-Chord integration": (0, 4600),
+}
+PAPER_TOTAL = (10300, 15600)
 
 C_SUFFIXES = (".c", ".h")
 
@@ -358,6 +370,16 @@ def compute(top, rows=None):
     return out
 
 
+def by_paper_row(table):
+    """[(paper row, ours with, ours without, paper with, paper without)] in the paper's order."""
+    out = []
+    for name, (pw, pwo) in PAPER.items():
+        rows = [r for r in table if r["paper"] == name]
+        out.append((name, sum(r["loc_with_hip"] for r in rows),
+                    sum(r["loc_without_hip"] for r in rows), pw, pwo))
+    return out
+
+
 def totals(table):
     counted = [r for r in table if r["in_total"]]
     return {
@@ -402,8 +424,24 @@ def text_table(table, verbose=False):
             lines.append(_text_row(r, width))
             lines.extend(_file_lines(r) if verbose else [])
     lines.append("")
+    lines.extend(comparison(table))
+    lines.append("")
     lines.append("Rule: " + RULE + ".")
     return "\n".join(lines)
+
+
+def comparison(table):
+    """The paper's rows beside ours (the paper's ICE was Java without HIP, C with HIP)."""
+    width = max(len(n) for n in PAPER)
+    head = (f"{'Paper row':<{width}}  {'ours HIP':>8}  {'paper HIP':>9}  {'ours no HIP':>11}  "
+            f"{'paper no HIP':>12}")
+    lines = ["Against the paper's Table I:", head, "-" * len(head)]
+    for name, ow, owo, pw, pwo in by_paper_row(table):
+        lines.append(f"{name:<{width}}  {ow:>8}  {pw:>9}  {owo:>11}  {pwo:>12}")
+    t = totals(table)
+    lines.append(f"{'Total':<{width}}  {t['with_hip']:>8}  {PAPER_TOTAL[0]:>9}  "
+                 f"{t['without_hip']:>11}  {PAPER_TOTAL[1]:>12}")
+    return lines
 
 
 def _text_row(r, width):
@@ -426,6 +464,14 @@ def markdown_table(table):
     for r in [r for r in table if not r["in_total"]]:
         lines.append(_md_row(r, note=" (not in the total)"))
     lines.append("")
+    lines.append("| Paper's row | ours, with HIP | paper, with HIP | ours, without HIP | "
+                 "paper, without HIP |")
+    lines.append("| --- | ---: | ---: | ---: | ---: |")
+    for name, ow, owo, pw, pwo in by_paper_row(table):
+        lines.append(f"| {name} | {ow} | {pw} | {owo} | {pwo} |")
+    lines.append(f"| **Total** | **{t['with_hip']}** | **{PAPER_TOTAL[0]}** | "
+                 f"**{t['without_hip']}** | **{PAPER_TOTAL[1]}** |")
+    lines.append("")
     lines.append("Counted by `tools/eval/loc.py`: " + RULE + ".")
     return "\n".join(lines)
 
@@ -447,6 +493,13 @@ def json_doc(table, top):
         "rows": table,
         "total_with_hip": t["with_hip"],
         "total_without_hip": t["without_hip"],
+        "paper": [
+            {"row": n, "loc_with_hip": ow, "loc_without_hip": owo, "paper_loc_with_hip": pw,
+             "paper_loc_without_hip": pwo}
+            for n, ow, owo, pw, pwo in by_paper_row(table)
+        ],
+        "paper_total_with_hip": PAPER_TOTAL[0],
+        "paper_total_without_hip": PAPER_TOTAL[1],
     }
 
 
