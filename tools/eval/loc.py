@@ -8,8 +8,9 @@ holds a non-blank character. Comments are /* ... */ (also across lines) and // t
 of the line; a /* or // inside a string or character literal is not a comment. Preprocessor
 lines and lines holding only a brace count; blank lines and comment-only lines do not.
 
-A row lists whole files (git globs relative to the top of the tree) and parts of files:
-the top-level functions of one file whose names match a regular expression. A function runs
+A row lists whole files (globs relative to the top of the tree, fnmatch: "*" also crosses
+"/") and parts of files: the top-level functions of one file whose names match a regular
+expression. A function runs
 from its first header line (at column 0) to its closing "}" at column 0 (the tree's
 clang-format Linux brace style); declarations outside functions are not part of it. Only
 files git tracks count (build directories and generated files never do), and every glob and
