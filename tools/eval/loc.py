@@ -10,12 +10,11 @@ lines and lines holding only a brace count; blank lines and comment-only lines d
 
 A row lists whole files (globs relative to the top of the tree, fnmatch: "*" also crosses
 "/") and parts of files: the top-level functions of one file whose names match a regular
-expression. A function runs
-from its first header line (at column 0) to its closing "}" at column 0 (the tree's
-clang-format Linux brace style); declarations outside functions are not part of it. Only
-files git tracks count (build directories and generated files never do), and every glob and
-every function pattern must match something: a renamed file fails the run instead of
-silently counting 0.
+expression. A function runs from its first header line (at column 0) to its closing "}" at
+column 0 (the tree's clang-format Linux brace style); declarations outside functions are not
+part of it. Only files git tracks count (build directories and generated files never do),
+and every glob and every function pattern must match something: a renamed file fails the run
+instead of silently counting 0.
 """
 
 import argparse
