@@ -115,7 +115,7 @@ def analyze_call(case, i, call, nxt):
     if not r["ok"]:
         r["error"] = r["error"] or "the runner marked the call failed"
         return r
-    hi = call.get("t_end_ns") or (nxt.get("t_start_ns") if nxt else None)
+    hi = _int(call.get("t_end_ns"), _int(nxt.get("t_start_ns"), None) if nxt else None)
     hit = ((case["meta"]["hosts"].get("callee") or {}).get("hit"))
     try:
         c = components.call_components(
@@ -140,6 +140,10 @@ def analyze_call(case, i, call, nxt):
 CALL_RUN_KINDS = ("hip", "sip", "rtp", "rtcp")
 
 
+def _int(v, default):
+    return v if isinstance(v, int) and not isinstance(v, bool) else default
+
+
 def add_pcap_stats(case, calls, pk, offset):
     meta = case["meta"]
     own = {h: host_addrs(meta, h) for h in ("caller", "callee")}
@@ -151,12 +155,12 @@ def add_pcap_stats(case, calls, pk, offset):
         if not r["ok"]:
             continue
         raw = case["calls"][r["_pos"]]
-        lo = wall(raw.get("t_start_ns") or r["start_ns"])
-        hi = wall(max(r["end_ns"], raw.get("t_answered_ns") or 0))
+        lo = wall(_int(raw.get("t_start_ns"), r["start_ns"]))
+        hi = wall(max(r["end_ns"], _int(raw.get("t_answered_ns"), 0)))
         r["setup"] = {h: pcapstats.sent_counts(pk[h], own[h], lo, hi,
                                                own["callee" if h == "caller" else "caller"])
                       for h in pk}
-        end = wall(raw.get("t_end_ns") or r["end_ns"])
+        end = wall(_int(raw.get("t_end_ns"), r["end_ns"]))
         mine = [x for x in runs if lo <= x["t"] <= end]
         r["ice_runs"] = [dict(x, t_ms=(x["t"] - lo) * 1e3) for x in mine]
         r["ice_runs_count"] = sum(1 for x in mine if x["kind"] in CALL_RUN_KINDS)

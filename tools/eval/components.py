@@ -194,7 +194,7 @@ def call_components(mode, caller, callee, caller_hipd=(), callee_hipd=(), call_i
     ls = _caller_call(caller, call_id, lo, hi)
     cid = ls["call"]
     rec = find(caller, "sip.invite.received", lo, ls["t"], call=cid, last=True)
-    start = t_of(rec) or ls["t"]
+    start = rec["t"] if rec else ls["t"]
     ld = _need(find(caller, "sip.lookup.done", ls["t"], hi, call=cid),
                f"sip.lookup.done for call {cid}", "the caller's p2psipd")
     if ld.get("err", 0) != 0:
@@ -232,7 +232,7 @@ def _ice(caller, callee, cid, leg, start, ld, inv, r200, hi, callee_hit, info):
     handed = fs["t"] if fs else inv["t"]  # when the INVITE could go towards the peer
     c = Chain(start, end)
     c.to(ld["t"], "lookup")
-    c.to(min(t_of(mgather) or ld["t"], handed), "candidates_media")
+    c.to(min(mgather["t"] if mgather else ld["t"], handed), "candidates_media")
     c.to(handed, "connect")
     info["sip_flow_new"] = fs is not None
     if fs:
@@ -323,7 +323,8 @@ def _hip(caller, hipd, cid, start, ld, inv, r200, hi, callee_hit, info):
     info["bex"] = i1 is not None or est is not None
     info["callee_hit"] = callee_hit
     if i1:
-        info["bex_ms"] = ((t_of(est) or t_of(checks) or i1["t"]) - i1["t"]) / 1e6
+        done = est or checks or i1
+        info["bex_ms"] = (done["t"] - i1["t"]) / 1e6
     g = find(hipd, "nat.gather.done", None, start, last=True)
     if g and "ms" in g:
         info["hip_gather_ms"] = g["ms"]
