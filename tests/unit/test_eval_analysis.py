@@ -310,6 +310,18 @@ class Pcap(unittest.TestCase):
                          ["sip", "rtp", "rtcp"])
 
 
+class Clock(unittest.TestCase):
+    def test_meta_clock_gives_the_exact_offset(self):
+        off, warn = pcapstats.mono_to_wall_offset(
+            {"clock": {"monotonic_ns": 5 * 10**9, "realtime_ns": 1_700_000_005 * 10**9}})
+        self.assertEqual((off, warn), (1_700_000_000.0, None))
+
+    def test_without_meta_clock_another_boot_is_warned(self):
+        self.assertIsNotNone(pcapstats.mono_to_wall_offset({"boot_id": "not-this-one"})[1])
+        if pcapstats.boot_id():
+            self.assertIsNone(pcapstats.mono_to_wall_offset({"boot_id": pcapstats.boot_id()})[1])
+
+
 def write_case(root, name, mode, calls, caller, callee, hipd=None, hit=CALLEE_HIT):
     d = os.path.join(root, name)
     for h, s in (("caller", caller), ("callee", callee)):

@@ -23,7 +23,8 @@ same host (keepalive window) shows how much that can be.
 
 Times: captures carry CLOCK_REALTIME, windows are CLOCK_MONOTONIC ns; the offset comes from
 meta.json "clock" {"monotonic_ns", "realtime_ns"} read at one moment by the runner, or, when
-that is missing, from this machine now (valid only on the same boot as the run: a warning).
+that is missing, from this machine now: silently when meta.json "boot_id" is this boot's
+(/proc/sys/kernel/random/boot_id), else with a warning (right only on the run's boot).
 
 ICE runs
 --------
@@ -309,13 +310,25 @@ def _run_kind(local, comp, kinds):
 
 # ---- clocks ----
 
+def boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def mono_to_wall_offset(meta):
-    """Seconds to add to CLOCK_MONOTONIC seconds for CLOCK_REALTIME; (offset, warning)."""
+    """Seconds to add to CLOCK_MONOTONIC seconds for CLOCK_REALTIME; (offset, warning).
+    meta "clock" {"monotonic_ns", "realtime_ns"} (read together by the runner) is exact;
+    else this machine's offset now, right when meta "boot_id" is this boot's."""
     clk = meta.get("clock") or {}
     if isinstance(clk.get("monotonic_ns"), int) and isinstance(clk.get("realtime_ns"), int):
         return (clk["realtime_ns"] - clk["monotonic_ns"]) / 1e9, None
     off = (time.clock_gettime_ns(time.CLOCK_REALTIME) - time.clock_gettime_ns(
         time.CLOCK_MONOTONIC)) / 1e9
+    if meta.get("boot_id") and meta.get("boot_id") == boot_id():
+        return off, None
     return off, ('meta.json has no "clock" {"monotonic_ns","realtime_ns"}: the capture '
                  "windows use this machine's clock offset now (right only on the run's boot)")
 
