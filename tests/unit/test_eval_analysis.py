@@ -424,6 +424,23 @@ class Report(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertIn("host.pcap: missing", out)
 
+    def test_check_demands_ok_calls_inside_the_runners_interval_and_the_expected_runs(self):
+        write_case(self.root, "ice-good", "ice", [call(0), call(1, cid="gone")],
+                   ice_caller(), ice_callee())
+        cases, _, _, _ = report.build(self.root)
+        c = cases[0]["calls"][0]
+        c["ice_runs_by_kind"] = {"hip": 0, "sip": 1, "rtp": 1, "rtcp": 1, "overlay": 0}
+        bad = report.check(cases, 1000)
+        self.assertEqual(len(bad), 1, bad)
+        self.assertIn("call 1: failed", bad[0])
+        c["ice_runs_by_kind"]["rtcp"] = 0  # the RTCP component never ran ICE
+        self.assertTrue(any("expected" in b for b in report.check(cases, 1000)))
+        c["ice_runs_by_kind"]["rtcp"] = 1
+        c["t_answered_ns"] = c["info"]["t_200_ns"] - 1  # answered before the 200 arrived
+        self.assertTrue(any("not inside" in b for b in report.check(cases, 1000)))
+        c["t_answered_ns"] = c["info"]["t_200_ns"] + 2000 * MS
+        self.assertTrue(any("more than the stamps" in b for b in report.check(cases, 1000)))
+
     def test_help(self):
         with self.assertRaises(SystemExit) as e, contextlib.redirect_stdout(io.StringIO()):
             report.main(["--help"])

@@ -112,6 +112,7 @@ def analyze_call(case, i, call, nxt):
     t0, ta = call.get("t_start_ns"), call.get("t_answered_ns")
     if isinstance(t0, int) and isinstance(ta, int):
         r["measured_ms"] = (ta - t0) / 1e6
+        r["t_start_ns"], r["t_answered_ns"] = t0, ta
     if not r["ok"]:
         r["error"] = r["error"] or "the runner marked the call failed"
         return r

@@ -204,7 +204,7 @@ def call_components(mode, caller, callee, caller_hipd=(), callee_hipd=(), call_i
     leg = inv.get("leg_call")
     r200 = _need(find(caller, "sip.200.received", inv["t"], hi, call=leg),
                  f"sip.200.received for leg {leg} of call {cid}", "the caller's p2psipd")
-    info = {"call_id": cid, "leg_call_id": leg}
+    info = {"call_id": cid, "leg_call_id": leg, "t_200_ns": r200["t"]}
     if mode == "ice":
         return _ice(caller, callee, cid, leg, start, ld, inv, r200, hi, callee_hit, info)
     return _hip(caller, caller_hipd, cid, start, ld, inv, r200, hi, callee_hit, info)

@@ -248,6 +248,60 @@ def calls_json(cases):
             "components": list(components.COMPONENTS)}
 
 
+EXPECTED_RUNS = {  # (mode, second) -> ICE runs of a call with nothing set up before it
+    ("hip", False): {"hip": 1, "sip": 0, "rtp": 0, "rtcp": 0},
+    ("hip", True): {"hip": 0, "sip": 0, "rtp": 0, "rtcp": 0},
+    ("ice", False): {"hip": 0, "sip": 1, "rtp": 1, "rtcp": 1},
+    ("ice", True): {"hip": 0, "sip": 0, "rtp": 1, "rtcp": 1}}
+
+
+def check(cases, gap_ms):
+    """What a test of a small run demands; a list of failures (empty: all good).
+    Every call ok; its components add up to its total; the stamps' SIP part [S, 200 at the
+    caller's p2psipd] lies inside the runner's [t_start_ns, t_answered_ns] (the same clock)
+    with at most gap_ms more in the runner's interval; the ICE runs in the captures are those
+    of EXPECTED_RUNS for fresh first calls and for second calls."""
+    bad = []
+    for case in cases:
+        for c in case["calls"]:
+            who = f"{case['case']} call {c['index']}"
+            if not c["ok"]:
+                bad.append(f"{who}: failed: {c['error']}")
+                continue
+            if not c.get("sum_ok"):
+                bad.append(f"{who}: components {c['components_ns']} do not add up to "
+                           f"{c['total_ns']} ns")
+            bad += _check_interval(who, c, gap_ms)
+            bad += _check_runs(who, case["mode"], c)
+    return bad
+
+
+def _check_interval(who, c, gap_ms):
+    t0, ta = c.get("t_start_ns"), c.get("t_answered_ns")
+    if not isinstance(t0, int) or not isinstance(ta, int):
+        return [f"{who}: no t_start_ns/t_answered_ns in calls.jsonl"]
+    s, r = c["start_ns"], c["info"]["t_200_ns"]
+    if not t0 <= s <= r <= ta:
+        return [f"{who}: the stamps' [S, 200] = [{s}, {r}] is not inside the runner's "
+                f"[{t0}, {ta}]"]
+    gap = ((ta - t0) - (r - s)) / 1e6
+    if gap > gap_ms:
+        return [f"{who}: the runner measured {gap:.1f} ms more than the stamps (> {gap_ms} ms)"]
+    return []
+
+
+def _check_runs(who, mode, c):
+    if "ice_runs_by_kind" not in c:
+        return [f"{who}: no ICE runs counted (no captures?)"]
+    if not c["second"] and not c.get("fresh"):
+        return []  # a first call over an existing association/flow: no expectation
+    want = EXPECTED_RUNS[(mode, c["second"])]
+    got = {k: c["ice_runs_by_kind"][k] for k in want}
+    if got != want:
+        return [f"{who}: ICE runs {got}, expected {want}"]
+    return []
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(
         description="The evaluation's report from RAW data: a table on stdout, the results "
@@ -259,6 +313,12 @@ def main(argv=None):
     p.add_argument("--calls-json", metavar="FILE", help="write every call's analysis here")
     p.add_argument("--no-pcap", action="store_true", help="skip the captures")
     p.add_argument("--quiet", action="store_true", help="no table on stdout")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 unless every call is ok, adds up, lies inside the runner's "
+                   "interval and ran the expected ICE runs (see check())")
+    p.add_argument("--gap-ms", type=float, default=1000.0,
+                   help="--check: how much longer the runner's dial-to-answered may be than "
+                   "the stamps' INVITE-to-200 (default 1000)")
     a = p.parse_args(argv)
     try:
         cases, summaries, reds, warnings = build(a.raw_dir, not a.no_pcap)
@@ -275,6 +335,13 @@ def main(argv=None):
         with open(a.calls_json, "w", encoding="utf-8") as f:
             json.dump(calls_json(cases), f, indent=1)
             f.write("\n")
+    if a.check:
+        bad = check(cases, a.gap_ms)
+        for b in bad:
+            print(f"check: {b}", file=sys.stderr)
+        n = sum(len(c["calls"]) for c in cases)
+        print(f"check: {'FAILED' if bad else 'ok'} ({n} calls, {len(bad)} problems)")
+        return 1 if bad else 0
     bad = [c for case in cases for c in case["calls"] if c["ok"] and not c.get("sum_ok")]
     if bad:
         print(f"report: {len(bad)} call(s) whose components do not add up", file=sys.stderr)
