@@ -13,10 +13,11 @@ components.py and total_ms_*; measured_ms_mean (the runner's dial-to-answered in
 comparison); calls_ok, calls_failed (a failed call, by the runner or for missing stamps, is
 listed and left out of every statistic); setup_packets_sent_mean and setup_bytes_sent_mean
 (caller + callee, all they sent from dialling until the session was ready) and the same with
-caller_/callee_ in front; ice_runs_per_call (runs between caller and callee, kinds hip, sip,
+caller_/callee_ in front, setup_packets_sent_<kind>_mean (kinds of pcapstats.py) and
+setup_packets_sent_to_<peer|server|overlay>_mean (by destination); ice_runs_per_call (runs between caller and callee, kinds hip, sip,
 rtp, rtcp) and ice_runs_<kind>_per_call; for first-call cases also keepalive_packets_per_min
 and keepalive_bytes_per_min (caller + callee, idle window after the last call; caller_/callee_
-per host). For cases "good" and "bad" (and "good-second", "bad-second"): total_reduction_pct =
+per host; keepalive_packets_per_min_<kind>). For cases "good" and "bad" (and "good-second", "bad-second"): total_reduction_pct =
 100 * (ice mean total - hip mean total) / ice mean total.
 """
 
@@ -92,6 +93,9 @@ def summarize(name, case, calls, first):
         s["setup_by_kind"] = {k: statistics.fmean(
             [sum(c["setup"][h]["by_kind"][k][0] for h in c["setup"]) for c in with_setup])
             for k in pcapstats.KINDS}
+        s["setup_by_dest"] = {d: statistics.fmean(
+            [sum(c["setup"][h]["by_dest"][d][0] for h in c["setup"]) for c in with_setup])
+            for d in ("peer", "server", "overlay")}
         s["ice_runs"] = stats([c["ice_runs_count"] for c in with_setup])
         s["ice_runs_by_kind"] = {k: statistics.fmean([c["ice_runs_by_kind"][k]
                                                       for c in with_setup])
@@ -156,6 +160,10 @@ def results_json(summaries, reds, meta_machine=None):
                        "packets")
                 metric(res, c, f"{h}_setup_bytes_sent_mean", s[h + "_setup_bytes"]["mean"],
                        "bytes")
+            for k, v in s["setup_by_kind"].items():
+                metric(res, c, f"setup_packets_sent_{k}_mean", v, "packets")
+            for d, v in s["setup_by_dest"].items():
+                metric(res, c, f"setup_packets_sent_to_{d}_mean", v, "packets")
             metric(res, c, "ice_runs_per_call", s["ice_runs"]["mean"], "runs")
             for k, v in s["ice_runs_by_kind"].items():
                 metric(res, c, f"ice_runs_{k}_per_call", v, "runs")
@@ -168,6 +176,11 @@ def results_json(summaries, reds, meta_machine=None):
                 metric(res, c, f"keepalive_{key}", sum(vals), unit + "/min")
                 for h in ("caller", "callee"):
                     metric(res, c, f"{h}_keepalive_{key}", ka[h][key], unit + "/min")
+            minutes = ka["seconds"] / 60
+            for k in pcapstats.KINDS:
+                if minutes > 0:
+                    n = sum(ka[h]["by_kind"][k][0] for h in ("caller", "callee"))
+                    metric(res, c, f"keepalive_packets_per_min_{k}", n / minutes, "packets/min")
     for nat, v in reds.items():
         metric(res, nat, "total_reduction_pct", v, "%")
     return {"bench": "eval", "date": datetime.datetime.now(datetime.timezone.utc)
@@ -205,6 +218,11 @@ def table(summaries, reds, warnings):
                            ("ICE runs", "ice_runs")):
             lines.append(f"{label:22}" + "".join(
                 f"{fmt(s.get(key), False):>{w + 8}}" for s in summaries))
+        for k in pcapstats.KINDS:
+            vals = [s.get("setup_by_kind", {}).get(k) for s in summaries]
+            if any(vals):
+                lines.append(f"{'  packets ' + k:22}" + "".join(
+                    f"{('-' if v is None else f'{v:.1f}'):>{w + 8}}" for v in vals))
     ka = [s for s in summaries if "keepalive" in s]
     if ka:
         lines.append("")
