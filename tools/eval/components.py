@@ -79,6 +79,16 @@ class StampError(Exception):
     """Stamps missing or inconsistent for a call: the message names what is missing."""
 
 
+class Stamps(list):
+    """A daemon's stamps in time order, with an index by event name (find() uses it)."""
+
+    def __init__(self, items):
+        super().__init__(sorted(items, key=lambda s: s["t"]))
+        self.by_ev = {}
+        for s in self:
+            self.by_ev.setdefault(s["ev"], []).append(s)
+
+
 def load_stamps(path, required=True):
     """The stamps of one file, sorted by time. A missing optional file gives []."""
     try:
@@ -102,8 +112,7 @@ def load_stamps(path, required=True):
             if not isinstance(s, dict) or not isinstance(s.get("t"), int) or "ev" not in s:
                 raise StampError(f'{path}:{n}: a stamp needs an integer "t" and an "ev"')
             out.append(s)
-    out.sort(key=lambda s: s["t"])
-    return out
+    return Stamps(out)
 
 
 def norm_hit(text):
@@ -122,7 +131,8 @@ def norm_hit(text):
 def find(stamps, ev, lo=None, hi=None, last=False, **match):
     """The first (or last) stamp named ev within [lo, hi] whose fields equal match
     ("peer" is compared as a HIT)."""
-    hits = [s for s in stamps if s["ev"] == ev and (lo is None or s["t"] >= lo) and
+    pool = stamps.by_ev.get(ev, []) if isinstance(stamps, Stamps) else stamps
+    hits = [s for s in pool if s["ev"] == ev and (lo is None or s["t"] >= lo) and
             (hi is None or s["t"] <= hi) and _matches(s, match)]
     if not hits:
         return None
