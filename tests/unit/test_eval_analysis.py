@@ -184,6 +184,39 @@ class Components(unittest.TestCase):
         self.assertEqual(ms(r)["ice_sip"], 0)
         self.assertFalse(r["info"]["bex"])
 
+    def test_hip_bex_long_before_the_call_is_not_the_calls(self):
+        old = [dict(x, t=x["t"] - 100_000 * MS) for x in hip_hipd()]
+        r = comp.call_components("hip", hip_caller(r200=20), [], old, call_id=CID,
+                                 callee_hit=CALLEE_HIT)
+        self.check_partition(r)
+        self.assertEqual(ms(r)["ice_sip"], 0)
+        self.assertFalse(r["info"]["bex"])
+
+    def test_hip_bex_started_before_the_call_counts_the_wait_from_the_lookup(self):
+        # overlay traffic started the BEX; the INVITE still waited for its ICE
+        early = [dict(x, t=x["t"] - 150 * MS) if x["t"] > 0 else x for x in hip_hipd()]
+        r = comp.call_components("hip", hip_caller(), [], early, call_id=CID,
+                                 callee_hit=CALLEE_HIT)
+        self.check_partition(r)
+        self.assertEqual(ms(r)["connect"], 0)
+        self.assertEqual(ms(r)["ice_sip"], 25.1)
+        self.assertTrue(r["info"]["bex_started_before_call"])
+        self.assertFalse(r["info"]["bex"])
+
+    def test_hip_without_nat_traversal_connect_ends_at_established(self):
+        plain = [x for x in hip_hipd() if not x["ev"].startswith("ice.")]
+        r = comp.call_components("hip", hip_caller(), [], plain, call_id=CID,
+                                 callee_hit=CALLEE_HIT)
+        self.assertEqual(ms(r)["connect"], 105.2)
+        self.assertEqual(ms(r)["ice_sip"], 0)
+        self.assertTrue(r["info"]["bex"])
+
+    def test_hip_bex_without_its_end_is_an_error(self):
+        cut = [x for x in hip_hipd() if x["t"] < 100 * MS]
+        with self.assertRaisesRegex(comp.StampError, "no bex.established"):
+            comp.call_components("hip", hip_caller(), [], cut, call_id=CID,
+                                 callee_hit=CALLEE_HIT)
+
     def test_hip_bex_with_other_peers_is_not_the_calls(self):
         other = [dict(x, peer="2001:22::1") for x in hip_hipd()]
         r = comp.call_components("hip", hip_caller(), [], other, call_id=CID,

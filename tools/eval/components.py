@@ -63,7 +63,10 @@ overlay, then ICE (RFC 5770) on its UDP port 10500):
   invite            [ice.connected, C sip.200.received]
   candidates_media, ice_media  0: the media goes over the same association (the paper's point).
   A call with the association already up has no BEX/ICE stamps: connect is the time between
-  lookup.done and sip.invite.sent, candidates_sip and ice_sip are 0.
+  lookup.done and sip.invite.sent, candidates_sip and ice_sip are 0. When a BEX for the callee
+  started before the call (overlay traffic) and its ICE connected after the lookup, the call
+  waited for it: connect/ice_sip are counted from lookup.done (clamped) and the call's info
+  says bex_started_before_call.
 """
 
 import argparse
@@ -308,32 +311,39 @@ def _hip(caller, hipd, cid, start, ld, inv, r200, hi, callee_hit, info):
         raise StampError(f"call {cid}: hip mode needs the callee's HIT "
                          "(meta.json hosts.callee.hit)")
     end = r200["t"]
-    lo = ld["t"]
-    checks = find(hipd, "ice.checks.start", lo, end, peer=callee_hit)
-    up = find(hipd, "ice.connected", t_of(checks), end, peer=callee_hit) if checks else None
-    est = find(hipd, "bex.established", lo, end, peer=callee_hit)
-    i1 = find(hipd, "bex.i1_sent", lo, end, peer=callee_hit)
+    p = {"peer": callee_hit}
+    # the path the INVITE waited for: ICE for HIP connected between the lookup and the 200
+    # (its checks and the BEX may have started earlier, e.g. triggered by overlay traffic)
+    up = find(hipd, "ice.connected", ld["t"], end, **p)
+    checks = find(hipd, "ice.checks.start", None, up["t"], last=True, **p) if up else \
+        find(hipd, "ice.checks.start", ld["t"], end, **p)
     if checks and not up:
-        failed = find(hipd, "ice.failed", checks["t"], None, peer=callee_hit)
+        failed = find(hipd, "ice.failed", checks["t"], None, **p)
         raise StampError(f"call {cid}: ICE for HIP started but no ice.connected in the "
-                         "caller's hipd stamps" +
+                         "caller's hipd stamps before the 200" +
                          (f" (ice.failed: {failed.get('reason')})" if failed else ""))
-    if i1 and not (est or checks):
+    est = find(hipd, "bex.established", None, end, last=True, **p)
+    i1 = find(hipd, "bex.i1_sent", None, end, last=True, **p)
+    if est and est["t"] < start and not up:
+        est = None  # an association that was up before the call
+    if i1 and (est is None or i1["t"] > est["t"]) and not up and i1["t"] >= start:
         raise StampError(f"call {cid}: a BEX started (bex.i1_sent) but no bex.established "
-                         "in the caller's hipd stamps")
+                         "in the caller's hipd stamps before the 200")
     c = Chain(start, end)
     c.to(ld["t"], "lookup")
-    if checks:
+    if up:
         c.to(checks["t"], "connect")
         c.to(up["t"], "ice_sip")
-    elif est:
+    elif est and est["t"] >= ld["t"]:
         c.to(est["t"], "connect")
     else:
         c.to(inv["t"], "connect")
-    info["bex"] = i1 is not None or est is not None
+    bex = i1 is not None and (up is not None or (est is not None and est["t"] >= ld["t"]))
+    info["bex"] = bex and i1["t"] >= start
+    info["bex_started_before_call"] = bex and i1["t"] < start
     info["callee_hit"] = callee_hit
-    if i1:
-        done = est or checks or i1
+    if bex:
+        done = est if est and est["t"] >= i1["t"] else (checks or i1)
         info["bex_ms"] = (done["t"] - i1["t"]) / 1e6
     g = find(hipd, "nat.gather.done", None, start, last=True)
     if g and "ms" in g:

@@ -313,6 +313,11 @@ def _check_runs(who, mode, c):
         return [f"{who}: no ICE runs counted (no captures?)"]
     if not c["second"] and not c.get("fresh"):
         return []  # a first call over an existing association/flow: no expectation
+    if c.get("fresh") and not c["second"]:
+        new = c["info"].get("bex") if mode == "hip" else c["info"].get("sip_flow_new")
+        if not new:
+            return [f"{who}: marked fresh but the stamps show no new "
+                    f"{'BEX' if mode == 'hip' else 'SIP flow'} in the call"]
     want = EXPECTED_RUNS[(mode, c["second"])]
     got = {k: c["ice_runs_by_kind"][k] for k in want}
     if got != want:
