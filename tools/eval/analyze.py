@@ -4,7 +4,9 @@
 
 OUT/raw/<case>/meta.json, calls.jsonl, keepalive.json (optional), <host>/p2psipd.jsonl,
 <host>/hipd.jsonl (or stamps.jsonl: what the lab tests call it), <host>/host.pcap (optional:
-without it there are no message counts or ICE runs, and a warning says so).
+without it there are no message counts or ICE runs, and a warning says so). A host's addresses
+are meta.json hosts.<h>.addr, lan_addr, public_addr, nat_addr (its NAT's outside address,
+so that packets to the peer count as "peer") and addrs (a list), whichever are there.
 """
 
 import argparse
@@ -62,9 +64,19 @@ def stamp_file(case_dir, host, daemon, required):
     return []
 
 
+ADDR_KEYS = ("addr", "lan_addr", "public_addr", "nat_addr", "addrs")
+
+
 def host_addrs(meta, host):
+    """The host's addresses in meta.json (its own and its NAT's outside one, when given)."""
     h = (meta.get("hosts") or {}).get(host) or {}
-    return {pcapstats.norm_addr(a) for a in (h.get("addr"), h.get("lan_addr")) if a}
+    out = set()
+    for k in ADDR_KEYS:
+        v = h.get(k)
+        for a in (v if isinstance(v, list) else [v]):
+            if isinstance(a, str) and a:
+                out.add(pcapstats.norm_addr(a.split("/")[0]))
+    return out
 
 
 def load_case(case_dir):
