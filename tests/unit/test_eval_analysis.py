@@ -333,6 +333,14 @@ class Pcap(unittest.TestCase):
         self.assertEqual([(r["t"], r["kind"], r["sides"]) for r in runs],
                          [(10.0, "hip", 2), (50.0, "hip", 2)])
 
+    def test_a_run_between_the_hit_ufrags_is_hips_behind_a_port_changing_nat(self):
+        ua, ub = pcapstats.hit_ufrag(CALLER_HIT), pcapstats.hit_ufrag(CALLEE_HIT)
+        self.assertEqual(ua, "0eac6359")  # RFC 5770 5.2: the last 32 bits, hex
+        a = self.Checks([(1.0, ("a", 28673), f"{ub}:{ua}", 1, 1)])
+        b = self.Checks([(1.1, ("b", 53688), f"{ua}:{ub}", 1, 2)])
+        self.assertEqual(pcapstats.ice_runs(a, b)[0]["kind"], "other")
+        self.assertEqual(pcapstats.ice_runs(a, b, hip_ufrags=[ua, ub])[0]["kind"], "hip")
+
     def test_ice_mode_first_call_has_sip_rtp_and_rtcp_runs(self):
         a = self.Checks([(1.0, ("a", 4000), "B1:A1", 1, 1), (2.0, ("a", 20000), "B2:A2", 1, 2),
                          (2.1, ("a", 20001), "B2:A2", 2, 2)])

@@ -161,8 +161,10 @@ def add_pcap_stats(case, calls, pk, offset):
     meta = case["meta"]
     own = {h: host_addrs(meta, h) for h in ("caller", "callee")}
     checks = {h: pcapstats.checks_sent(pk[h], own[h]) for h in pk}
+    hits = [(meta["hosts"][h] or {}).get("hit") for h in ("caller", "callee")]
     runs = pcapstats.ice_runs(checks["caller"], checks["callee"],
-                              pcapstats.socket_kinds(pk["caller"], own["caller"]))
+                              pcapstats.socket_kinds(pk["caller"], own["caller"]),
+                              hip_ufrags=[pcapstats.hit_ufrag(h) for h in hits if h])
     wall = lambda ns: ns / 1e9 + offset  # noqa: E731
     for r in calls:
         if not r["ok"]:

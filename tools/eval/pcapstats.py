@@ -38,7 +38,8 @@ agent and a callee agent with reversed USERNAMEs and the same component (paired 
 first check), or a lone agent whose ufrag pair the other host also used. Runs whose ufrag pair
 only one of the two hosts used are with other peers (overlay links) and are not counted as
 the call's. A run belongs to the call in whose window [t_start_ns, t_end_ns] its first check
-lies. Kind of a run: "hip" (sent from UDP port 10500), else what its local socket carries
+lies. Kind of a run: "hip" (sent from UDP port 10500, or its ufrags are the two hosts' HIT
+ufrags), else what its local socket carries
 (sip, rtp, rtcp; "overlay" for P2PP: a link of the overlay between the two), else rtp/rtcp by
 component when its ufrag pair has two components (media), else "other". The call's runs are
 those of kind hip, sip, rtp and rtcp; overlay and other runs are reported apart.
@@ -260,9 +261,18 @@ def agents(checks):
     return out
 
 
-def ice_runs(caller_checks, callee_checks, caller_kinds=None, max_pair_s=30.0):
+def hit_ufrag(hit):
+    """RFC 5770 5.2: hipd's ufrag is the HIT's last 32 bits in lowercase hex."""
+    try:
+        return ipaddress.ip_address(hit).packed[-4:].hex()
+    except ValueError:
+        return None
+
+
+def ice_runs(caller_checks, callee_checks, caller_kinds=None, max_pair_s=30.0, hip_ufrags=()):
     """The ICE runs between caller and callee (see the module docstring): a list of
-    {"t": first check (epoch s), "component", "kind", "ufrags", "sides"}."""
+    {"t": first check (epoch s), "component", "kind", "ufrags", "sides"}. hip_ufrags: the
+    two hosts' HIT ufrags (a run between them is hipd's, whatever ports a NAT shows)."""
     a, b = agents(caller_checks), agents(callee_checks)
     rev = lambda u: ":".join(reversed(u.split(":", 1)))  # noqa: E731
     pairs_a = {frozenset(u.split(":", 1)) for u, _, _ in a}
@@ -292,6 +302,10 @@ def ice_runs(caller_checks, callee_checks, caller_kinds=None, max_pair_s=30.0):
     comps = collections.defaultdict(set)
     for r in runs:
         comps[frozenset(r["ufrags"].split(":", 1))].add(r["component"])
+    hipu = set(hip_ufrags)
+    for r in runs:
+        if set(r["ufrags"].split(":", 1)) <= hipu and len(hipu) == 2:
+            r["kind"] = "hip"
     for r in runs:  # media: two components (RFC 8445 5.1.1), a socket that sent no RTP yet
         if r["kind"] == "other" and len(comps[frozenset(r["ufrags"].split(":", 1))]) > 1:
             r["kind"] = "rtp" if r["component"] == 1 else "rtcp"
@@ -341,6 +355,7 @@ def main(argv=None):
     p.add_argument("--peer", action="append", default=[], help="the other party's address")
     p.add_argument("--other-pcap", help="the other party's capture: list the ICE runs")
     p.add_argument("--other-own", action="append", default=[], help="its addresses")
+    p.add_argument("--hit", action="append", default=[], help="the two HITs (hip mode)")
     a = p.parse_args(argv)
     try:
         pk = read_pcap(a.pcap)
@@ -351,7 +366,7 @@ def main(argv=None):
             ok = read_pcap(a.other_pcap)
             oown = {norm_addr(x) for x in a.other_own}
             for r in ice_runs(checks_sent(pk, own), checks_sent(ok, oown),
-                              socket_kinds(pk, own)):
+                              socket_kinds(pk, own), hip_ufrags=[hit_ufrag(h) for h in a.hit]):
                 print(json.dumps(r))
     except PcapError as e:
         print(f"pcapstats: {e}", file=sys.stderr)
