@@ -17,7 +17,9 @@ caller_/callee_ in front, setup_packets_sent_<kind>_mean (kinds of pcapstats.py)
 setup_packets_sent_to_<peer|server|overlay>_mean (by destination); ice_runs_per_call (runs between caller and callee, kinds hip, sip,
 rtp, rtcp) and ice_runs_<kind>_per_call; for first-call cases also keepalive_packets_per_min
 and keepalive_bytes_per_min (caller + callee, idle window after the last call; caller_/callee_
-per host; keepalive_packets_per_min_<kind>). For cases "good" and "bad" (and "good-second", "bad-second"): total_reduction_pct =
+per host; keepalive_packets_per_min_<kind> and keepalive_packets_per_min_to_<dest>: the
+overlay's own maintenance is most of it, what goes to the peer or through the TURN server is
+the session's). For cases "good" and "bad" (and "good-second", "bad-second"): total_reduction_pct =
 100 * (ice mean total - hip mean total) / ice mean total.
 """
 
@@ -104,7 +106,8 @@ def summarize(name, case, calls, first):
     if first and ka:
         s["keepalive"] = {h: {"packets_per_min": ka[h]["packets_per_min"],
                               "bytes_per_min": ka[h]["bytes_per_min"],
-                              "by_kind": ka[h]["by_kind"]} for h in ("caller", "callee")}
+                              "by_kind": ka[h]["by_kind"], "by_dest": ka[h]["by_dest"]}
+                          for h in ("caller", "callee")}
         s["keepalive"]["seconds"] = ka["seconds"]
     return s
 
@@ -181,6 +184,11 @@ def results_json(summaries, reds, meta_machine=None):
                 if minutes > 0:
                     n = sum(ka[h]["by_kind"][k][0] for h in ("caller", "callee"))
                     metric(res, c, f"keepalive_packets_per_min_{k}", n / minutes, "packets/min")
+            for d in ("peer", "server", "overlay"):
+                if minutes > 0:
+                    n = sum(ka[h]["by_dest"][d][0] for h in ("caller", "callee"))
+                    metric(res, c, f"keepalive_packets_per_min_to_{d}", n / minutes,
+                           "packets/min")
     for nat, v in reds.items():
         metric(res, nat, "total_reduction_pct", v, "%")
     return {"bench": "eval", "date": datetime.datetime.now(datetime.timezone.utc)
@@ -231,8 +239,12 @@ def table(summaries, reds, warnings):
             k = s["keepalive"]
             p = sum(k[h]["packets_per_min"] or 0 for h in ("caller", "callee"))
             b = sum(k[h]["bytes_per_min"] or 0 for h in ("caller", "callee"))
+            m = k["seconds"] / 60 if k["seconds"] else 0
+            to = {d: sum(k[h]["by_dest"][d][0] for h in ("caller", "callee")) / m if m else 0
+                  for d in ("peer", "server", "overlay")}
             lines.append(f"  {s['case']:20} {p:8.1f} packets/min {b:10.0f} bytes/min "
-                         f"({k['seconds']:.0f} s)")
+                         f"({k['seconds']:.0f} s; to the peer {to['peer']:.1f}, the STUN/TURN "
+                         f"server {to['server']:.1f}, the overlay {to['overlay']:.1f})")
     if reds:
         lines.append("")
         for nat, v in reds.items():
