@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 MESON      ?= meson
 
-.PHONY: all deps setup compile check check-format check-asan check-fuzz demo bench fuzz format clean
+.PHONY: all deps setup compile check check-format check-asan check-fuzz demo demo-bex eval bench fuzz format clean
 
 all: compile
 
@@ -45,8 +45,17 @@ check-fuzz: deps $(FUZZ_BUILD)/build.ninja
 	$(MESON) compile -C $(FUZZ_BUILD)
 	$(MESON) test -C $(FUZZ_BUILD) --print-errorlogs --suite fuzz-smoke
 
+# The paper's measurement, one call per combination (build/demo); `make eval`: R = 10 calls
+# per combination (build/eval; EVAL_ARGS="--out docs/results" for the committed report).
 demo: compile
 	tools/demo
+
+eval: compile
+	tools/eval/eval $(EVAL_ARGS)
+
+# Two hosts, one HIP base exchange, hipconf from both sides.
+demo-bex: compile
+	tools/demo-bex
 
 bench: compile
 	bench/run-all
