@@ -1119,6 +1119,19 @@ static void call_send(struct b2bua_call *c, const char *ruri)
 
 /* ---- new calls ---- */
 
+/* Where SIP for the p2psipd of hit goes: our own peer socket when the callee is one of ours
+ * (plain mode's directory knows no address of its own node), else the directory's answer. */
+static int peer_to(struct b2bua *b, const struct in6_addr *hit, struct sockaddr_storage *to)
+{
+	if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0) {
+		sip_peer_local(&b->peer, to);
+		return 0;
+	}
+	if (!b->cfg.dir.peer_addr)
+		return -ENOENT;
+	return b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, to);
+}
+
 static void on_lookup(void *cbarg, int err, const struct in6_addr *hit)
 {
 	struct b2bua_op *o = cbarg;
@@ -1144,12 +1157,10 @@ static void on_lookup(void *cbarg, int err, const struct in6_addr *hit)
 			 err == -ENOENT || err == -EKEYREJECTED ? NULL : "Lookup Failed");
 		return;
 	}
-	if (!b->cfg.dir.peer_addr || b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, &to)) {
+	if (peer_to(b, hit, &to)) {
 		call_end(c, 480, "Callee Unreachable");
 		return;
 	}
-	if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0)
-		sip_peer_local(&b->peer, &to); /* the callee is one of ours: through our socket */
 	c->leg[1].dest = peer_dest(b, (const struct sockaddr *)&to);
 	uri_text(sip_msg_request_uri(sip_txn_request_msg(c->leg[0].ist)), ruri, sizeof(ruri));
 	call_send(c, ruri);
@@ -1423,11 +1434,9 @@ static void on_options_lookup(void *cbarg, int err, const struct in6_addr *hit)
 	b = o->b;
 	if (err) {
 		respond_simple(o->x, err == -ENOENT || err == -EKEYREJECTED ? 404 : 480, NULL);
-	} else if (!b->cfg.dir.peer_addr || b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, &to)) {
+	} else if (peer_to(b, hit, &to)) {
 		respond_simple(o->x, 480, NULL);
 	} else {
-		if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0)
-			sip_peer_local(&b->peer, &to);
 		d = peer_dest(b, (const struct sockaddr *)&to);
 		uri_text(sip_msg_request_uri(sip_txn_request_msg(o->x)), ruri, sizeof(ruri));
 		options_forward(b, o->x, &d, false, ruri);

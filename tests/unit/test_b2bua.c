@@ -981,6 +981,31 @@ START_TEST(options_to_an_aor_is_relayed_to_its_client)
 }
 END_TEST
 
+/* the callee is a client of the caller's own p2psipd: the call goes through our own peer
+ * socket (the overlay knows no address of its own node) */
+START_TEST(a_call_between_two_clients_of_one_p2psipd_goes_through)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv;
+	struct b2bua_dir real;
+
+	ovl_dir_ops(&sides[0].dir, &real); /* the daemon's: it resolves no address of our own */
+	sides[0].b.cfg.dir.peer_addr = real.peer_addr;
+	cl_open(&a, 0);
+	cl_open(&b, 0);
+	ck_assert_int_eq(cl_register(&a, "alice", 60), 200);
+	ck_assert_int_eq(cl_register(&b, "bob", 60), 200);
+	cl_invite(&a, &d, "bob", sdp_for(&a, 1));
+	inv = expect(&b, "INVITE", 0, WAIT_MS);
+	cl_answer(&b, inv, 200, sdp_for(&b, 1));
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 200);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
 /* ---- the B2BUA ends calls itself: media timeout, stop ---- */
 
 static const char *sdp_inactive_for(struct cl *c)
@@ -1061,7 +1086,11 @@ START_TEST(an_established_call_without_media_gets_bye_both_ways_and_is_freed)
 	struct dlg d;
 	osip_message_t *inv;
 	struct sdp_audio au;
+	char path[] = "/tmp/hipsip-b2bua-stamps.XXXXXX", text[65536] = "";
+	int fd = mkstemp(path);
 
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(stamp_open(path, "test"), 0);
 	call_setup(&a, &b, &d, &inv);
 	sides[0].b.cfg.media_timeout_s = 1; /* the caller's p2psipd only */
 	call_up(&a, &b, &d, &inv, NULL, &au);
@@ -1069,6 +1098,11 @@ START_TEST(an_established_call_without_media_gets_bye_both_ways_and_is_freed)
 	expect_bye_both(&a, &b, &d, inv, 4000);
 	ck_assert_uint_eq(sides[0].b.stats.media_timeouts, 1);
 	ck_assert_msg(run_until(no_calls, NULL, WAIT_MS), "the call was not freed");
+	stamp_close();
+	ck_assert_int_gt(read(fd, text, sizeof(text) - 1), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"sip.media_timeout\""));
+	close(fd);
+	unlink(path);
 	sip_msg_free(inv);
 	cl_close(&a);
 	cl_close(&b);
@@ -1319,6 +1353,7 @@ int main(void)
 	tcase_add_test(tc, a_malformed_request_gets_400);
 	tcase_add_test(tc, options_is_answered_with_allow);
 	tcase_add_test(tc, options_to_an_aor_is_relayed_to_its_client);
+	tcase_add_test(tc, a_call_between_two_clients_of_one_p2psipd_goes_through);
 	tcase_add_test(tc, an_established_call_without_media_gets_bye_both_ways_and_is_freed);
 	tcase_add_test(tc, a_call_with_media_flowing_does_not_time_out);
 	tcase_add_test(tc, a_call_with_an_inactive_sdp_direction_does_not_time_out);
