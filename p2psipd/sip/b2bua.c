@@ -507,10 +507,10 @@ static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_
 	if (!c->relay || sdp_parse(body, len, &s))
 		return -EBADMSG;
 	err = sdp_audio_get(s, &au);
-	if (!err)
-		note_held(c, from, s, &au);
 	if (!err && !au.disabled)
 		err = ice_mode(c->b) ? rewrite_ice(c, from, s, &au) : rewrite_udp(c, from, s, &au);
+	if (!err)
+		note_held(c, from, s, &au);
 	buf = err ? NULL : malloc(SDP_MAX_LEN);
 	n = buf ? sdp_serialize(s, buf, SDP_MAX_LEN) : -ENOMEM;
 	sdp_free(s);
@@ -895,6 +895,12 @@ static void on_ict_response(void *arg, struct sip_txn *x, const osip_message_t *
 
 	if (status == 100)
 		return;
+	if (c->state == CALL_ENDING) { /* a re-INVITE crossed our BYE: a 2xx gets its ACK */
+		l->ict_final = status >= 200;
+		if (status >= 200 && status < 300)
+			send_ack(c, l, NULL, 0);
+		return;
+	}
 	if (status < 200) {
 		if (status == 180)
 			stamp_call("sip.180.received", l->call_id);
@@ -927,7 +933,7 @@ static void on_ict_error(void *arg, struct sip_txn *x, int err)
 	 * unavailable. */
 	log_info("b2bua: call %s: INVITE on the other leg failed: %s", o->call_id, strerror(-err));
 	l->ict = NULL;
-	if (c->state == CALL_CONFIRMED) {
+	if (c->state == CALL_CONFIRMED || c->state == CALL_ENDING) {
 		if (o->ist && !o->ist_final) {
 			o->ist_final = true;
 			respond(o->ist, status, NULL, o->local_tag, NULL, NULL, 0);
