@@ -33,7 +33,8 @@ static void usage(FILE *f)
 	    f,
 	    "Usage: p2psipd [OPTIONS]\n"
 	    "P2PSIP overlay daemon: a Chord node speaking P2PP (draft-baset-p2psip-p2pp-01)\n"
-	    "over UDP. Runs in the foreground; SIGINT/SIGTERM leave the overlay gracefully.\n\n"
+	    "over UDP. Runs in the foreground; SIGINT/SIGTERM end the calls (BYE, CANCEL; 2 s\n"
+	    "at most) and leave the overlay gracefully.\n\n"
 	    "  --listen ADDR:PORT     UDP address for P2PP (default " DEFAULT_LISTEN ", hip mode\n"
 	    "                         " DEFAULT_LISTEN_HIP "; 6084 is the port IANA gave RELOAD,\n"
 	    "                         P2PP's successor in the P2PSIP WG)\n"
@@ -80,6 +81,10 @@ static void usage(FILE *f)
 	    ")\n"
 	    "  --sip-peer-port N      SIP between p2psipd instances, UDP (default 5062)\n"
 	    "  --media-ports MIN-MAX  RTP/RTCP relay ports (default 20000-20999)\n"
+	    "  --media-timeout-s N    end a call (BYE both ways) whose relay forwarded no RTP or\n"
+	    "                         RTCP for N s, unless its SDP says a=inactive (default 60,\n"
+	    "                         as rtpengine's --timeout and Asterisk's rtptimeout: a call\n"
+	    "                         whose BYE was lost would keep its relay forever; 0: off)\n"
 	    "  --sip-domain DOMAIN    accept REGISTER for this domain only (default: any)\n"
 	    "  --sip-timer-c-ms N     cancel an INVITE unanswered this long (default 180000)\n"
 	    "  --sip-t1-ms N          SIP timer T1, the RTT estimate (RFC 3261 17.1.1.1; default\n"
@@ -125,6 +130,7 @@ enum {
 	OPT_SIP_TIMER_C,
 	OPT_SIP_T1,
 	OPT_NO_SIP,
+	OPT_MEDIA_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -159,6 +165,7 @@ static const struct option options[] = {
     {"sip-timer-c-ms", required_argument, NULL, OPT_SIP_TIMER_C},
     {"sip-t1-ms", required_argument, NULL, OPT_SIP_T1},
     {"no-sip", no_argument, NULL, OPT_NO_SIP},
+    {"media-timeout-s", required_argument, NULL, OPT_MEDIA_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -177,6 +184,7 @@ struct opts {
 	bool no_sip;
 	char sip_addr[INET6_ADDRSTRLEN];
 	unsigned sip_port, sip_peer_port, media_min, media_max, timer_c_ms, sip_t1_ms;
+	unsigned media_timeout_s;
 	const char *sip_domain;
 };
 
@@ -375,6 +383,8 @@ static int parse_one(int c, const char *arg, struct opts *o)
 		return parse_uint("sip-timer-c-ms", arg, 100, 3600000, &o->timer_c_ms);
 	case OPT_SIP_T1:
 		return parse_uint("sip-t1-ms", arg, 10, 10000, &o->sip_t1_ms);
+	case OPT_MEDIA_TIMEOUT:
+		return parse_uint("media-timeout-s", arg, 0, 86400, &o->media_timeout_s);
 	case OPT_NO_SIP:
 		o->no_sip = true;
 		return 0;
@@ -510,8 +520,16 @@ static void on_stop_timer(uv_timer_t *t)
 	close_all(dm);
 }
 
-/* After a leave (signal or the "leave" command): close from the loop, not from inside the
- * overlay's callback. */
+static void on_sip_stopped_exit(void *arg)
+{
+	struct daemon *dm = arg;
+
+	uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
+}
+
+/* After a leave (signal or the "leave" command): the B2BUA's calls end (b2bua_stop, bounded;
+ * done already after a signal), then close from the loop, not from inside the overlay's
+ * callback. */
 static void stop_soon(struct p2psipd *d, int err)
 {
 	struct daemon *dm = (struct daemon *)d;
@@ -520,12 +538,31 @@ static void stop_soon(struct p2psipd *d, int err)
 		log_warn("leave: %s", strerror(-err));
 	else
 		log_info("left the overlay");
+	if (dm->b2bua_open && b2bua_stop(&dm->b2bua, on_sip_stopped_exit, dm) == 0)
+		return;
 	uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
 }
 
 static void on_left(void *arg, int err)
 {
 	stop_soon(arg, err);
+}
+
+static void leave_overlay(struct daemon *dm)
+{
+	log_info("leaving the overlay");
+	dm->d.stop = NULL; /* the leave below reports through on_left */
+	if (ovl_leave(dm->d.node, on_left, &dm->d))
+		uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
+	else
+		uv_timer_start(&dm->stop_timer, on_stop_timer, LEAVE_GRACE_MS, 0);
+}
+
+/* The calls ended (or B2BUA_STOP_MS passed): the overlay next, while the B2BUA's BYEs had
+ * the overlay's routes and the peers' HIP associations or ICE flows. */
+static void on_sip_stopped(void *arg)
+{
+	leave_overlay(arg);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -538,12 +575,10 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	dm->stopping = true;
-	log_info("signal %d: leaving the overlay", signum);
-	dm->d.stop = NULL; /* the leave below reports through on_left */
-	if (ovl_leave(dm->d.node, on_left, &dm->d))
-		uv_timer_start(&dm->stop_timer, on_stop_timer, 0, 0);
-	else
-		uv_timer_start(&dm->stop_timer, on_stop_timer, LEAVE_GRACE_MS, 0);
+	log_info("signal %d: stopping", signum);
+	if (dm->b2bua_open && b2bua_stop(&dm->b2bua, on_sip_stopped, dm) == 0)
+		return;
+	leave_overlay(dm);
 }
 
 static void on_pub_timer(uv_timer_t *t)
@@ -707,6 +742,7 @@ static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	bc.media_min = (uint16_t)o->media_min;
 	bc.media_max = (uint16_t)o->media_max;
 	bc.timer_c_ms = o->timer_c_ms;
+	bc.media_timeout_s = o->media_timeout_s;
 	bc.tm.t1_ms = o->sip_t1_ms; /* 0: the default */
 	bc.domain = o->sip_domain;
 	dm->dir.node = dm->d.node;
@@ -816,6 +852,7 @@ int main(int argc, char **argv)
 	o.sip_peer_port = SIP_PEER_PORT;
 	o.media_min = 20000;
 	o.media_max = 20999;
+	o.media_timeout_s = B2BUA_MEDIA_TIMEOUT_S;
 	if (parse_options(argc, argv, &o))
 		return 2;
 	log_init("p2psipd", o.level, false);

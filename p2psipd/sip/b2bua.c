@@ -19,17 +19,19 @@
 #include "p2psipd/media/relay.h"
 #include "p2psipd/sip/sdp.h"
 
-#define TICK_MS	    1000
-#define REQ_MAX	    8192 /* the header section of a request we build */
-#define URI_MAX	    512
-#define ID_MAX	    128
-#define B2BUA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE"
+#define TICK_MS	     1000
+#define STOP_POLL_MS 20	  /* b2bua_stop looks this often whether its transactions ended */
+#define REQ_MAX	     8192 /* the header section of a request we build */
+#define URI_MAX	     512
+#define ID_MAX	     128
+#define B2BUA_ALLOW  "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE"
 
 enum call_state {
 	CALL_LOOKUP,  /* finding the callee */
 	CALL_CALLING, /* INVITE sent on leg B */
 	CALL_EARLY,   /* a provisional response came */
 	CALL_CONFIRMED,
+	CALL_ENDING, /* we sent BYE on both legs (call_hangup): freed once they are answered */
 	CALL_ENDED,
 };
 
@@ -45,6 +47,7 @@ struct leg {
 	uint32_t invite_cseq;  /* of our last INVITE on this leg (its ACK's) */
 	struct sip_txn *ist;   /* an INVITE of this leg's other end, not yet finally answered */
 	struct sip_txn *ict;   /* our INVITE on this leg */
+	struct sip_txn *bye;   /* our BYE of call_hangup, until its final response */
 	osip_message_t *ack;   /* our last ACK on this leg, sent again for a retransmitted 2xx */
 	bool ist_final;	       /* ist has its final response */
 	bool ict_final;	       /* ict got its final response */
@@ -59,6 +62,9 @@ struct b2bua_call {
 	enum call_state state;
 	struct leg leg[2]; /* 0: A, 1: B */
 	struct media_relay *relay;
+	bool held[2];	     /* the last SDP from leg i says no media: a=inactive, port 0 */
+	uint64_t media_pkts; /* what the relay had forwarded, RTP and RTCP, at media_ms */
+	uint64_t media_ms;   /* when media last moved (or the call was confirmed, or held) */
 	uv_timer_t timer_c;
 	bool timer_open;
 	char aor[REG_AOR_MAX]; /* the callee */
@@ -89,7 +95,8 @@ struct b2bua_op {
 	uint32_t expires;
 };
 
-static const char *const state_names[] = {"lookup", "calling", "early", "confirmed", "ended"};
+static const char *const state_names[] = {"lookup",    "calling", "early",
+					  "confirmed", "ending",  "ended"};
 
 /* ---- small helpers ---- */
 
@@ -470,6 +477,17 @@ static int rewrite_udp(struct b2bua_call *c, const struct leg *from, struct sdp 
 				   (const struct sockaddr *)&rtcp);
 }
 
+/* Whether the SDP from a leg leaves the call without media: a=inactive (a hold both ways,
+ * RFC 3264 8.4) or the stream disabled. The media timeout spares such a call. */
+static void note_held(struct b2bua_call *c, const struct leg *from, const struct sdp *s,
+		      const struct sdp_audio *au)
+{
+	enum sdp_direction d = SDP_SENDRECV;
+
+	sdp_audio_direction(s, &d);
+	c->held[from == &c->leg[0] ? 0 : 1] = au->disabled || d == SDP_INACTIVE;
+}
+
 /* Rewrites the SDP of m arriving on leg `from` for the other leg. *out NULL when m has no
  * body; 0 or -EBADMSG (488 material). */
 static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_message_t *m,
@@ -491,6 +509,8 @@ static int rewrite_sdp(struct b2bua_call *c, const struct leg *from, const osip_
 	err = sdp_audio_get(s, &au);
 	if (!err && !au.disabled)
 		err = ice_mode(c->b) ? rewrite_ice(c, from, s, &au) : rewrite_udp(c, from, s, &au);
+	if (!err)
+		note_held(c, from, s, &au);
 	buf = err ? NULL : malloc(SDP_MAX_LEN);
 	n = buf ? sdp_serialize(s, buf, SDP_MAX_LEN) : -ENOMEM;
 	sdp_free(s);
@@ -521,7 +541,9 @@ static void detach(struct leg *l)
 		sip_txn_set_cbs(l->ist, NULL, NULL);
 	if (l->ict)
 		sip_txn_set_cbs(l->ict, NULL, NULL);
-	l->ist = l->ict = NULL;
+	if (l->bye)
+		sip_txn_set_cbs(l->bye, NULL, NULL);
+	l->ist = l->ict = l->bye = NULL;
 	if (l->ack)
 		sip_msg_free(l->ack);
 	l->ack = NULL;
@@ -534,6 +556,7 @@ struct orphan {
 	struct orphan *next;
 	struct b2bua *b;
 	struct leg l;
+	bool final; /* the INVITE has its final response (b2bua_stop waits for it) */
 };
 
 static void on_orphan_response(void *arg, struct sip_txn *x, const osip_message_t *resp)
@@ -544,6 +567,8 @@ static void on_orphan_response(void *arg, struct sip_txn *x, const osip_message_
 	const char *tag = sip_msg_to_tag(resp);
 
 	(void)x;
+	if (sip_msg_status(resp) >= 200)
+		o->final = true;
 	if (sip_msg_status(resp) < 200 || sip_msg_status(resp) >= 300 || l->ack)
 		return;
 	snprintf(l->remote_tag, sizeof(l->remote_tag), "%s", tag ? tag : "");
@@ -856,6 +881,8 @@ static void on_ict_2xx(struct b2bua_call *c, struct leg *l, const osip_message_t
 	stamp_call("sip.200.received", l->call_id);
 	if (c->state != CALL_CONFIRMED && c->timer_open)
 		uv_timer_stop(&c->timer_c);
+	if (c->state != CALL_CONFIRMED)
+		c->media_ms = now_ms(c->b); /* the media timeout counts from here */
 	c->state = CALL_CONFIRMED;
 	forward_response(c, l, resp);
 }
@@ -868,6 +895,12 @@ static void on_ict_response(void *arg, struct sip_txn *x, const osip_message_t *
 
 	if (status == 100)
 		return;
+	if (c->state == CALL_ENDING) { /* a re-INVITE crossed our BYE: a 2xx gets its ACK */
+		l->ict_final = status >= 200;
+		if (status >= 200 && status < 300)
+			send_ack(c, l, NULL, 0);
+		return;
+	}
 	if (status < 200) {
 		if (status == 180)
 			stamp_call("sip.180.received", l->call_id);
@@ -900,7 +933,7 @@ static void on_ict_error(void *arg, struct sip_txn *x, int err)
 	 * unavailable. */
 	log_info("b2bua: call %s: INVITE on the other leg failed: %s", o->call_id, strerror(-err));
 	l->ict = NULL;
-	if (c->state == CALL_CONFIRMED) {
+	if (c->state == CALL_CONFIRMED || c->state == CALL_ENDING) {
 		if (o->ist && !o->ist_final) {
 			o->ist_final = true;
 			respond(o->ist, status, NULL, o->local_tag, NULL, NULL, 0);
@@ -924,17 +957,73 @@ static void on_ict_terminated(void *arg, struct sip_txn *x)
 static const struct sip_txn_cbs ict_cbs = {
     .response = on_ict_response, .error = on_ict_error, .terminated = on_ict_terminated};
 
-/* A BYE on leg l, its answer not awaited (the call is ending). */
-static void send_bye(struct b2bua_call *c, struct leg *l)
+/* A BYE on leg l (RFC 3261 15.1.1: the dialog's next CSeq, its remote target); its
+ * transaction with cbs (NULL: the answer is not awaited), or NULL when none went out. */
+static struct sip_txn *send_bye(struct b2bua_call *c, struct leg *l, const struct sip_txn_cbs *cbs)
 {
 	osip_message_t *m = NULL;
+	struct sip_txn *x = NULL;
 
 	if (!l->remote_tag[0] ||
 	    build_request(c->b, l, "BYE", l->target[0] ? l->target : l->remote_uri, ++l->cseq, NULL,
 			  0, &m))
-		return;
-	sip_txn_request(&c->b->txl, m, &l->dest, NULL, NULL, NULL);
+		return NULL;
+	if (sip_txn_request(&c->b->txl, m, &l->dest, cbs, c, &x))
+		x = NULL;
 	sip_msg_free(m);
+	return x;
+}
+
+/* ---- the B2BUA hangs up (media timeout, stop): BYE on both legs ---- */
+
+/* One of call_hangup's BYEs is answered or failed; the call goes with the last one. */
+static void bye_over(struct b2bua_call *c, struct sip_txn *x)
+{
+	bool ours = false;
+
+	for (int i = 0; i < 2; i++) {
+		if (c->leg[i].bye == x) {
+			sip_txn_set_cbs(x, NULL, NULL);
+			c->leg[i].bye = NULL;
+			ours = true;
+		}
+	}
+	if (ours && !c->leg[0].bye && !c->leg[1].bye)
+		call_end(c, 500, NULL);
+}
+
+static void on_bye_response(void *arg, struct sip_txn *x, const osip_message_t *resp)
+{
+	if (sip_msg_status(resp) >= 200)
+		bye_over(arg, x);
+}
+
+static void on_bye_error(void *arg, struct sip_txn *x, int err)
+{
+	(void)err;
+	bye_over(arg, x);
+}
+
+static void on_bye_terminated(void *arg, struct sip_txn *x)
+{
+	bye_over(arg, x);
+}
+
+static const struct sip_txn_cbs bye_cbs = {
+    .response = on_bye_response, .error = on_bye_error, .terminated = on_bye_terminated};
+
+/* Ends an established call from here: a BYE on each leg, each in its own dialog; the relay
+ * goes now, the call once both BYEs have their final responses or failed (timer F). */
+static void call_hangup(struct b2bua_call *c)
+{
+	for (int i = 0; i < 2; i++)
+		c->leg[i].bye = send_bye(c, &c->leg[i], &bye_cbs);
+	c->state = CALL_ENDING;
+	if (c->relay)
+		media_relay_close(c->relay, NULL, NULL);
+	c->relay = NULL;
+	if (!c->leg[0].bye && !c->leg[1].bye)
+		call_end(c, 500, NULL);
 }
 
 static void on_ist_error(void *arg, struct sip_txn *x, int err)
@@ -946,8 +1035,8 @@ static void on_ist_error(void *arg, struct sip_txn *x, int err)
 		return;
 	/* our 2xx got no ACK: RFC 3261 13.3.1.4, the dialog ends with a BYE, both legs here */
 	log_info("b2bua: call %s: 2xx not acknowledged, BYE both ways", c->leg[0].call_id);
-	send_bye(c, &c->leg[0]);
-	send_bye(c, &c->leg[1]);
+	send_bye(c, &c->leg[0], NULL);
+	send_bye(c, &c->leg[1], NULL);
 	call_end(c, 500, NULL);
 }
 
@@ -1036,6 +1125,19 @@ static void call_send(struct b2bua_call *c, const char *ruri)
 
 /* ---- new calls ---- */
 
+/* Where SIP for the p2psipd of hit goes: our own peer socket when the callee is one of ours
+ * (plain mode's directory knows no address of its own node), else the directory's answer. */
+static int peer_to(struct b2bua *b, const struct in6_addr *hit, struct sockaddr_storage *to)
+{
+	if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0) {
+		sip_peer_local(&b->peer, to);
+		return 0;
+	}
+	if (!b->cfg.dir.peer_addr)
+		return -ENOENT;
+	return b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, to);
+}
+
 static void on_lookup(void *cbarg, int err, const struct in6_addr *hit)
 {
 	struct b2bua_op *o = cbarg;
@@ -1061,12 +1163,10 @@ static void on_lookup(void *cbarg, int err, const struct in6_addr *hit)
 			 err == -ENOENT || err == -EKEYREJECTED ? NULL : "Lookup Failed");
 		return;
 	}
-	if (!b->cfg.dir.peer_addr || b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, &to)) {
+	if (peer_to(b, hit, &to)) {
 		call_end(c, 480, "Callee Unreachable");
 		return;
 	}
-	if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0)
-		sip_peer_local(&b->peer, &to); /* the callee is one of ours: through our socket */
 	c->leg[1].dest = peer_dest(b, (const struct sockaddr *)&to);
 	uri_text(sip_msg_request_uri(sip_txn_request_msg(c->leg[0].ist)), ruri, sizeof(ruri));
 	call_send(c, ruri);
@@ -1247,6 +1347,12 @@ static void in_dialog(struct b2bua *b, struct sip_txn *x, const osip_message_t *
 			respond_simple(x, 481, NULL); /* RFC 3261 12.2.2 */
 		return;
 	}
+	if (c->state == CALL_ENDING) { /* our BYE is out: a BYE crossing it is fine, the rest
+					* is for a dialog that is going (15.1.2) */
+		if (x)
+			respond_simple(x, strcmp(method, "BYE") == 0 ? 200 : 481, NULL);
+		return;
+	}
 	if (!x) { /* an ACK for our 2xx: a new ACK on the other leg, end to end */
 		struct leg *o = other(c, l);
 		char *sdp = NULL;
@@ -1334,11 +1440,9 @@ static void on_options_lookup(void *cbarg, int err, const struct in6_addr *hit)
 	b = o->b;
 	if (err) {
 		respond_simple(o->x, err == -ENOENT || err == -EKEYREJECTED ? 404 : 480, NULL);
-	} else if (!b->cfg.dir.peer_addr || b->cfg.dir.peer_addr(b->cfg.dir.arg, hit, &to)) {
+	} else if (peer_to(b, hit, &to)) {
 		respond_simple(o->x, 480, NULL);
 	} else {
-		if (memcmp(hit, &b->cfg.self_hit, sizeof(*hit)) == 0)
-			sip_peer_local(&b->peer, &to);
 		d = peer_dest(b, (const struct sockaddr *)&to);
 		uri_text(sip_msg_request_uri(sip_txn_request_msg(o->x)), ruri, sizeof(ruri));
 		options_forward(b, o->x, &d, false, ruri);
@@ -1499,9 +1603,8 @@ static void on_request(void *arg, struct sip_txn *x, const osip_message_t *req,
 	const char *method = sip_msg_method(req);
 	bool from_client = src->ctx == &b->tp;
 
-	if (b->closing) {
-		if (x)
-			respond_simple(x, 503, "Shutting Down");
+	if (b->closing && x && !sip_msg_to_tag(req)) { /* in-dialog ones: the calls ending */
+		respond_simple(x, 503, "Shutting Down");
 		return;
 	}
 	if (!x || sip_msg_to_tag(req)) {
@@ -1646,19 +1749,56 @@ static void on_expired(void *arg, struct reg_binding *rb)
 		b->cfg.dir.unpublish(b->cfg.dir.arg, rb->aor);
 }
 
+/* ice mode: a call keeps its flows up. */
+static void flows_touch(struct b2bua *b, const struct b2bua_call *c)
+{
+	if (!b->pice_open)
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (!c->leg[i].client && c->leg[i].dest.addr.ss_family)
+			peer_ice_touch(&b->pice, (const struct sockaddr *)&c->leg[i].dest.addr);
+	}
+}
+
+/* The media timeout (B2BUA_MEDIA_TIMEOUT_S): an established call whose relay forwarded
+ * nothing either way, RTP or RTCP, for media_timeout_s, and whose SDP on neither side says
+ * there is no media, ends with a BYE on both legs. */
+static void media_check(struct b2bua_call *c)
+{
+	struct b2bua *b = c->b;
+	struct media_stats ms;
+	uint64_t pkts, now = now_ms(b);
+
+	if (!b->cfg.media_timeout_s || c->state != CALL_CONFIRMED || !c->relay)
+		return;
+	media_relay_stats(c->relay, &ms);
+	pkts = ms.to_peer_pkts + ms.to_client_pkts;
+	if (pkts != c->media_pkts || c->held[0] || c->held[1]) {
+		c->media_pkts = pkts;
+		c->media_ms = now;
+		return;
+	}
+	if (now - c->media_ms < (uint64_t)b->cfg.media_timeout_s * 1000)
+		return;
+	log_info("b2bua: call %s: no RTP or RTCP for %u s (media timeout), BYE both ways",
+		 c->leg[0].call_id, b->cfg.media_timeout_s);
+	stamp_emit("sip.media_timeout",
+		   json_pack("{s:s,s:s,s:i}", "call", c->leg[0].call_id, "leg_call",
+			     c->leg[1].call_id, "timeout_s", (int)b->cfg.media_timeout_s));
+	b->stats.media_timeouts++;
+	call_hangup(c);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct b2bua *b = t->data;
+	struct b2bua_call *next;
 
 	reg_expire(&b->reg, now_ms(b), on_expired, b);
-	if (!b->pice_open)
-		return;
-	for (struct b2bua_call *c = b->calls; c; c = c->next) { /* a call keeps its flow up */
-		for (int i = 0; i < 2; i++) {
-			if (!c->leg[i].client && c->leg[i].dest.addr.ss_family)
-				peer_ice_touch(&b->pice,
-					       (const struct sockaddr *)&c->leg[i].dest.addr);
-		}
+	for (struct b2bua_call *c = b->calls; c; c = next) {
+		next = c->next;
+		flows_touch(b, c);
+		media_check(c); /* may free c */
 	}
 }
 
@@ -1722,15 +1862,82 @@ int b2bua_open(struct b2bua *b, const struct b2bua_config *cfg)
 	}
 	uv_timer_init(cfg->loop, &b->tick);
 	b->tick.data = b;
+	uv_timer_init(cfg->loop, &b->stop_timer);
+	b->stop_timer.data = b;
 	uv_timer_start(&b->tick, on_tick, TICK_MS, TICK_MS);
 	return 0;
+}
+
+/* ---- stop ---- */
+
+static bool stop_settled(const struct b2bua *b)
+{
+	if (b->calls)
+		return false;
+	for (const struct orphan *o = b->orphans; o; o = o->next) {
+		if (!o->final)
+			return false;
+	}
+	return true;
+}
+
+static void on_stop_poll(uv_timer_t *t)
+{
+	struct b2bua *b = t->data;
+	void (*done)(void *arg) = b->stop_done;
+	bool late = now_ms(b) - b->stop_ms >= B2BUA_STOP_MS;
+
+	if (!done || (!late && !stop_settled(b)))
+		return;
+	uv_timer_stop(t);
+	b->stop_done = NULL;
+	if (late)
+		log_info("b2bua: stopped after %u ms, %u calls still ending", B2BUA_STOP_MS,
+			 b->n_calls);
+	else
+		log_info("b2bua: stopped, every call ended");
+	done(b->stop_arg);
+}
+
+int b2bua_stop(struct b2bua *b, void (*done)(void *arg), void *arg)
+{
+	struct b2bua_call *next;
+
+	if (b->closing)
+		return -EALREADY;
+	b->closing = true;
+	b->stop_done = done;
+	b->stop_arg = arg;
+	b->stop_ms = now_ms(b);
+	if (b->n_calls)
+		log_info("b2bua: stopping: ending %u calls", b->n_calls);
+	for (struct b2bua_call *c = b->calls; c; c = next) {
+		next = c->next;
+		if (c->state == CALL_CONFIRMED)
+			call_hangup(c); /* may free c */
+		else if (c->state != CALL_ENDING)
+			call_end(c, 503, "Shutting Down"); /* and a CANCEL to the callee */
+	}
+	uv_timer_start(&b->stop_timer, on_stop_poll, STOP_POLL_MS, STOP_POLL_MS);
+	return 0;
+}
+
+/* b2bua_close: an established call gets a last BYE on each leg (not awaited), then goes. */
+static void call_close(struct b2bua_call *c)
+{
+	if (c->state == CALL_CONFIRMED) {
+		send_bye(c, &c->leg[0], NULL);
+		send_bye(c, &c->leg[1], NULL);
+	}
+	call_end(c, 503, "Shutting Down");
 }
 
 void b2bua_close(struct b2bua *b)
 {
 	b->closing = true;
+	b->stop_done = NULL;
 	while (b->calls)
-		call_end(b->calls, 503, "Shutting Down");
+		call_close(b->calls);
 	while (b->orphans) /* their transactions go with the layer, without callbacks */
 		orphan_free(b->orphans);
 	/* forwarded requests end with the transaction layer (no callbacks); the directory's
@@ -1750,6 +1957,8 @@ void b2bua_close(struct b2bua *b)
 	reg_clear(&b->reg);
 	uv_timer_stop(&b->tick);
 	uv_close((uv_handle_t *)&b->tick, NULL);
+	uv_timer_stop(&b->stop_timer);
+	uv_close((uv_handle_t *)&b->stop_timer, NULL);
 	sip_txn_layer_close(&b->txl, NULL);
 	if (b->tp_open)
 		sip_transport_close(&b->tp, NULL);

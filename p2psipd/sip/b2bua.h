@@ -21,6 +21,14 @@
 
 #define B2BUA_TIMER_C_MS 180000 /* RFC 3261 16.6 step 11: more than 3 minutes */
 #define B2BUA_MAX_CALLS	 256
+/* Media inactivity: p2psipd's default (main.c) ends a call whose relay forwarded no RTP or
+ * RTCP for this long, as rtpengine's --timeout and Asterisk's rtptimeout do: a call whose
+ * BYE was lost (a client crashed, a host or the network gone) would otherwise keep its
+ * relay forever. RTCP goes on during a hold (RFC 3550 6.2), and a held call with
+ * a=inactive is exempt. */
+#define B2BUA_MEDIA_TIMEOUT_S 60
+/* b2bua_stop waits this long at most for the BYE and CANCEL transactions it started. */
+#define B2BUA_STOP_MS 2000
 
 /* Results of the directory (the overlay) for the B2BUA. code: the P2PP response code when one
  * came (406 Rejected: another owner holds the AOR). */
@@ -59,6 +67,7 @@ struct b2bua_config {
 	struct in6_addr self_hit;      /* a lookup that finds it: the callee is local */
 	uint16_t media_min, media_max; /* 0, 0: 20000-20999 */
 	unsigned timer_c_ms;	       /* 0: B2BUA_TIMER_C_MS */
+	unsigned media_timeout_s;      /* 0: none (main.c: B2BUA_MEDIA_TIMEOUT_S) */
 	struct sip_txn_timers tm;      /* zeros: RFC 3261 defaults */
 	uint32_t max_expires;	       /* 0: REG_EXPIRES_MAX */
 	const char *domain;	       /* may be NULL: any */
@@ -89,17 +98,27 @@ struct b2bua {
 	struct orphan *orphans; /* CANCELled INVITEs of ended calls, until their transaction ends */
 	uint64_t next_serial;
 	uv_timer_t tick;
+	uv_timer_t stop_timer; /* b2bua_stop: polls until its transactions ended */
+	uint64_t stop_ms;      /* when b2bua_stop began */
+	void (*stop_done)(void *arg);
+	void *stop_arg;
 	bool tp_open, closing, pice_open;
 	struct {
-		uint64_t calls, failed, bad_requests, bad_responses, dropped;
+		uint64_t calls, failed, bad_requests, bad_responses, dropped, media_timeouts;
 	} stats;
 };
 
 /* Opens the listener and the peer socket, starts the transaction layer. 0 or a negative
  * errno (nothing is left open). */
 int b2bua_open(struct b2bua *b, const struct b2bua_config *cfg);
-/* Ends every call (BYE or error response where one is due is not sent: the process stops),
- * removes our overlay records, closes the sockets. */
+/* A clean stop before b2bua_close: new requests get 503; every established call gets a BYE
+ * on both legs, every call being set up a 503 to its caller and a CANCEL to its callee.
+ * done(arg) runs from the loop once those transactions have their final responses, or after
+ * B2BUA_STOP_MS. 0, or -EALREADY (stopping or closed: done will not run). */
+int b2bua_stop(struct b2bua *b, void (*done)(void *arg), void *arg);
+/* Ends every call at once: established ones get a BYE on both legs, sent but not awaited (no
+ * retransmission: b2bua_stop first for that), calls being set up a 503 and a CANCEL; removes
+ * our overlay records, closes the sockets. A pending b2bua_stop's done does not run. */
 void b2bua_close(struct b2bua *b);
 
 /* Messages as the sockets deliver them (the fuzz target feeds these directly). */

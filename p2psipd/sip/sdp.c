@@ -497,6 +497,43 @@ int sdp_audio_get(const struct sdp *s, struct sdp_audio *out)
 	return audio_find(s, out, &ref);
 }
 
+/* ---- direction ---- */
+
+static const char *const dir_names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+
+/* The last direction attribute in the list (one is allowed per level, RFC 8866 6.7), or
+ * -ENOENT. */
+static int dir_find(const osip_list_t *l, enum sdp_direction *out)
+{
+	int n = osip_list_size(l), found = -ENOENT;
+
+	for (int i = 0; i < n; i++) {
+		const sdp_attribute_t *a = osip_list_get(l, i);
+
+		for (unsigned d = 0; a->a_att_field && d < 4; d++) {
+			if (strcasecmp(a->a_att_field, dir_names[d]) == 0) {
+				*out = (enum sdp_direction)d;
+				found = 0;
+			}
+		}
+	}
+	return found;
+}
+
+int sdp_audio_direction(const struct sdp *s, enum sdp_direction *out)
+{
+	int pos;
+	const sdp_media_t *md = first_audio(s->m, &pos);
+
+	*out = SDP_SENDRECV;
+	if (!md)
+		return -ENOENT;
+	if (dir_find(&md->a_attributes, out) == 0)
+		return 0;
+	dir_find(&s->m->a_attributes, out); /* 6.7: the session's is the streams' default */
+	return 0;
+}
+
 /* ---- rewriting ---- */
 
 static int sa_check(const struct sockaddr *sa)

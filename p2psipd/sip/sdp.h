@@ -54,6 +54,18 @@ struct sdp_audio {
  *   -EAFNOSUPPORT     a domain name in place of an address (we resolve none). */
 int sdp_audio_get(const struct sdp *s, struct sdp_audio *out);
 
+/* The media direction (RFC 3264 5.1, 6.1; RFC 8866 6.7): a=sendrecv, sendonly, recvonly or
+ * inactive of the first audio stream, else of the session, else sendrecv. */
+enum sdp_direction {
+	SDP_SENDRECV,
+	SDP_SENDONLY,
+	SDP_RECVONLY,
+	SDP_INACTIVE,
+};
+
+/* The first audio stream's direction. 0 with *out, or -ENOENT (no m=audio). */
+int sdp_audio_direction(const struct sdp *s, enum sdp_direction *out);
+
 /* Points the first audio stream at rtp (address and port) and rtcp: every c= the stream
  * uses (its own and the session's) gets rtp's address (IN IP4/IP6), the m= line its
  * port; a=rtcp (RFC 3605) is written when there was one, when rtcp's port is not RTP + 1

@@ -101,7 +101,8 @@ static void init(void)
 	uv_loop_init(&loop);
 	a->sin_family = AF_INET;
 	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c.timer_c_ms = 1; /* calls end at once: the fuzzer's inputs do not pile up */
+	c.timer_c_ms = 1;      /* calls end at once: the fuzzer's inputs do not pile up */
+	c.media_timeout_s = 1; /* and established ones without media end with BYEs */
 	c.tm.t1_ms = 1;
 	c.tm.t4_ms = 1;
 	c.tm.d_ms = 1;

@@ -1,9 +1,9 @@
 /* Unit tests of p2psipd's B2BUA (plain mode): two overlay nodes and two B2BUAs in one libuv loop
  * on 127.0.0.1, fake SIP clients on UDP sockets: REGISTER and the overlay record, calls end to
  * end (180/200/ACK/BYE, SDP rewritten, RTP through both relays), 404, 408/480, CANCEL,
- * re-INVITE, malformed SIP; ice mode's basic call (SIP over an ICE flow set up by a P2PP
- * Connect, RTP through both ICE relays, a second call on the same flow).
- * Not hip mode (the lab's) and not the transaction layer's timers. */
+ * re-INVITE, malformed SIP, the media timeout, stop and close ending calls with BYE; ice mode's
+ * basic call (SIP over an ICE flow set up by a P2PP Connect, RTP through both ICE relays, a second
+ * call on the same flow). Not hip mode (the lab's) and not the transaction layer's timers. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -981,6 +981,257 @@ START_TEST(options_to_an_aor_is_relayed_to_its_client)
 }
 END_TEST
 
+/* the callee is a client of the caller's own p2psipd: the call goes through our own peer
+ * socket (the overlay knows no address of its own node) */
+START_TEST(a_call_between_two_clients_of_one_p2psipd_goes_through)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv;
+	struct b2bua_dir real;
+
+	ovl_dir_ops(&sides[0].dir, &real); /* the daemon's: it resolves no address of our own */
+	sides[0].b.cfg.dir.peer_addr = real.peer_addr;
+	cl_open(&a, 0);
+	cl_open(&b, 0);
+	ck_assert_int_eq(cl_register(&a, "alice", 60), 200);
+	ck_assert_int_eq(cl_register(&b, "bob", 60), 200);
+	cl_invite(&a, &d, "bob", sdp_for(&a, 1));
+	inv = expect(&b, "INVITE", 0, WAIT_MS);
+	cl_answer(&b, inv, 200, sdp_for(&b, 1));
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 200);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
+/* ---- the B2BUA ends calls itself: media timeout, stop ---- */
+
+static const char *sdp_inactive_for(struct cl *c)
+{
+	snprintf(sdp_buf, sizeof(sdp_buf),
+		 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		 "m=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=inactive\r\n",
+		 c->rtp_port);
+	return sdp_buf;
+}
+
+/* An established call; the callee's answer carries body (NULL: its plain SDP). The caller's
+ * relay's RTP address in *au. */
+static void call_up(struct cl *a, struct cl *b, struct dlg *d, osip_message_t **inv,
+		    const char *body, struct sdp_audio *au)
+{
+	osip_message_t *m;
+
+	cl_answer(b, *inv, 200, body ? body : sdp_for(b, 1));
+	m = expect(a, NULL, 200, WAIT_MS);
+	dlg_from_2xx(d, m);
+	sdp_of(m, au);
+	sip_msg_free(m);
+	cl_in_dialog(a, d, "ACK", NULL);
+	sip_msg_free(expect(b, "ACK", 0, WAIT_MS));
+}
+
+/* The B2BUA's BYE to each client is in that client's dialog (RFC 3261 12.2.1.1, 15.1.1):
+ * Call-ID and tags as the client knows them, a CSeq above the INVITE's; each answered 200. */
+static void expect_bye_both(struct cl *a, struct cl *b, const struct dlg *d,
+			    const osip_message_t *inv, unsigned ms)
+{
+	osip_message_t *m = expect(a, "BYE", 0, ms);
+	char cid[128], icid[128];
+	uint32_t cseq = 0, icseq = 0;
+
+	sip_msg_call_id(m, cid, sizeof(cid));
+	ck_assert_str_eq(cid, d->call_id);
+	ck_assert_str_eq(sip_msg_to_tag(m), a->tag);
+	ck_assert_str_eq(sip_msg_from_tag(m), d->to_tag);
+	cl_answer(a, m, 200, NULL);
+	sip_msg_free(m);
+	m = expect(b, "BYE", 0, ms);
+	sip_msg_call_id(m, cid, sizeof(cid));
+	sip_msg_call_id(inv, icid, sizeof(icid));
+	ck_assert_str_eq(cid, icid);
+	ck_assert_str_eq(sip_msg_to_tag(m), b->tag);
+	ck_assert_str_eq(sip_msg_from_tag(m), sip_msg_from_tag(inv));
+	sip_msg_cseq(m, &cseq, NULL);
+	sip_msg_cseq(inv, &icseq, NULL);
+	ck_assert_uint_gt(cseq, icseq);
+	cl_answer(b, m, 200, NULL);
+	sip_msg_free(m);
+}
+
+static bool no_calls(void *arg)
+{
+	(void)arg;
+	return sides[0].b.n_calls == 0 && sides[1].b.n_calls == 0;
+}
+
+/* Nothing but a BYE for the caller within ms. */
+static bool no_bye_for(struct cl *a, unsigned ms)
+{
+	struct want w = {.c = a, .method = "BYE"};
+	bool got = run_until(find, &w, ms);
+
+	sip_msg_free(w.got);
+	return !got;
+}
+
+/* Media timeout (rtpengine's and Asterisk's practice, RFC 3261 15.1.1 for the BYE): an
+ * established call whose relay forwards nothing for the timeout gets a BYE on both legs from
+ * the B2BUA, and is freed once they are answered */
+START_TEST(an_established_call_without_media_gets_bye_both_ways_and_is_freed)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv;
+	struct sdp_audio au;
+	char path[] = "/tmp/hipsip-b2bua-stamps.XXXXXX", text[65536] = "";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(stamp_open(path, "test"), 0);
+	call_setup(&a, &b, &d, &inv);
+	sides[0].b.cfg.media_timeout_s = 1; /* the caller's p2psipd only */
+	call_up(&a, &b, &d, &inv, NULL, &au);
+	ck_assert_uint_eq(sides[0].b.n_calls, 1);
+	expect_bye_both(&a, &b, &d, inv, 4000);
+	ck_assert_uint_eq(sides[0].b.stats.media_timeouts, 1);
+	ck_assert_msg(run_until(no_calls, NULL, WAIT_MS), "the call was not freed");
+	stamp_close();
+	ck_assert_int_gt(read(fd, text, sizeof(text) - 1), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"sip.media_timeout\""));
+	close(fd);
+	unlink(path);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
+/* RTP (or RTCP, RFC 3550 6.2) going through the relay keeps the call */
+START_TEST(a_call_with_media_flowing_does_not_time_out)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv;
+	struct sdp_audio au;
+	uint8_t rtp[172] = {0x80, 0x00};
+
+	call_setup(&a, &b, &d, &inv);
+	sides[0].b.cfg.media_timeout_s = 1;
+	call_up(&a, &b, &d, &inv, NULL, &au);
+	for (int i = 0; i < 12; i++) {
+		send_to(a.rtp, port_of(&au.rtp), rtp, sizeof(rtp));
+		ck_assert_msg(no_bye_for(&a, 250), "a call with media got a BYE");
+	}
+	ck_assert_uint_eq(sides[0].b.n_calls, 1);
+	ck_assert_uint_eq(sides[0].b.stats.media_timeouts, 0);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
+/* RFC 3264 8.4: a call put on hold with a=inactive has no media by agreement: no timeout */
+START_TEST(a_call_with_an_inactive_sdp_direction_does_not_time_out)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv;
+	struct sdp_audio au;
+
+	call_setup(&a, &b, &d, &inv);
+	sides[0].b.cfg.media_timeout_s = 1;
+	call_up(&a, &b, &d, &inv, sdp_inactive_for(&b), &au);
+	ck_assert_msg(no_bye_for(&a, 3000), "a call on hold got a BYE");
+	ck_assert_uint_eq(sides[0].b.n_calls, 1);
+	ck_assert_uint_eq(sides[0].b.stats.media_timeouts, 0);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
+static void on_stopped(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+static bool flag_set(void *arg)
+{
+	return *(bool *)arg;
+}
+
+/* A clean stop: every established call gets a BYE on both legs (RFC 3261 15.1.1), done once
+ * they are answered; a new INVITE gets 503 meanwhile */
+START_TEST(stop_sends_bye_both_ways_for_an_established_call)
+{
+	struct cl a, b, c;
+	struct dlg d, d2;
+	osip_message_t *inv;
+	struct sdp_audio au;
+	bool stopped = false;
+
+	call_setup(&a, &b, &d, &inv);
+	call_up(&a, &b, &d, &inv, NULL, &au);
+	ck_assert_int_eq(b2bua_stop(&sides[0].b, on_stopped, &stopped), 0);
+	ck_assert_int_eq(b2bua_stop(&sides[0].b, on_stopped, &stopped), -EALREADY);
+	cl_open(&c, 0);
+	cl_invite(&c, &d2, "bob", sdp_for(&c, 1));
+	ck_assert_int_eq(final_status(&c, WAIT_MS), 503);
+	expect_bye_both(&a, &b, &d, inv, WAIT_MS);
+	ck_assert_msg(run_until(flag_set, &stopped, B2BUA_STOP_MS + 500), "stop never ended");
+	ck_assert_uint_eq(sides[0].b.n_calls, 0);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+	cl_close(&c);
+}
+END_TEST
+
+/* A stop with a call being set up: 503 to the caller, CANCEL to the callee (RFC 3261 9.1) */
+START_TEST(stop_answers_503_to_a_call_being_set_up_and_cancels_the_callee)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv, *m;
+	bool stopped = false;
+
+	call_setup(&a, &b, &d, &inv);
+	cl_answer(&b, inv, 180, NULL);
+	sip_msg_free(expect(&a, NULL, 180, WAIT_MS));
+	ck_assert_int_eq(b2bua_stop(&sides[0].b, on_stopped, &stopped), 0);
+	ck_assert_int_eq(final_status(&a, WAIT_MS), 503);
+	m = expect(&b, "CANCEL", 0, WAIT_MS);
+	cl_answer(&b, m, 200, NULL);
+	cl_answer(&b, inv, 487, NULL);
+	sip_msg_free(m);
+	ck_assert_msg(run_until(flag_set, &stopped, B2BUA_STOP_MS + 500), "stop never ended");
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
+/* b2bua_close without a stop still says BYE on both legs of an established call */
+START_TEST(close_sends_bye_both_ways_for_an_established_call)
+{
+	struct cl a, b;
+	struct dlg d;
+	osip_message_t *inv;
+	struct sdp_audio au;
+
+	call_setup(&a, &b, &d, &inv);
+	call_up(&a, &b, &d, &inv, NULL, &au);
+	side_close(0);
+	expect_bye_both(&a, &b, &d, inv, WAIT_MS);
+	sip_msg_free(inv);
+	cl_close(&a);
+	cl_close(&b);
+}
+END_TEST
+
 /* ---- ice mode ---- */
 
 static void ice_call(struct cl *a, struct cl *b, bool check_rtp)
@@ -1102,6 +1353,13 @@ int main(void)
 	tcase_add_test(tc, a_malformed_request_gets_400);
 	tcase_add_test(tc, options_is_answered_with_allow);
 	tcase_add_test(tc, options_to_an_aor_is_relayed_to_its_client);
+	tcase_add_test(tc, a_call_between_two_clients_of_one_p2psipd_goes_through);
+	tcase_add_test(tc, an_established_call_without_media_gets_bye_both_ways_and_is_freed);
+	tcase_add_test(tc, a_call_with_media_flowing_does_not_time_out);
+	tcase_add_test(tc, a_call_with_an_inactive_sdp_direction_does_not_time_out);
+	tcase_add_test(tc, stop_sends_bye_both_ways_for_an_established_call);
+	tcase_add_test(tc, stop_answers_503_to_a_call_being_set_up_and_cancels_the_callee);
+	tcase_add_test(tc, close_sends_bye_both_ways_for_an_established_call);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(ice, setup_ice, teardown);
 	tcase_set_timeout(ice, 60);

@@ -197,6 +197,41 @@ START_TEST(port_zero_is_a_disabled_stream)
 }
 END_TEST
 
+static enum sdp_direction direction_of(const char *sess_attr, const char *media_attr)
+{
+	char text[512];
+	enum sdp_direction d;
+	struct sdp *s;
+
+	snprintf(text, sizeof(text),
+		 "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n%s"
+		 "m=audio 4000 RTP/AVP 0\r\n%s",
+		 sess_attr, media_attr);
+	s = parse_ok(text);
+	ck_assert_int_eq(sdp_audio_direction(s, &d), 0);
+	sdp_free(s);
+	return d;
+}
+
+/* RFC 3264 5.1 and RFC 8866 6.7: sendrecv by default, the stream's attribute before the
+ * session's */
+START_TEST(direction_is_the_streams_else_the_sessions_else_sendrecv)
+{
+	struct sdp *s;
+	enum sdp_direction d;
+
+	ck_assert_int_eq(direction_of("", ""), SDP_SENDRECV);
+	ck_assert_int_eq(direction_of("", "a=inactive\r\n"), SDP_INACTIVE);
+	ck_assert_int_eq(direction_of("a=sendonly\r\n", ""), SDP_SENDONLY);
+	ck_assert_int_eq(direction_of("a=inactive\r\n", "a=recvonly\r\n"), SDP_RECVONLY);
+	ck_assert_int_eq(direction_of("a=inactive\r\n", "a=sendrecv\r\n"), SDP_SENDRECV);
+	s = parse_ok("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 1.1.1.1\r\nt=0 0\r\n"
+		     "a=inactive\r\n");
+	ck_assert_int_eq(sdp_audio_direction(s, &d), -ENOENT);
+	sdp_free(s);
+}
+END_TEST
+
 /* The relay's address replaces c= and the m= port, a=rtcp follows; the rest stays */
 START_TEST(rewrite_points_the_stream_at_the_relay_and_keeps_the_rest)
 {
@@ -713,6 +748,7 @@ int main(void)
 	tcase_add_test(tc, rtcp_attribute_with_an_address_is_read);
 	tcase_add_test(tc, media_level_connection_overrides_session_level);
 	tcase_add_test(tc, port_zero_is_a_disabled_stream);
+	tcase_add_test(tc, direction_is_the_streams_else_the_sessions_else_sendrecv);
 	tcase_add_test(tc, rewrite_points_the_stream_at_the_relay_and_keeps_the_rest);
 	tcase_add_test(tc, rtcp_attribute_is_added_only_when_needed);
 	tcase_add_test(tc, rewrite_changes_media_and_session_connections);
