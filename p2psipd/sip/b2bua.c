@@ -62,9 +62,12 @@ struct b2bua_call {
 	enum call_state state;
 	struct leg leg[2]; /* 0: A, 1: B */
 	struct media_relay *relay;
-	bool held[2];	     /* the last SDP from leg i says no media: a=inactive, port 0 */
-	uint64_t media_pkts; /* what the relay had forwarded, RTP and RTCP, at media_ms */
-	uint64_t media_ms;   /* when media last moved (or the call was confirmed, or held) */
+	bool held[2]; /* the last SDP from leg i says no media: a=inactive, port 0 */
+	/* per direction, [0] from our client to the peer, [1] from the peer to our client:
+	 * what the relay had forwarded (RTP and RTCP) at media_ms, and when that last moved
+	 * (or the call was confirmed, or held) */
+	uint64_t media_pkts[2];
+	uint64_t media_ms[2];
 	uv_timer_t timer_c;
 	bool timer_open;
 	char aor[REG_AOR_MAX]; /* the callee */
@@ -882,7 +885,8 @@ static void on_ict_2xx(struct b2bua_call *c, struct leg *l, const osip_message_t
 	if (c->state != CALL_CONFIRMED && c->timer_open)
 		uv_timer_stop(&c->timer_c);
 	if (c->state != CALL_CONFIRMED)
-		c->media_ms = now_ms(c->b); /* the media timeout counts from here */
+		c->media_ms[0] = c->media_ms[1] =
+		    now_ms(c->b); /* the media timeout counts from here */
 	c->state = CALL_CONFIRMED;
 	forward_response(c, l, resp);
 }
@@ -1767,21 +1771,28 @@ static void media_check(struct b2bua_call *c)
 {
 	struct b2bua *b = c->b;
 	struct media_stats ms;
-	uint64_t pkts, now = now_ms(b);
+	uint64_t now = now_ms(b), limit = (uint64_t)b->cfg.media_timeout_s * 1000;
+	int silent = -1;
 
 	if (!b->cfg.media_timeout_s || c->state != CALL_CONFIRMED || !c->relay)
 		return;
 	media_relay_stats(c->relay, &ms);
-	pkts = ms.to_peer_pkts + ms.to_client_pkts;
-	if (pkts != c->media_pkts || c->held[0] || c->held[1]) {
-		c->media_pkts = pkts;
-		c->media_ms = now;
-		return;
+	const uint64_t pkts[2] = {ms.to_peer_pkts, ms.to_client_pkts};
+	/* Each direction on its own: a client that crashed leaves one direction silent while
+	 * the other end keeps sending. RTCP flows during hold too (RFC 3550 6.2). */
+	for (int d = 0; d < 2; d++) {
+		if (pkts[d] != c->media_pkts[d] || c->held[0] || c->held[1]) {
+			c->media_pkts[d] = pkts[d];
+			c->media_ms[d] = now;
+		} else if (now - c->media_ms[d] >= limit) {
+			silent = d;
+		}
 	}
-	if (now - c->media_ms < (uint64_t)b->cfg.media_timeout_s * 1000)
+	if (silent < 0)
 		return;
-	log_info("b2bua: call %s: no RTP or RTCP for %u s (media timeout), BYE both ways",
-		 c->leg[0].call_id, b->cfg.media_timeout_s);
+	log_info("b2bua: call %s: no RTP or RTCP %s for %u s (media timeout), BYE both ways",
+		 c->leg[0].call_id, silent == 0 ? "from our client" : "from the peer",
+		 b->cfg.media_timeout_s);
 	stamp_emit("sip.media_timeout",
 		   json_pack("{s:s,s:s,s:i}", "call", c->leg[0].call_id, "leg_call",
 			     c->leg[1].call_id, "timeout_s", (int)b->cfg.media_timeout_s));
