@@ -8,10 +8,12 @@ Scenario: a caller and a callee, each behind its own NAT (both good or both bad)
 overlay peers p1..p4, coturn (STUN/TURN) on a public host. Each case brings a fresh lab up,
 starts hipd (hip mode) and p2psipd on every host, waits for the ring, starts baresip on the
 caller and the callee (their p2psipd as outbound proxy) and makes the calls; between first
-calls the caller-callee connection is torn down (hip: the HIP association is CLOSEd on both
-sides; ice: the SIP ICE flow is closed on both sides with `p2psipctl flow-close`), so each
-first call runs Lookup, Connect, ICE again; a "second" call follows a first call at once with
-everything still up. After the last call the lab stays idle for --keepalive-s seconds.
+calls the caller-callee connection is torn down (hip: the HIP association is CLOSEd by the
+caller's hipd right before dialling; ice: the SIP ICE flow is closed on both sides with
+`p2psipctl flow-close`), so each first call runs Lookup, Connect, ICE again; a "second" call
+follows a first call at once with everything still up. After the last call the lab stays
+idle for --keepalive-s seconds. The AORs are chosen (alice, alice1, ...; bob, ...) so that a
+public peer holds each record and the lookup crosses the overlay.
 
 Delays (one way, per attachment, both directions; hiplab's link emulator): each NATed host's
 LAN link (host - NAT) has --access-delay-ms (default 20 ms: a residential access line, DSL /
@@ -22,7 +24,14 @@ are 20 ms apart, a NATed host is 30 ms from a public one and 60 ms from the othe
 
 RAW layout (the contract with tools/eval/analyze.py, see its docs): OUT/raw/<case>/
 meta.json, calls.jsonl, keepalive.json, <host>/p2psipd.jsonl, <host>/hipd.jsonl (hip),
-<host>/host.pcap (caller, callee), <host>/*.log. Needs root, baresip, coturn, tcpdump.
+<host>/host.pcap (caller, callee), <host>/*.log, topology.toml, hiplab.log. Beyond the
+contract: calls.jsonl's "bex" (hip mode: "call" when the call's INVITE triggered the base
+exchange, "other" when something else had started it just before, e.g. overlay traffic
+between caller and callee, who are overlay neighbours here; "none"), meta.json's "aors".
+A case whose lab did not come up is tried again (--setup-tries); the failed attempts' files
+go to OUT/failed/<case>-N. Needs root, baresip, coturn, tcpdump (tools/install-deps).
+The lab files with the default delays are tools/hiplab/topologies/eval-{good,bad}.toml
+(written by --write-topology).
 """
 
 import argparse
@@ -300,23 +309,30 @@ class Lab:
         raise CaseError(f"the ring did not form in {timeout} s: {why}")
 
     def pick_aors(self):
-        """AORs whose records no caller or callee node is responsible for: the caller's
-        lookup then goes through the overlay (a node serves a key it holds as primary
-        locally, so with 6 nodes one call in six would have no Lookup at all)."""
+        """AORs whose records neither the caller's nor the callee's node is responsible for,
+        nor the node just before the responsible one: the caller's lookup then goes through
+        public peers only (a node serves keys it is responsible for locally, so with 6 nodes
+        one call in six would have no Lookup at all; and in hip mode a lookup routed through
+        the callee would wait for the caller-callee association that is closed before each
+        first call)."""
         ours = {od.ident(self.node_id[h]) for h in ("caller", "callee")}
+        ring = sorted(od.ident(v) for v in self.node_id.values())
         aors = {}
         for h, user in (("caller", "alice"), ("callee", "bob")):
             for i in range(64):
                 aor = f"sip:{user}{i or ''}@{DOMAIN}"
                 r = self.pc("p1", "lookup", aor)
-                if r.get("ok") and od.ident(r["node"]) not in ours:
+                if not r.get("ok"):
+                    continue
+                node = od.ident(r["node"])
+                pred = ring[ring.index(node) - 1] if node in ring else None
+                if node not in ours and pred not in ours:
                     aors[h] = aor
                     break
             else:
-                raise CaseError(f"no AOR for {h} whose node is a public peer")
+                raise CaseError(f"no AOR for {h} held by a public peer after a public peer")
         return aors
 
-    # -- clients ---------------------------------------------------------------
     def start_clients(self, tone_hz=(1000, 1500)):
         self.aor = self.pick_aors()
         CALLER_AOR, CALLEE_AOR = self.aor["caller"], self.aor["callee"]
@@ -465,16 +481,19 @@ def make_call(lab, index, second, fresh, args):
 
 def bex_trigger(lab, rec):
     """hip mode, beyond the contract: who started the caller-callee base exchange seen in
-    the call: "call" (the caller's hipd sent I1 after p2psipd sent the INVITE: the call's own
-    BEX), "other" (a BEX, but started before the INVITE, e.g. by the overlay's periodic
-    trigger of known peers, p2psipd/link/link_hip.c) or "none" (the association was up)."""
+    the call: "call" (the first I1 between them, sent by either hipd, went after the caller's
+    p2psipd sent the INVITE: the call's own BEX), "other" (a BEX, but started before the
+    INVITE: overlay traffic between them, or p2psipd/link/link_hip.c's trigger of known
+    peers, by either side) or "none" (the association was up)."""
     t0, t1 = rec["t_start_ns"], rec["t_end_ns"]
     p2p = stamps(os.path.join(lab.raw, "caller", "p2psipd.jsonl"), t0, t1)
     inv = next((s["t"] for s in p2p if s["ev"] == "sip.invite.sent"), None)
     since = t0 - (500_000_000 if rec["fresh"] else 0)  # the close went just before t0
-    hipd = [s for s in stamps(os.path.join(lab.raw, "caller", "hipd.jsonl"), since, t1)
-            if s.get("peer") == lab.hit["callee"]]
-    i1 = [s["t"] for s in hipd if s["ev"] in ("bex.i1_sent", "bex.i1_received")]
+    i1 = []
+    for host, peer in (("caller", "callee"), ("callee", "caller")):
+        for s in stamps(os.path.join(lab.raw, host, "hipd.jsonl"), since, t1):
+            if s.get("peer") == lab.hit[peer] and s["ev"] in ("bex.i1_sent", "bex.i1_received"):
+                i1.append(s["t"])
     if not i1:
         return "none"
     return "call" if inv is not None and min(i1) >= inv else "other"
