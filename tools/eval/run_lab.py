@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
@@ -733,6 +734,7 @@ def main(argv=None):
     out = os.path.abspath(args.out)
     os.makedirs(os.path.join(out, "raw"), exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     t0 = time.monotonic()
     failed = []
     try:
