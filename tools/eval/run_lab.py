@@ -27,7 +27,8 @@ meta.json, calls.jsonl, keepalive.json, <host>/p2psipd.jsonl, <host>/hipd.jsonl 
 <host>/host.pcap (caller, callee), <host>/*.log, topology.toml, hiplab.log. Beyond the
 contract: calls.jsonl's "bex" (hip mode: "call" when the call's INVITE triggered the base
 exchange, "other" when something else had started it just before, e.g. overlay traffic
-between caller and callee, who are overlay neighbours here; "none"), meta.json's "aors".
+between caller and callee, who are overlay neighbours here; "none"), meta.json's "aors", "clock" {"monotonic_ns", "realtime_ns"} (read together: stamps and
+calls are CLOCK_MONOTONIC, pcap times CLOCK_REALTIME) and "boot_id".
 A case whose lab did not come up is tried again (--setup-tries); the failed attempts' files
 go to OUT/failed/<case>-N. Needs root, baresip, coturn, tcpdump (tools/install-deps).
 The lab files with the default delays are tools/hiplab/topologies/eval-{good,bad}.toml
@@ -581,7 +582,7 @@ def run_case_once(args, case, out):
             "delays": {"access_ms": args.access_delay_ms, "core_ms": args.core_delay_ms},
             "started": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "calls": args.calls, "second": args.second, "keepalive_s": args.keepalive_s,
-            "tone_s": args.tone_s}
+            "tone_s": args.tone_s, "clock": clocks(), "boot_id": boot_id()}
     n_ok = n_calls = 0
     try:
         log(f"{case}: lab up ({lab.name})")
@@ -664,6 +665,27 @@ def run_case_once(args, case, out):
         log(f"{case}: down; {n_ok}/{n_calls} calls ok; case took "
             f"{time.monotonic() - t_case:.1f} s")
     return True
+
+
+def clocks():
+    """CLOCK_MONOTONIC (the stamps' clock) and CLOCK_REALTIME (the captures') read together:
+    the realtime read between two monotonic ones, paired with their midpoint."""
+    best = None
+    for _ in range(5):
+        m0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        r = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        m1 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        if best is None or m1 - m0 < best[2]:
+            best = ((m0 + m1) // 2, r, m1 - m0)
+    return {"monotonic_ns": best[0], "realtime_ns": best[1]}
+
+
+def boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def write_json(path, obj):
