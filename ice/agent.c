@@ -183,6 +183,7 @@ static void send_check(struct ice_agent *a, struct ice_pair *p)
 	c->agent = a;
 	c->pair = p;
 	c->sent_ns = now_ns();
+	c->use_candidate = ice_pair_use_candidate(p);
 	c->next = a->checks;
 	a->checks = c;
 	err = stun_txn_start(&a->txns, s, (const struct sockaddr *)&p->remote->addr, buf, len, &t,
@@ -197,8 +198,13 @@ static void send_check(struct ice_agent *a, struct ice_pair *p)
 
 static void arm_nomination(struct ice_agent *a, uint64_t rtt_ns);
 
+/* carried: the answered request had USE-CANDIDATE. Controlling: a nomination that came after an
+ * earlier check on the pair was sent (that check given up, 7.3.1.4, its late answer still counted)
+ * nominates only through its own check: the peer must see USE-CANDIDATE (7.2.5.3.4, 8.1.1),
+ * else the controlled side never concludes. The earlier answer validates the pair, and the
+ * nomination is started again from the valid pair. */
 static void check_succeeded(struct ice_agent *a, struct ice_pair *p, const struct stun_msg *resp,
-			    const struct sockaddr *from, uint64_t rtt_ns)
+			    const struct sockaddr *from, uint64_t rtt_ns, bool carried)
 {
 	struct sockaddr_storage mapped;
 	struct ice_pair *valid = NULL;
@@ -208,6 +214,8 @@ static void check_succeeded(struct ice_agent *a, struct ice_pair *p, const struc
 		ice_cl_check_failed(a->cl, p); /* 7.2.5.2: not a usable response */
 		return;
 	}
+	if (a->controlling && !carried)
+		p->use_candidate = false; /* controlled: the peer's nomination, kept (7.3.1.5) */
 	if (ice_cl_check_succeeded(a->cl, p, from, (struct sockaddr *)&mapped, &valid) < 0)
 		return;
 	if (a->controlling && a->cl->state == ICE_CL_RUNNING) {
@@ -224,6 +232,7 @@ static void on_check_done(void *arg, int err, const struct stun_msg *resp,
 	struct ice_pair *p = c->pair;
 	bool current = p->txn == c->txn;
 	uint64_t rtt_ns = now_ns() - c->sent_ns;
+	bool carried = c->use_candidate;
 	int code = 0;
 	const char *r;
 	size_t rl;
@@ -234,7 +243,7 @@ static void on_check_done(void *arg, int err, const struct stun_msg *resp,
 	if (err == -ECANCELED)
 		return; /* given up by the checklist: no verdict (7.3.1.4) */
 	if (!err && resp && resp->cls == STUN_SUCCESS) {
-		check_succeeded(a, p, resp, from, rtt_ns);
+		check_succeeded(a, p, resp, from, rtt_ns, carried);
 	} else if (!current) {
 		return; /* a newer check on this pair decides */
 	} else if (!err && resp &&

@@ -46,7 +46,8 @@ struct ice_check {
 	struct ice_agent *agent;
 	struct ice_pair *pair;
 	struct stun_txn *txn;
-	uint64_t sent_ns; /* when the check started, for the nomination wait */
+	uint64_t sent_ns;   /* when the check started, for the nomination wait */
+	bool use_candidate; /* the request carried USE-CANDIDATE */
 };
 
 struct ice_agent {

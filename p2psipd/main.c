@@ -498,6 +498,7 @@ static void close_all(struct daemon *dm)
 		b2bua_close(&dm->b2bua);
 	dm->b2bua_open = false;
 	dm->d.sip_status = NULL;
+	dm->d.sip_flow_close = NULL;
 	if (dm->d.node)
 		ovl_close(dm->d.node);
 	dm->d.node = NULL;
@@ -654,7 +655,16 @@ static json_t *sip_status(void *arg, const char *what)
 
 	if (strcmp(what, "calls") == 0)
 		return b2bua_calls_json(&dm->b2bua);
+	if (strcmp(what, "flows") == 0)
+		return b2bua_flows_json(&dm->b2bua);
 	return b2bua_registrations_json(&dm->b2bua);
+}
+
+static int sip_flow_close(void *arg, const struct in6_addr *hit)
+{
+	struct daemon *dm = arg;
+
+	return b2bua_flow_close(&dm->b2bua, hit);
 }
 
 /* Our address for peers: the HIT (hip), else the overlay's bound address (plain). */
@@ -760,6 +770,7 @@ static int start_b2bua(struct daemon *dm, struct opts *o, uv_loop_t *loop)
 	}
 	dm->b2bua_open = true;
 	dm->d.sip_status = sip_status;
+	dm->d.sip_flow_close = sip_flow_close;
 	dm->d.sip_arg = dm;
 	log_info("SIP: clients on %s:%u (UDP, TCP), peers on port %u", o->sip_addr,
 		 b2bua_client_port(&dm->b2bua), b2bua_peer_port(&dm->b2bua));

@@ -1,5 +1,6 @@
 /* p2psipd's control commands: status, store, lookup, put, get, remove, servers, register,
- * resolve, leave. Replies that wait for the overlay are deferred. No socket handling here. */
+ * resolve, leave, and the B2BUA's calls, registrations, flows, flow-close. Replies that wait for
+ * the overlay are deferred. No socket handling here. */
 #include "p2psipd/p2psipd_ctl.h"
 
 #include <arpa/inet.h>
@@ -703,6 +704,42 @@ static json_t *cmd_registrations(json_t *req, void *arg)
 	return sip_list(arg, "registrations");
 }
 
+/* ice mode: the SIP flows to other p2psipd (sip/peer_ice.h). */
+static json_t *cmd_flows(json_t *req, void *arg)
+{
+	struct p2psipd *d = arg;
+	json_t *list = d->sip_status ? d->sip_status(d->sip_arg, "flows") : NULL;
+
+	(void)req;
+	if (!list)
+		return ctl_reply_error("no SIP flows: not ice mode, or no B2BUA");
+	return json_pack("{s:b,s:o}", "ok", 1, "flows", list);
+}
+
+/* ice mode: closes the SIP flow with the p2psipd whose HIT is "peer"; the next SIP message
+ * for it sets up a new flow (Connect and ICE). */
+static json_t *cmd_flow_close(json_t *req, void *arg)
+{
+	struct p2psipd *d = arg;
+	json_t *err = NULL;
+	const char *peer = arg_str(req, "peer", &err);
+	struct in6_addr hit;
+	int e;
+
+	if (!peer)
+		return err;
+	if (inet_pton(AF_INET6, peer, &hit) != 1)
+		return ctl_reply_error("\"%s\" is not a HIT", peer);
+	if (!d->sip_flow_close)
+		return ctl_reply_error("no SIP flows: not ice mode, or no B2BUA");
+	e = d->sip_flow_close(d->sip_arg, &hit);
+	if (e == -ENOENT)
+		return ctl_reply_error("no SIP flow with %s", peer);
+	if (e)
+		return ctl_reply_error("cannot close the flow: %s", strerror(-e));
+	return ctl_reply_ok();
+}
+
 static const struct ctl_command commands[] = {
     {"status", cmd_status},
     {"store", cmd_store},
@@ -716,6 +753,8 @@ static const struct ctl_command commands[] = {
     {"leave", cmd_leave},
     {"calls", cmd_calls},
     {"registrations", cmd_registrations},
+    {"flows", cmd_flows},
+    {"flow-close", cmd_flow_close},
     {NULL, NULL},
 };
 

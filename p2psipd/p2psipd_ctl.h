@@ -58,6 +58,8 @@ struct p2psipd {
 	} hp;
 	/* the B2BUA's "calls" and "registrations" (a JSON array), set by main.c; NULL: none */
 	json_t *(*sip_status)(void *arg, const char *what);
+	/* ice mode: closes the SIP flow with the p2psipd of hit (b2bua_flow_close); NULL: none */
+	int (*sip_flow_close)(void *arg, const struct in6_addr *hit);
 	void *sip_arg;
 	/* set by the "leave" command: the daemon stops once the leave is done */
 	void (*stop)(struct p2psipd *d, int err);

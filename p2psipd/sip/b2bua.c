@@ -2027,3 +2027,33 @@ json_t *b2bua_registrations_json(const struct b2bua *b)
 	}
 	return a;
 }
+
+json_t *b2bua_flows_json(const struct b2bua *b)
+{
+	struct peer_ice_flow_info fi[PEER_ICE_MAX_FLOW];
+	size_t n;
+	json_t *a;
+
+	if (!b->pice_open)
+		return NULL;
+	n = peer_ice_flows(&b->pice, fi, PEER_ICE_MAX_FLOW);
+	a = json_array();
+	for (size_t i = 0; i < n && i < PEER_ICE_MAX_FLOW; i++) {
+		char hit[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &fi[i].hit, hit, sizeof(hit));
+		json_array_append_new(a, json_pack("{s:s,s:I,s:s,s:s,s:I,s:I}", "peer", hit, "flow",
+						   (json_int_t)fi[i].id, "role",
+						   fi[i].initiator ? "initiator" : "responder",
+						   "state", fi[i].state, "age_ms",
+						   (json_int_t)fi[i].age_ms, "idle_ms",
+						   (json_int_t)fi[i].idle_ms));
+	}
+	return a;
+}
+
+int b2bua_flow_close(struct b2bua *b, const struct in6_addr *hit)
+{
+	if (!b->pice_open)
+		return -EOPNOTSUPP;
+	return peer_ice_close_flow(&b->pice, hit);
+}

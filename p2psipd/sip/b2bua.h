@@ -128,6 +128,12 @@ void b2bua_input_peer(struct b2bua *b, const struct sockaddr *from, const uint8_
 /* The control socket's "calls" and "registrations". */
 json_t *b2bua_calls_json(const struct b2bua *b);
 json_t *b2bua_registrations_json(const struct b2bua *b);
+/* ice mode: the SIP flows to peer p2psipd (sip/peer_ice.h) as a JSON array; NULL in the other
+ * modes. */
+json_t *b2bua_flows_json(const struct b2bua *b);
+/* ice mode: closes the SIP flow with the p2psipd of hit. 0, -ENOENT (none), -EOPNOTSUPP (not
+ * ice mode). */
+int b2bua_flow_close(struct b2bua *b, const struct in6_addr *hit);
 
 /* The bound ports (tests use port 0). */
 uint16_t b2bua_client_port(const struct b2bua *b);

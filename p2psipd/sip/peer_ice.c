@@ -493,6 +493,48 @@ void peer_ice_touch(struct peer_ice *pi, const struct sockaddr *dst)
 		f->used_ms = now_ms(pi);
 }
 
+static const char *state_name(enum flow_state s)
+{
+	static const char *const names[] = {"gathering", "offered", "checking", "up", "dead"};
+
+	return names[s];
+}
+
+size_t peer_ice_flows(const struct peer_ice *pi, struct peer_ice_flow_info *out, size_t cap)
+{
+	uint64_t now = now_ms(pi);
+	size_t n = 0;
+
+	for (const struct peer_flow *f = pi->flows; f; f = f->next) {
+		if (f->state == F_DEAD)
+			continue;
+		if (n < cap)
+			out[n] = (struct peer_ice_flow_info){.hit = f->hit,
+							     .id = f->id,
+							     .initiator = f->controlling,
+							     .state = state_name(f->state),
+							     .age_ms = now - f->start_ms,
+							     .idle_ms = now - f->used_ms};
+		n++;
+	}
+	return n;
+}
+
+int peer_ice_close_flow(struct peer_ice *pi, const struct in6_addr *hit)
+{
+	struct chord_id peer;
+	struct peer_flow *f;
+
+	if (!pi->open)
+		return -ENOENT;
+	chord_id_from_in6(&peer, hit);
+	f = find(pi, &peer);
+	if (!f)
+		return -ENOENT;
+	flow_fail(f, "closed");
+	return 0;
+}
+
 static void on_tick_closed(uv_handle_t *h)
 {
 	(void)h;

@@ -55,6 +55,22 @@ int peer_ice_send(struct peer_ice *pi, const struct sockaddr *dst, const uint8_t
 /* A call with the peer of dst is going on: its flow is not idle (calls keep their flow up
  * between SIP messages; only flows without a call close after idle_ms). */
 void peer_ice_touch(struct peer_ice *pi, const struct sockaddr *dst);
+/* One flow as the control socket lists it. state: "gathering", "offered", "checking", "up". */
+struct peer_ice_flow_info {
+	struct in6_addr hit;
+	uint32_t id;
+	bool initiator;
+	const char *state;
+	uint64_t age_ms, idle_ms;
+};
+
+/* The live flows, at most cap of them into out; returns how many there are. */
+size_t peer_ice_flows(const struct peer_ice *pi, struct peer_ice_flow_info *out, size_t cap);
+/* Closes the flow with the p2psipd of hit now (stamp sip.ice.closed, detail "closed"), so the
+ * next datagram for it sets up a new one (measurements of fresh calls). Nothing goes to the
+ * peer: its side ends by consent freshness or idle time, or on our next offer (replaced).
+ * 0 or -ENOENT (no flow). */
+int peer_ice_close_flow(struct peer_ice *pi, const struct in6_addr *hit);
 /* Closes every flow; pi must stay valid until the loop ran once more. */
 void peer_ice_close(struct peer_ice *pi);
 

@@ -142,6 +142,31 @@ def callee_gone(args, alice, aor):
           f"({took:.1f} s <= {bound:.1f} s)", took <= bound)
 
 
+def flows_of(args, sock, peer_sock):
+    """The SIP flows at sock with the p2psipd of peer_sock (ice mode), as p2psipctl lists them."""
+    peer = own_hit(args, peer_sock)
+    return [f for f in ctl(args, sock, "flows").get("flows", []) if f.get("peer") == peer]
+
+
+def flow_close(args):
+    """ice mode: after a call a flow is up at both ends; `p2psipctl flow-close` closes it at
+    each (and says so when there is none); the next call sets up a new one."""
+    a, b = args.ctl_a, args.ctl_b
+    fa, fb = flows_of(args, a, b), flows_of(args, b, a)
+    check(f"flows: one SIP flow with the other p2psipd is up at each end ({fa} {fb})",
+          [f.get("state") for f in fa + fb] == ["up", "up"])
+    rc = [subprocess.run([args.p2psipctl, "--socket", s, "flow-close", own_hit(args, o)],
+                         capture_output=True, text=True, timeout=10).returncode
+          for s, o in ((a, b), (b, a))]
+    check(f"flow-close at both ends exits 0 ({rc})", rc == [0, 0])
+    check("no flow with the other p2psipd is left at either end",
+          not flows_of(args, a, b) and not flows_of(args, b, a))
+    r = subprocess.run([args.p2psipctl, "--socket", a, "flow-close", own_hit(args, b)],
+                       capture_output=True, text=True, timeout=10)
+    check(f"flow-close without a flow fails and says why ({r.stderr.strip()!r})",
+          r.returncode != 0 and "no SIP flow" in r.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("ns-a", "ns-b", "lab", "dir", "hiplab", "host-a", "host-b"):
@@ -154,6 +179,8 @@ def main():
                     "p2psipd on port 5062, RTP between the relays)")
     ap.add_argument("--kill-b", default="", help="PIDs of b's p2psipd and hipd (host gone)")
     ap.add_argument("--setup-timeout", type=float, default=30.0)
+    ap.add_argument("--flows", action="store_true",
+                    help="ice mode: list and close the SIP flows between the two calls")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("baresip") is None:
@@ -188,10 +215,17 @@ def main():
                                  listen_s=TONE_S, setup_timeout=args.setup_timeout,
                                  label="alice->bob")
             report_call(r, 1000, 1500)
+            if args.flows:
+                flow_close(args)
             r = sipcall.run_call(bob, alice, alice_aor, send_hz=1500, back_hz=1000,
                                  listen_s=TONE_S, setup_timeout=args.setup_timeout,
                                  label="bob->alice")
             report_call(r, 1500, 1000)
+            if args.flows:
+                fa, fb = flows_of(args, args.ctl_a, args.ctl_b), flows_of(args, args.ctl_b, args.ctl_a)
+                check(f"flows: the second call set up a new flow ({fa} {fb})",
+                      [f.get("state") for f in fa + fb] == ["up", "up"]
+                      and fa[0].get("role") == "responder")
             m = alice.mark()
             alice.dial(f"sip:nobody@{args.domain}")
             try:

@@ -6,7 +6,8 @@
 # "plain": plain connection mode on the two-hosts lab (a and b on one link, no hipd, no NAT).
 # "ice-good-good", "ice-bad-bad": ice connection mode on those labs (no hipd): the SIP flow
 # between the p2psipd is set up by a P2PP Connect and ICE, media by ICE from the SDP (RFC
-# 8839); coturn serves STUN/TURN; the public link is captured too (SIP and RTP in the clear).
+# 8839); coturn serves STUN/TURN; the public link is captured too (SIP and RTP in the clear);
+# between the two calls `p2psipctl flows` lists the SIP flow and `flow-close` closes it.
 # Usage: test_sip_call.sh [good-good|bad-bad|plain|ice-good-good|ice-bad-bad]
 set -u
 CASE=${1:-good-good}
@@ -72,7 +73,7 @@ elif [ "${CASE%%-*}" = ice ]; then
 	done
 	PID_b=
 	RING=("$(psock peer)" "$(psock a)" "$(psock b)")
-	LINK=(--link public)
+	LINK=(--link public --flows)
 else
 V4_P=$("$HIPLAB" addr --lab "$LAB_ID" peer)
 ip -n "$(ns stun)" route add default via "$V4_P" || exit 1

@@ -27,6 +27,9 @@ expect 2 "only goes with put and register" --lifetime 5 get k
 expect 2 '--lifetime "0" is not a number' --lifetime 0 put k v
 expect 2 'is not an ID' --id get xyz
 expect 2 'unknown option "--frob"' --frob status
+expect 0 "flow-close HIT" --help
+expect 2 "missing HIT" flow-close
+expect 3 "p2psipd is not running" flows
 expect 3 "p2psipd is not running" status
 expect 3 "p2psipd is not running" lookup --id 2001:20::1
 exit $fail

@@ -336,6 +336,117 @@ START_TEST(binding_response_from_the_turn_server_gives_a_srflx_candidate)
 }
 END_TEST
 
+/* A peer played by the test: every request the agent sends is kept (tid, USE-CANDIDATE). */
+struct fake_peer {
+	struct ice_sock sock;
+	uint8_t tid[8][STUN_TID_LEN];
+	bool use_candidate[8];
+	unsigned n;
+};
+
+static int peer_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	struct fake_peer *f = ctx;
+	struct stun_msg m;
+	(void)dst;
+
+	if (stun_parse(&m, buf, len) || m.cls != STUN_REQUEST || f->n == 8)
+		return 0;
+	memcpy(f->tid[f->n], m.tid, STUN_TID_LEN);
+	f->use_candidate[f->n++] = stun_find(&m, STUN_A_USE_CANDIDATE) != NULL;
+	return 0;
+}
+
+#define PEER_UFRAG "peer"
+#define PEER_PWD   "peerpasswordpeerpassword"
+
+/* The peer's answer to request i: XOR-MAPPED-ADDRESS the agent's host, the peer's password. */
+static void peer_answer(struct ice_agent *a, struct fake_peer *f, unsigned i,
+			const struct sockaddr *from)
+{
+	uint8_t buf[STUN_MAX_MSG];
+	struct stun_builder b;
+	size_t len;
+
+	stun_build_init(&b, buf, sizeof(buf), STUN_BINDING, STUN_SUCCESS, f->tid[i]);
+	stun_put_xor_addr(&b, STUN_A_XOR_MAPPED_ADDRESS, (struct sockaddr *)&f->sock.local);
+	stun_put_integrity(&b, (const uint8_t *)PEER_PWD, strlen(PEER_PWD));
+	stun_put_fingerprint(&b);
+	ck_assert_int_eq(stun_finish(&b, &len), 0);
+	ck_assert_int_eq(ice_agent_input(a, (struct sockaddr *)&f->sock.local, from, buf, len), 1);
+}
+
+/* The peer's own check (it is controlled), sent to the agent. */
+static void peer_check(struct ice_agent *a, struct fake_peer *f, const struct sockaddr *from)
+{
+	uint8_t buf[STUN_MAX_MSG], tid[STUN_TID_LEN];
+	const char *ufrag, *pwd;
+	struct stun_builder b;
+	char user[64];
+	size_t len;
+
+	ice_agent_local_credentials(a, &ufrag, &pwd);
+	snprintf(user, sizeof(user), "%s:%s", ufrag, PEER_UFRAG);
+	ck_assert_int_eq(stun_new_tid(tid), 0);
+	stun_build_init(&b, buf, sizeof(buf), STUN_BINDING, STUN_REQUEST, tid);
+	stun_put_text(&b, STUN_A_USERNAME, user);
+	stun_put_u32(&b, STUN_A_PRIORITY, 0x6e0001ff);
+	stun_put_u64(&b, STUN_A_ICE_CONTROLLED, 1);
+	stun_put_integrity(&b, (const uint8_t *)pwd, strlen(pwd));
+	stun_put_fingerprint(&b);
+	ck_assert_int_eq(stun_finish(&b, &len), 0);
+	ck_assert_int_eq(ice_agent_input(a, (struct sockaddr *)&f->sock.local, from, buf, len), 1);
+}
+
+static bool requests_at_least(struct fake_peer *f, unsigned n, unsigned ms)
+{
+	uint64_t end = uv_hrtime() + (uint64_t)ms * 1000000ull;
+
+	while (f->n < n && uv_hrtime() < end)
+		uv_run(&loop, UV_RUN_ONCE);
+	return f->n >= n;
+}
+
+/* RFC 8445 7.2.5.3.4, 8.1.1: the controlling agent nominates a pair by a check that carries
+ * USE-CANDIDATE. Here its first check is given up for a triggered one (the peer's check came,
+ * 7.3.1.4), the late answer to the first makes the pair valid and starts the nomination, and
+ * the answer to the triggered check (no USE-CANDIDATE in it) comes before the nomination
+ * check went out: the agent must still send that check, else the peer never concludes. */
+START_TEST(only_a_check_with_use_candidate_nominates)
+{
+	static const struct ice_callbacks cb = {.on_state = on_state, .on_event = on_event};
+	struct ice_config cfg = {.controlling = true, .components = 1, .ta_ms = 20};
+	struct fake_peer f = {.sock = {.send = peer_send}};
+	struct sockaddr_storage peer;
+	struct ice_cand rc;
+	struct side x = {.name = "a"};
+	struct ice_agent *a;
+
+	f.sock.ctx = &f;
+	set_v4(&f.sock.local, "192.0.2.1", 5000);
+	set_v4(&peer, "192.0.2.2", 5000);
+	ck_assert_int_eq(ice_cand_host(&rc, 1, (struct sockaddr *)&peer, 65535), 0);
+	ck_assert_int_eq(ice_agent_new(&loop, &cfg, &cb, &x, &a), 0);
+	ck_assert_int_eq(ice_agent_add_host(a, 1, &f.sock), 0);
+	ck_assert_int_eq(ice_agent_set_remote(a, PEER_UFRAG, PEER_PWD, &rc, 1), 0);
+	ck_assert_int_eq(ice_agent_start(a), 0);
+	ck_assert(requests_at_least(&f, 1, 2000)); /* check 0 */
+	peer_check(a, &f, (struct sockaddr *)&peer);
+	ck_assert(requests_at_least(&f, 2, 2000)); /* check 1, triggered: check 0 given up */
+	ck_assert(!f.use_candidate[0] && !f.use_candidate[1]);
+	peer_answer(a, &f, 0, (struct sockaddr *)&peer); /* late: the pair is valid */
+	peer_answer(a, &f, 1, (struct sockaddr *)&peer); /* before the nomination check */
+	ck_assert_int_ne(x.state, ICE_CONNECTED);
+	ck_assert(requests_at_least(&f, 3, 2000));
+	ck_assert_msg(f.use_candidate[f.n - 1], "the next check carries USE-CANDIDATE");
+	peer_answer(a, &f, f.n - 1, (struct sockaddr *)&peer);
+	ck_assert_int_eq(x.state, ICE_CONNECTED);
+	ice_agent_close(a);
+	for (int i = 0; i < 3; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+}
+END_TEST
+
 /* RFC 7675 5.1: consent checks on the selected pair; no answers for the
  * timeout (30 s by default, 2 s here): consent is lost and the agent fails */
 START_TEST(consent_is_lost_when_the_peer_goes_silent)
@@ -434,6 +545,7 @@ int main(void)
 	tcase_add_test(tc, unreachable_peer_fails_with_a_reason);
 	tcase_add_test(tc, wrong_password_never_connects);
 	tcase_add_test(tc, binding_response_from_the_turn_server_gives_a_srflx_candidate);
+	tcase_add_test(tc, only_a_check_with_use_candidate_nominates);
 	tcase_add_test(tc, consent_is_lost_when_the_peer_goes_silent);
 	tcase_add_test(tc, only_the_peers_candidate_addresses_count_as_the_peers);
 	tcase_add_test(tc, bad_arguments_are_refused);

@@ -31,6 +31,8 @@ static const struct verb verbs[] = {
 	{{{"leave"},      "",          0, 0, "leave the overlay gracefully; p2psipd then exits"}, verb_leave},
 	{{{"calls"},      "",          0, 0, "the SIP calls going through this node, with their state"}, verb_calls},
 	{{{"registrations"}, "",       0, 0, "the local SIP clients registered here"}, verb_registrations},
+	{{{"flows"},      "",          0, 0, "ice mode: the SIP flows (ICE) to other p2psipd"}, verb_flows},
+	{{{"flow-close"}, "HIT",       1, 1, "ice mode: close the SIP flow with the p2psipd of HIT"}, verb_flow_close},
 };
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

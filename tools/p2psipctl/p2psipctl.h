@@ -46,5 +46,7 @@ int verb_resolve(struct ctl *c, int argc, char **argv);	      /* overlay.c */
 int verb_leave(struct ctl *c, int argc, char **argv);	      /* overlay.c */
 int verb_calls(struct ctl *c, int argc, char **argv);	      /* sip.c */
 int verb_registrations(struct ctl *c, int argc, char **argv); /* sip.c */
+int verb_flows(struct ctl *c, int argc, char **argv);	      /* sip.c */
+int verb_flow_close(struct ctl *c, int argc, char **argv);    /* sip.c */
 
 #endif

@@ -1,4 +1,5 @@
-/* p2psipctl's SIP verbs: the B2BUA's active calls and local registrations.
+/* p2psipctl's SIP verbs: the B2BUA's active calls, local registrations and (ice mode) SIP
+ * flows.
  * Not the B2BUA (p2psipd/sip/b2bua.c). */
 #include <stdio.h>
 
@@ -47,4 +48,31 @@ int verb_registrations(struct ctl *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	return ctl_show(c, json_pack("{s:s}", "cmd", "registrations"), print_registrations);
+}
+
+static void print_flows(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%-40s %10s %-9s %-9s %9s %9s\n", "peer", "flow", "role", "state", "age-ms",
+	       "idle-ms");
+	json_array_foreach(json_object_get(r, "flows"), i, v)
+	    printf("%-40s %10lld %-9s %-9s %9lld %9lld\n", str(v, "peer"),
+		   (long long)json_integer_value(json_object_get(v, "flow")), str(v, "role"),
+		   str(v, "state"), (long long)json_integer_value(json_object_get(v, "age_ms")),
+		   (long long)json_integer_value(json_object_get(v, "idle_ms")));
+}
+
+int verb_flows(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return ctl_show(c, json_pack("{s:s}", "cmd", "flows"), print_flows);
+}
+
+int verb_flow_close(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	return ctl_show(c, json_pack("{s:s,s:s}", "cmd", "flow-close", "peer", argv[0]), NULL);
 }
