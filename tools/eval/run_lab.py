@@ -58,6 +58,9 @@ from sipcall import Baresip  # noqa: E402
 CASES = ("hip-good", "hip-bad", "ice-good", "ice-bad")
 PUBLIC = ("p1", "p2", "p3", "p4")
 HOSTS = PUBLIC + ("caller", "callee")
+# ICE pacing Ta of hipd's agents: the ice/ library's default (RFC 8445 14.2: 50 ms), which
+# p2psipd's agents (overlay links, SIP flows, media) use, so both modes' checks run alike.
+ICE_TA_MS = 50
 SERVER = "203.0.113.3:3478"
 DOMAIN = "p2psip.test"
 SIP_T1_MS, P2PP_T2_MS = 150, 6000
@@ -234,7 +237,7 @@ class Lab:
                     "--socket", self.hsock(h),
                     "--stamps", os.path.join(self.hostdir(h), "hipd.jsonl"), "--node", h,
                     "--hi", "ecdsa-p256", "--transport", "udp", "--no-raw", "--rto-ms", "300",
-                    "--dataplane", "userspace", "--nat", "ice", "--ice-ta-ms", "20",
+                    "--dataplane", "userspace", "--nat", "ice", "--ice-ta-ms", str(ICE_TA_MS),
                     "--stun", SERVER, "--turn", SERVER, "--turn-user", "alice",
                     "--turn-pass-file", os.path.join(self.work, "turn-pass")]
             p = self.spawn(h, "hipd", argv)
