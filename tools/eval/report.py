@@ -202,54 +202,78 @@ def fmt(st, sd=True):
     return f"{st['mean']:.1f}±{st['sd']:.1f}" if sd else f"{st['mean']:.1f}"
 
 
-def table(summaries, reds, warnings):
-    names = [s["case"] for s in summaries]
-    w = max(12, *(len(n) + 2 for n in names))
-    lines = ["Session establishment delay, ms: mean±sd (median)",
-             f"{'':22}" + "".join(f"{n:>{w + 8}}" for n in names)]
-    for col in COLUMNS:
-        row = f"{LABELS[col]:22}"
-        for s in summaries:
-            st = s[col]
-            cell = f"{fmt(st)} ({st['median']:.1f})" if st else "-"
-            row += f"{cell:>{w + 8}}"
+SHORT = {"lookup": "Lookup", "connect": "Connect", "candidates_sip": "Cand.SIP",
+         "ice_sip": "ICE SIP", "invite": "INVITE", "candidates_media": "Cand.med",
+         "ice_media": "ICE med", "total": "Total"}
+
+
+def num(v, digits=0):
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def delay_block(summaries, cw):
+    """Rows are cases, columns the components' means, then the total's spread."""
+    parts = [c for c in COLUMNS if c != "total"]
+    head = f"{'case':{cw}}" + "".join(f"{SHORT[c]:>9}" for c in parts)
+    head += f"{'Total':>9}{'± sd':>7}{'median':>8}{'runner':>8}{'ok/fail':>9}"
+    lines = ["Session establishment delay, ms (mean per component; hip mode: SIP = HIP;",
+             "'runner': the runner's dial-to-answered, for comparison)", head]
+    for s in summaries:
+        row = f"{s['case']:{cw}}" + "".join(f"{num(s[c] and s[c]['mean']):>9}" for c in parts)
+        t = s["total"]
+        row += f"{num(t and t['mean']):>9}{num(t and t['sd']):>7}{num(t and t['median']):>8}"
+        row += f"{num(s['measured'] and s['measured']['mean']):>8}"
+        row += f"{str(s['calls_ok']) + '/' + str(s['calls_failed']):>9}"
         lines.append(row)
-    lines.append(f"{'measured (runner)':22}" +
-                 "".join(f"{fmt(s['measured'], False):>{w + 8}}" for s in summaries))
-    lines.append(f"{'calls ok/failed':22}" +
-                 "".join(f"{str(s['calls_ok']) + '/' + str(s['calls_failed']):>{w + 8}}"
-                         for s in summaries))
+    return lines
+
+
+def setup_block(summaries, cw):
+    """Messages each mode sent for setup, by kind, and its ICE runs."""
+    kinds = [k for k in pcapstats.KINDS
+             if any(s.get("setup_by_kind", {}).get(k) for s in summaries)]
+    head = f"{'case':{cw}}{'packets':>9}{'bytes':>9}{'ICE runs':>9}" + "".join(
+        f"{k:>10}" for k in kinds)
+    lines = ["", "Sent during setup by caller + callee, mean per call (packets by kind)", head]
+    for s in summaries:
+        row = f"{s['case']:{cw}}{num(s['setup_packets'] and s['setup_packets']['mean']):>9}"
+        row += f"{num(s['setup_bytes'] and s['setup_bytes']['mean']):>9}"
+        row += f"{num(s['ice_runs'] and s['ice_runs']['mean'], 1):>9}"
+        row += "".join(f"{num(s.get('setup_by_kind', {}).get(k)):>10}" for k in kinds)
+        lines.append(row)
+    return lines
+
+
+def keepalive_block(summaries, cw):
+    lines = ["", "Idle after the last call: caller + callee, packets per minute (bytes per "
+             "minute), and to whom", f"{'case':{cw}}{'packets':>9}{'bytes':>10}{'peer':>8}"
+             f"{'server':>8}{'overlay':>9}{'window':>8}"]
+    for s in summaries:
+        if "keepalive" not in s:
+            continue
+        k = s["keepalive"]
+        p = sum(k[h]["packets_per_min"] or 0 for h in ("caller", "callee"))
+        b = sum(k[h]["bytes_per_min"] or 0 for h in ("caller", "callee"))
+        m = k["seconds"] / 60 if k["seconds"] else 0
+        to = {d: sum(k[h]["by_dest"][d][0] for h in ("caller", "callee")) / m if m else 0
+              for d in ("peer", "server", "overlay")}
+        lines.append(f"{s['case']:{cw}}{p:9.0f}{b:10.0f}{to['peer']:8.0f}{to['server']:8.0f}"
+                     f"{to['overlay']:9.0f}{k['seconds']:7.0f}s")
+    return lines
+
+
+def table(summaries, reds, warnings):
+    cw = max(10, *(len(s["case"]) + 2 for s in summaries))
+    lines = delay_block(summaries, cw)
     if any("setup_packets" in s for s in summaries):
-        lines.append("")
-        lines.append("Sent during setup (caller + callee, mean per call) and ICE runs per call")
-        for label, key in (("packets", "setup_packets"), ("bytes", "setup_bytes"),
-                           ("ICE runs", "ice_runs")):
-            lines.append(f"{label:22}" + "".join(
-                f"{fmt(s.get(key), False):>{w + 8}}" for s in summaries))
-        for k in pcapstats.KINDS:
-            vals = [s.get("setup_by_kind", {}).get(k) for s in summaries]
-            if any(vals):
-                lines.append(f"{'  packets ' + k:22}" + "".join(
-                    f"{('-' if v is None else f'{v:.1f}'):>{w + 8}}" for v in vals))
-    ka = [s for s in summaries if "keepalive" in s]
-    if ka:
-        lines.append("")
-        lines.append("Keepalive, idle after the last call (caller + callee, per minute)")
-        for s in ka:
-            k = s["keepalive"]
-            p = sum(k[h]["packets_per_min"] or 0 for h in ("caller", "callee"))
-            b = sum(k[h]["bytes_per_min"] or 0 for h in ("caller", "callee"))
-            m = k["seconds"] / 60 if k["seconds"] else 0
-            to = {d: sum(k[h]["by_dest"][d][0] for h in ("caller", "callee")) / m if m else 0
-                  for d in ("peer", "server", "overlay")}
-            lines.append(f"  {s['case']:20} {p:8.1f} packets/min {b:10.0f} bytes/min "
-                         f"({k['seconds']:.0f} s; to the peer {to['peer']:.1f}, the STUN/TURN "
-                         f"server {to['server']:.1f}, the overlay {to['overlay']:.1f})")
+        lines += setup_block(summaries, cw)
+    if any("keepalive" in s for s in summaries):
+        lines += keepalive_block(summaries, cw)
     if reds:
         lines.append("")
         for nat, v in reds.items():
-            lines.append(f"HIP against ICE mode, NAT {nat}: total {v:+.1f} % "
-                         "(reduction of the mean total)")
+            lines.append(f"NAT {nat}: hip mode's mean total is {abs(v):.1f} % "
+                         f"{'below' if v >= 0 else 'above'} ice mode's")
     failed = [(s["case"], f) for s in summaries for f in s["failed"]]
     if failed:
         lines.append("")
