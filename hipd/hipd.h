@@ -81,6 +81,7 @@ struct dataplane;
 struct nat_host;
 struct relay;
 struct overlay;
+struct hipd_options;
 
 struct hipd {
 	uv_loop_t *loop;
@@ -106,6 +107,7 @@ struct hipd {
 		bool raised; /* puzzle_k_attack in force */
 	} i1_rate;
 	bool stopping;
+	struct hipd_options *opts; /* for reload (options.c); NULL in tests */
 };
 
 void hipd_config_defaults(struct hipd_config *cfg);

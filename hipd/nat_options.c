@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "common/secret_file.h"
 #include "hipd/hipd.h"
 #include "hipd/nat_options.h"
@@ -27,16 +28,14 @@ static int parse_modes(const char *arg, struct hip_p_list16 *modes)
 		    .ids = {HIP_NAT_MODE_ICE_STUN_UDP, HIP_NAT_MODE_UDP_ENCAP}, .n = 2};
 		return 0;
 	}
-	fprintf(stderr, "hipd: --nat: '%s' is not none, udp or ice\n", arg);
+	config_why("\"%s\" is not none, udp or ice", arg);
 	return -EINVAL;
 }
 
-static int parse_server(const char *opt, const char *arg, struct sockaddr_storage *out)
+static int parse_server(const char *arg, struct sockaddr_storage *out)
 {
 	if (ice_sa_parse(arg, out)) {
-		fprintf(stderr,
-			"hipd: %s: '%s' is not ADDRESS:PORT (numeric, e.g. 203.0.113.3:3478)\n",
-			opt, arg);
+		config_why("\"%s\" is not ADDRESS:PORT (numeric, e.g. 203.0.113.3:3478)", arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -49,7 +48,7 @@ static int parse_ta(const char *arg, uint32_t *ta)
 
 	/* RFC 5770 4.4: "Hosts SHOULD NOT use values smaller than 20 ms" */
 	if (*arg < '0' || *arg > '9' || *end || v < 20 || v > 10000) {
-		fprintf(stderr, "hipd: --ice-ta-ms: '%s' is not a number from 20 to 10000\n", arg);
+		config_why("\"%s\" is not a number from 20 to 10000", arg);
 		return -EINVAL;
 	}
 	*ta = (uint32_t)v;
@@ -64,27 +63,30 @@ int nat_option(int opt, const char *arg, struct hipd_config *cfg)
 	case NAT_OPT_TA:
 		return parse_ta(arg, &cfg->ice_ta_ms);
 	case NAT_OPT_STUN:
-		return parse_server("--stun", arg, &cfg->stun_server);
+		return parse_server(arg, &cfg->stun_server);
 	case NAT_OPT_TURN:
-		return parse_server("--turn", arg, &cfg->turn_server);
+		return parse_server(arg, &cfg->turn_server);
 	case NAT_OPT_TURN_USER:
 		if (strlen(arg) >= sizeof(cfg->turn_user) || !*arg) {
-			fprintf(stderr, "hipd: --turn-user: empty or longer than %zu bytes\n",
-				sizeof(cfg->turn_user) - 1);
+			config_why("empty or longer than %zu bytes", sizeof(cfg->turn_user) - 1);
 			return -EINVAL;
 		}
 		strcpy(cfg->turn_user, arg);
 		return 0;
-	case NAT_OPT_TURN_PASS_FILE:
+	case NAT_OPT_TURN_PASS_FILE: {
 		/* from a file, never from the command line */
-		return secret_file_read("hipd: --turn-pass-file", arg, cfg->turn_pass,
-					sizeof(cfg->turn_pass));
+		int rc = secret_file_read("hipd: --turn-pass-file", arg, cfg->turn_pass,
+					  sizeof(cfg->turn_pass));
+		if (rc)
+			config_why("cannot read a password from \"%s\"", arg);
+		return rc;
+	}
 	case NAT_OPT_HOST_ADDRS:
 		cfg->ice_host_addrs = arg;
 		return 0;
 	case NAT_OPT_POLICY:
 		if (strcmp(arg, "all") && strcmp(arg, "relay")) {
-			fprintf(stderr, "hipd: --ice-policy: '%s' is not all or relay\n", arg);
+			config_why("\"%s\" is not all or relay", arg);
 			return -EINVAL;
 		}
 		cfg->ice_relay_only = strcmp(arg, "relay") == 0;
@@ -118,15 +120,15 @@ int nat_options_check(const struct hipd_config *cfg)
 	for (size_t i = 0; i < cfg->nat_modes.n; i++)
 		ice |= cfg->nat_modes.ids[i] == HIP_NAT_MODE_ICE_STUN_UDP;
 	if (!ice && (cfg->stun_server.ss_family || cfg->turn_server.ss_family)) {
-		fprintf(stderr, "hipd: --stun and --turn need --nat ice\n");
+		config_why("stun and turn need nat = ice (--nat ice)");
 		return -EINVAL;
 	}
 	if (cfg->ice_relay_only && !cfg->turn_server.ss_family) {
-		fprintf(stderr, "hipd: --ice-policy relay needs --turn\n");
+		config_why("ice-policy relay needs turn");
 		return -EINVAL;
 	}
 	if (cfg->turn_server.ss_family && (!cfg->turn_user[0] || !cfg->turn_pass[0])) {
-		fprintf(stderr, "hipd: --turn needs --turn-user and --turn-pass-file\n");
+		config_why("turn needs turn-user and turn-pass-file");
 		return -EINVAL;
 	}
 	if (cfg->nat_modes.n && cfg->transport != HIP_TRANSPORT_UDP)

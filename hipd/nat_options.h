@@ -21,9 +21,9 @@ enum nat_option_id {
 /* The options' lines for hipd --help. */
 void nat_options_usage(FILE *f);
 
-/* 0, or -EINVAL after printing why to stderr. */
+/* 0, or -EINVAL after config_why() (common/config.h). */
 int nat_option(int opt, const char *arg, struct hipd_config *cfg);
-/* Cross-option checks after parsing; 0 or -EINVAL with a message. */
+/* Cross-option checks after parsing; 0 or -EINVAL after config_why(). */
 int nat_options_check(const struct hipd_config *cfg);
 
 #endif
