@@ -18,6 +18,7 @@
 #include "hipd/hipd.h"
 #include "hipd/keys.h"
 #include "hipd/nat.h"
+#include "hipd/options.h"
 #include "hipd/overlay.h"
 #include "ice/sock.h"
 #include "hipd/r1cache.h"
@@ -517,10 +518,18 @@ static json_t *cmd_get_overlay(struct hipd *h, json_t *req)
 	return overlay_json(h);
 }
 
+/* Reads hipd.conf and the hosts file again (options.c); associations stay. */
+static json_t *cmd_reload(struct hipd *h, json_t *req)
+{
+	(void)req;
+	return hipd_options_reload(h);
+}
+
 static const struct {
 	const char *name;
 	json_t *(*fn)(struct hipd *h, json_t *req);
 } commands[] = {
+    {"reload", cmd_reload},
     {"set-overlay", cmd_set_overlay},
     {"get-overlay", cmd_get_overlay},
     {"get-nat", cmd_get_nat},

@@ -28,6 +28,8 @@ void hipd_options_usage(FILE *f)
 	    "  --config FILE       configuration file, keys named after these options\n"
 	    "                      (default " HIPD_DEFAULT_CONFIG
 	    " when it exists; see hipd.conf(5))\n"
+	    "  --check-config      check the options, the configuration and the hosts file,\n"
+	    "                      then exit (0 when they are good)\n"
 	    "  --hosts FILE        NAME HIT [LOCATOR...] lines: locators for the map\n"
 	    "                      (default " HOSTS_DEFAULT_PATH " when it exists)\n"
 	    "  --state-dir DIR     host identities live here (default /var/lib/hipd)\n"
@@ -185,6 +187,7 @@ static int parse_endpoint(const char *s, uint16_t port, struct sockaddr_storage 
 enum {
 	OPT_STATE_DIR = 256,
 	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
 	OPT_HOSTS,
 	OPT_SOCKET,
 	OPT_HI,
@@ -223,6 +226,7 @@ enum {
 /* The defaults are those of hipd_config_defaults() (daemon.c), written as a file would. */
 const struct config_option hipd_options[] = {
     {"config", OPT_CONFIG, V, CL, HIPD_DEFAULT_CONFIG},
+    {"check-config", OPT_CHECK_CONFIG, F, CL, ""},
     {"hosts", OPT_HOSTS, V, RT, HOSTS_DEFAULT_PATH},
     {"state-dir", OPT_STATE_DIR, V, 0, "/var/lib/hipd"},
     {"socket", OPT_SOCKET, V, 0, "/run/hipd/hipd.sock"},
@@ -282,6 +286,9 @@ int hipd_option_apply(void *opts, int c, const char *arg)
 	case OPT_CONFIG:
 		o->config_path = arg;
 		o->config_explicit = true;
+		return 0;
+	case OPT_CHECK_CONFIG:
+		o->check_only = true;
 		return 0;
 	case OPT_HOSTS:
 		o->hosts_path = arg;
@@ -576,6 +583,11 @@ int hipd_options_init(struct hipd_options *o, int argc, char **argv)
 	if (hipd_options_check(o)) {
 		fprintf(stderr, "hipd: %s\n", config_why_take());
 		return -EINVAL;
+	}
+	if (o->check_only) {
+		printf("hipd: configuration ok (%s; hosts: %zu names)\n",
+		       o->file.path ? o->file.path : "no configuration file", o->hosts.n);
+		return 1;
 	}
 	return 0;
 }

@@ -29,6 +29,7 @@ struct hipd_options {
 	bool use_syslog;
 	const char *config_path; /* NULL: no file */
 	bool config_explicit;	 /* --config given: the file must exist */
+	bool check_only;	 /* --check-config */
 	const char *hosts_path;	 /* NULL: no hosts file */
 	bool hosts_explicit;
 	bool on_cmdline[HIPD_MAX_OPTIONS]; /* by index in hipd_options */
@@ -43,7 +44,8 @@ void hipd_options_usage(FILE *f);
 
 /* Defaults, then the command line, then the configuration file (for the keys the command line
  * does not set), then the hosts file and the checks across options. Returns 0 to run, 1 when
- * --help or --version was printed, or -EINVAL after printing why to stderr. */
+ * --help, --version or --check-config printed its answer, or -EINVAL after printing why to stderr.
+ */
 int hipd_options_init(struct hipd_options *o, int argc, char **argv);
 void hipd_options_free(struct hipd_options *o);
 

@@ -24,6 +24,7 @@ static const struct verb verbs[] = {
 	{{{"daemon", "rekey"},         "HIT",           1, 1, "rekey the ESP SAs with a peer HIT now (UPDATE)"}, verb_rekey},
 	{{{"daemon", "rst"},           "HIT",           1, 1, "forget the association with HIT without CLOSE"}, verb_rst},
 	{{{"daemon", "get", "status"}, "",              0, 0, "show hipd's version, uptime and counters"}, verb_get_status},
+	{{{"daemon", "reload"},        "",              0, 0, "read hipd.conf and the hosts file again; associations stay"}, verb_reload},
 	{{{"daemon", "set", "debug"},  "LEVEL",         1, 1, "set hipd's log level: error|warning|info|debug"}, verb_set_debug},
 	{{{"daemon", "get", "puzzle"}, "",              0, 0, "show the puzzle difficulty K sent in R1"}, verb_get_puzzle},
 	{{{"daemon", "get", "dataplane"}, "",           0, 0, "show the data plane backend, why it was chosen, counters"}, verb_get_dataplane},

@@ -82,5 +82,6 @@ int verb_set_stun(struct hipconf *hc, int argc, char **argv);
 int verb_set_turn(struct hipconf *hc, int argc, char **argv);
 int verb_set_overlay(struct hipconf *hc, int argc, char **argv);
 int verb_get_overlay(struct hipconf *hc, int argc, char **argv);
+int verb_reload(struct hipconf *hc, int argc, char **argv);
 
 #endif
