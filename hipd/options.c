@@ -792,9 +792,10 @@ static json_t *reload_apply(struct hipd *h, struct hipd_options *n)
 	hosts_free(&o->hosts);
 	o->hosts = n->hosts;
 	memset(&n->hosts, 0, sizeof(n->hosts));
-	return json_pack("{s:b,s:o,s:o,s:o,s:i,s:i}", "ok", 1, "applied", applied, "needs_restart",
-			 restart, "errors", errors, "hosts_added", (int)added, "hosts_removed",
-			 (int)removed);
+	return json_pack("{s:b,s:o,s:o,s:o,s:i,s:i,s:s,s:i}", "ok", 1, "applied", applied,
+			 "needs_restart", restart, "errors", errors, "hosts_added", (int)added,
+			 "hosts_removed", (int)removed, "log_level",
+			 log_level_name(log_get_level()), "puzzle_k", h->cfg.puzzle_k);
 }
 
 static void log_names(const char *what, json_t *names)

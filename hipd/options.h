@@ -61,7 +61,8 @@ void hipd_options_started(struct hipd *h, struct hipd_options *o);
 /* Reads the configuration and the hosts file again (SIGHUP, the "reload" command). A bad file
  * changes nothing: {"ok": false, "error": "FILE:LINE: reason"}. Otherwise the changed run-time
  * options take effect and the others are listed as needing a restart: {"ok": true, "applied":
- * [...], "needs_restart": [...], "errors": [...], "hosts_added": N, "hosts_removed": N}. */
+ * [...], "needs_restart": [...], "errors": [...], "hosts_added": N, "hosts_removed": N,
+ * "log_level": the level in force, "puzzle_k": K in force}. */
 json_t *hipd_options_reload(struct hipd *h);
 
 #endif

@@ -31,6 +31,10 @@ int verb_reload(struct hipconf *hc, int argc, char **argv)
 	printf("configuration reloaded\n");
 	print_names("applied", applied, "");
 	print_names("needs restart", restart, " (old values kept)");
+	printf("%-15s %s\n", "log level",
+	       json_string_value(json_object_get(reply, "log_level")) ?: "?");
+	printf("%-15s %lld\n", "puzzle K",
+	       (long long)json_integer_value(json_object_get(reply, "puzzle_k")));
 	printf("%-15s %lld locators added, %lld removed\n", "hosts",
 	       (long long)json_integer_value(json_object_get(reply, "hosts_added")),
 	       (long long)json_integer_value(json_object_get(reply, "hosts_removed")));
