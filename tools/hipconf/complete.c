@@ -71,11 +71,20 @@ static void next_words(const struct verb *verbs, size_t nv, int n, char **typed)
 	}
 }
 
-/* HITs hipd knows: our identities for "del hi", else peers (associations and maps). */
+static bool listed(const json_t *seen, const char *hit)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(seen, i, v) if (strcmp(json_string_value(v), hit) == 0) return true;
+	return false;
+}
+
+/* HITs hipd knows, each once: our identities for "del hi", else peers (associations, maps). */
 static void print_hits(struct hipconf *hc, bool own)
 {
 	static const char *const peer_cmds[][2] = {{"get-ha", "associations"}, {"get-map", "maps"}};
-	json_t *reply, *o;
+	json_t *reply, *o, *seen = json_array();
 	size_t i;
 
 	hc->cli.json = false;
@@ -89,11 +98,14 @@ static void print_hits(struct hipconf *hc, bool own)
 		{
 			const char *hit = json_string_value(json_object_get(
 			    o, json_object_get(o, "peer_hit") ? "peer_hit" : "hit"));
-			if (hit)
-				printf("%s\n", hit);
+			if (!hit || listed(seen, hit))
+				continue;
+			printf("%s\n", hit);
+			json_array_append_new(seen, json_string(hit));
 		}
 		json_decref(reply);
 	}
+	json_decref(seen);
 }
 
 /* One alternative of a synopsis word: a keyword is offered as it is; placeholders by kind. */
