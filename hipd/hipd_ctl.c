@@ -350,14 +350,14 @@ static json_t *cmd_new_hi(struct hipd *h, json_t *req)
 static json_t *cmd_add_hi(struct hipd *h, json_t *req)
 {
 	json_t *pem = json_object_get(req, "pem");
-	struct hostid *id;
+	struct hostid *id = NULL;
 
 	if (!json_is_string(pem))
 		return ctl_reply_error("missing argument \"pem\"");
 	int e =
 	    hostid_from_pem("from hipconf", json_string_value(pem), json_string_length(pem), &id);
 	OPENSSL_cleanse((char *)json_string_value(pem), json_string_length(pem));
-	if (e == -EOPNOTSUPP || (e == -EINVAL && id == NULL && json_string_length(pem)))
+	if (e == -EOPNOTSUPP || e == -EINVAL)
 		return ctl_reply_error("not a usable private key: an unencrypted PEM key, RSA of "
 				       "2048 bits or more, or ECDSA P-256 or P-384");
 	if (e)
