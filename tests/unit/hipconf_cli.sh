@@ -74,6 +74,15 @@ for code in "0  ok" "1  hipd answered with an error" "2  usage error" "3  hipd i
 	if printf '%s\n' "$help" | grep -qF -- "  $code"; then echo "ok: help documents exit $code"
 	else echo "FAIL: help lacks exit status $code"; fails=$((fails + 1)); fi
 done
+# the man page has every verb of --help, each with an example
+MAN=$(dirname "$0")/../../man/hipconf.8
+for verb in $(printf '%s\n' "$help" | sed -n 's/^  \(daemon [a-z]*\( [a-z]*\)\?\).*/\1/p' |
+	sed 's/ \([A-Z]\|[a-z]*|\).*//' | tr ' ' '_'); do
+	words=$(echo "$verb" | tr '_' ' ' | sed 's/ *$//')
+	count=$((count + 1))
+	if grep -q "^hipconf .*$words" "$MAN"; then echo "ok: man page example of $words"
+	else echo "FAIL: man page has no example of $words"; fails=$((fails + 1)); fi
+done
 expect "version" 0 "hipconf " -- --version
 expect "no arguments is a usage error" 2 "Usage: hipconf" --
 
