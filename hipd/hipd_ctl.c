@@ -230,7 +230,8 @@ static json_t *identity_reply(const struct hipd *h, const struct hostid *id)
 {
 	char buf[HIT_STRLEN];
 
-	return json_pack("{s:b,s:s,s:s,s:i,s:b}", "ok", 1, "hit", hit_to_str(&id->hit, buf), "kind",
+	return json_pack("{s:b,s:s,s:s,s:s,s:i,s:b}", "ok", 1, "hit", hit_to_str(&id->hit, buf),
+			 "algorithm", id->algorithm == HIP_HI_RSA ? "RSA" : "ECDSA", "kind",
 			 hostid_kind_name(id->kind), "bits", EVP_PKEY_get_bits(id->pkey), "default",
 			 hipd_default_identity(h) == id);
 }
@@ -698,15 +699,16 @@ static json_t *local_addresses(void)
 	if (uv_interface_addresses(&ifs, &n))
 		return list;
 	for (int i = 0; i < n; i++) {
-		const struct sockaddr_storage *ss = (const void *)&ifs[i].address;
-		const struct sockaddr_in6 *s6 = (const void *)ss;
+		struct sockaddr_storage ss = {0}; /* libuv's union is not aligned as one */
+		const struct sockaddr_in6 *s6 = (const void *)&ss;
+		memcpy(&ss, &ifs[i].address, sizeof(ifs[i].address));
 		if (ifs[i].is_internal || strcmp(ifs[i].name, "hit0") == 0)
 			continue;
-		if (ss->ss_family == AF_INET6 && hit_is_orchid(&s6->sin6_addr))
+		if (ss.ss_family == AF_INET6 && hit_is_orchid(&s6->sin6_addr))
 			continue;
 		json_t *o = json_pack("{s:s,s:s}", "interface", ifs[i].name, "address",
-				      addr_str(ss, buf, sizeof(buf)));
-		if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+				      addr_str(&ss, buf, sizeof(buf)));
+		if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
 			json_object_set_new(o, "scope", json_string("link"));
 		json_array_append_new(list, o);
 	}
