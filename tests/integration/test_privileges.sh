@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# Integration test of hipd's privilege drop: started as root with --user, it runs as that user
-# with only CAP_NET_ADMIN and CAP_NET_RAW (from /proc/PID/status) and still does a base
-# exchange and carries ping6 between HITs. Also the start as a user with ambient capabilities
-# (what hipd.service does). Not a test of the unit's sandbox (systemd is not PID 1 here).
+# hipd's privilege drop (root with --user; a user with ambient caps as in hipd.service): only
+# NET_ADMIN|NET_RAW in /proc/PID/status, then a BEX and ping6. Not the unit's sandbox.
 set -u
 . "$(dirname "$0")/lib.sh"
 lab_need_root

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# systemd-analyze verify on the built hipd.service and p2psipd.service (their ExecStart pointed
-# at the built programs, MANPATH at man/), and their security exposure kept below a bound.
+# systemd-analyze verify and the exposure bound of the built hipd.service and p2psipd.service
+# (ExecStart pointed at the built programs, MANPATH at man/); the sysusers.d entry applied.
 set -u
 BUILD=$1
 SRC=$2
@@ -43,5 +43,16 @@ for u in hipd:2.0 p2psipd:1.5; do
 		check "$name.service: exposure $e <= $bound (systemd-analyze security)" below "$e" "$bound"
 	fi
 done
+# sysusers.d: applied to an empty root, it creates user and group hipd, a system account
+# without a login shell.
+if command -v systemd-sysusers >/dev/null; then
+	mkdir -p "$T/root/etc"
+	cp "$SRC/systemd/hipsip.sysusers" "$T/hipsip.conf"
+	systemd-sysusers --root="$T/root" "$T/hipsip.conf" >"$T/sysusers.log" 2>&1
+	check "sysusers.d: user hipd, system uid, no login shell" awk -F: \
+		'$1 == "hipd" && $3 < 1000 && $7 ~ /nologin$/ { ok = 1 } END { exit !ok }' \
+		"$T/root/etc/passwd"
+	check "sysusers.d: group hipd" grep -q '^hipd:' "$T/root/etc/group"
+fi
 echo "1..$N"
 [ "$FAILS" -eq 0 ]
