@@ -14,6 +14,7 @@
 #include "hipd/daemon.h"
 #include "hipd/keys.h"
 #include "hipd/nat_options.h"
+#include "hipd/privsep.h"
 #include "hipd/dataplane/dataplane.h"
 
 static void usage(FILE *f)
@@ -62,7 +63,10 @@ static void usage(FILE *f)
 	    "                      locator map: hipconf daemon add map RELAY-HIT ADDR\n"
 	    "  --relay-lifetime S  registration lifetime to ask for (default 600)\n"
 	    "  --test-faults       allow fault injection through the control socket (tests "
-	    "only)\n");
+	    "only)\n"
+	    "  --user NAME         after start-up run as NAME with only CAP_NET_ADMIN and\n"
+	    "                      CAP_NET_RAW (default " PRIVSEP_DEFAULT_USER
+	    " if it exists; root: stay root)\n");
 	nat_options_usage(f);
 	fputs("  -h, --help          this help\n"
 	      "  -V, --version       print the version\n",
@@ -199,7 +203,10 @@ enum {
 	OPT_RELAY_REQUIRE_NAT_MODE,
 	OPT_RELAY,
 	OPT_RELAY_LIFETIME,
+	OPT_USER,
 };
+
+static const char *run_user; /* --user: NULL for the default */
 
 static const struct option options[] = {
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -239,6 +246,7 @@ static const struct option options[] = {
     {"relay-require-nat-mode", no_argument, NULL, OPT_RELAY_REQUIRE_NAT_MODE},
     {"relay", required_argument, NULL, OPT_RELAY},
     {"relay-lifetime", required_argument, NULL, OPT_RELAY_LIFETIME},
+    {"user", required_argument, NULL, OPT_USER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -423,6 +431,9 @@ static int parse_one(int c, const char *arg, struct hipd_config *cfg, enum log_l
 	case OPT_SYSLOG:
 		*use_syslog = true;
 		return 0;
+	case OPT_USER:
+		run_user = arg;
+		return 0;
 	case OPT_TEST_FAULTS:
 		cfg->allow_fault_injection = true;
 		return 0;
@@ -488,10 +499,15 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	int err = hipd_start(&h, &loop);
+	if (!err)
+		err = privsep_drop(run_user, h.cfg.state_dir, h.cfg.socket_path);
 	if (err)
 		hipd_stop(&h);
-	else
+	else {
+		privsep_notify_ready(&h);
 		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	privsep_notify_stopping();
 	hipd_stop(&h);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	hipd_free(&h);
