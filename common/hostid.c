@@ -451,13 +451,42 @@ static int pkey_kind(EVP_PKEY *pkey, enum hostid_kind *kind)
 	return 0;
 }
 
+/* The private key in the PEM text pem (len bytes); who names it in messages. */
+static int from_pem(const char *who, const uint8_t *pem, size_t len, struct hostid **out)
+{
+	EVP_PKEY *pkey = NULL;
+	enum hostid_kind kind;
+	BIO *bio;
+	int err;
+
+	if (len == 0 || len > KEYFILE_MAX) {
+		log_err("host key %s: size %zu is not that of a PEM key", who, len);
+		return -EINVAL;
+	}
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (bio)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (!pkey) {
+		ERR_clear_error();
+		log_err("host key %s: not an unencrypted PEM private key", who);
+		return -EINVAL;
+	}
+	err = pkey_kind(pkey, &kind);
+	if (err) {
+		log_err("host key %s: unsupported key type or size (RSA >= %d bits, ECDSA P-256 "
+			"or P-384)",
+			who, RSA_MIN_BITS);
+		EVP_PKEY_free(pkey);
+		return err;
+	}
+	return hostid_wrap(pkey, kind, true, out);
+}
+
 int hostid_load(const char *path, struct hostid **out)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	EVP_PKEY *pkey = NULL;
-	enum hostid_kind kind;
-	BIO *bio;
 	int err;
 
 	if (!path || !out)
@@ -465,25 +494,16 @@ int hostid_load(const char *path, struct hostid **out)
 	err = read_key_file(path, &buf, &len);
 	if (err)
 		return err;
-	bio = BIO_new_mem_buf(buf, (int)len);
-	if (bio)
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	BIO_free(bio);
+	err = from_pem(path, buf, len, out);
 	OPENSSL_secure_clear_free(buf, len);
-	if (!pkey) {
-		ERR_clear_error();
-		log_err("host key %s: not an unencrypted PEM private key", path);
+	return err;
+}
+
+int hostid_from_pem(const char *who, const char *pem, size_t len, struct hostid **out)
+{
+	if (!who || !pem || !out)
 		return -EINVAL;
-	}
-	err = pkey_kind(pkey, &kind);
-	if (err) {
-		log_err("host key %s: unsupported key type or size (RSA >= %d bits, ECDSA P-256 "
-			"or P-384)",
-			path, RSA_MIN_BITS);
-		EVP_PKEY_free(pkey);
-		return err;
-	}
-	return hostid_wrap(pkey, kind, true, out);
+	return from_pem(who, (const uint8_t *)pem, len, out);
 }
 
 /* ---- a peer's HI (untrusted bytes) ---- */

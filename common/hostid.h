@@ -37,6 +37,9 @@ const char *hostid_kind_name(enum hostid_kind kind);
 int hostid_generate(enum hostid_kind kind, int rsa_bits, struct hostid **out);
 /* Loads a private key (PEM PKCS#8); refuses a file readable by group/others. */
 int hostid_load(const char *path, struct hostid **out);
+/* A private key from PEM text in memory (a key hipconf sent); who names it in log messages.
+ * The caller wipes pem. Same key types and sizes as hostid_load. */
+int hostid_from_pem(const char *who, const char *pem, size_t len, struct hostid **out);
 /* Writes the private key as PEM, mode 0600, atomically (temp file + rename). */
 int hostid_save(const struct hostid *id, const char *path);
 /* A peer's public identity from the HOST_ID algorithm and HI field. Only the canonical

@@ -15,6 +15,7 @@
 #include "common/ctl_server.h"
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/hipd_ctl.h"
+#include "hipd/identity.h"
 #include "hipd/nat.h"
 #include "hipd/overlay.h"
 #include "hipd/r1cache.h"
@@ -125,6 +126,7 @@ static int load_identities(struct hipd *h)
 			 hit_to_str(&h->ids[h->nids]->hit, buf), i == 0 ? " (default)" : "");
 		h->nids++;
 	}
+	identity_load_added(h); /* hipconf daemon new|add hi */
 	return 0;
 }
 

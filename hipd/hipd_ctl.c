@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "hipd/dataplane/dataplane.h"
 #include "hipd/esp/esp.h"
 #include "hipd/hipd.h"
+#include "hipd/identity.h"
 #include "hipd/keys.h"
 #include "hipd/nat.h"
 #include "hipd/options.h"
@@ -214,14 +216,190 @@ static json_t *cmd_get_hi(struct hipd *h, json_t *req)
 
 	for (size_t i = 0; i < h->nids; i++) {
 		const struct hostid *id = h->ids[i];
-		json_array_append_new(ids, json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "hit",
+		json_array_append_new(ids, json_pack("{s:s,s:s,s:s,s:i,s:i,s:b,s:I}", "hit",
 						     hit_to_str(&id->hit, buf), "algorithm",
 						     id->algorithm == HIP_HI_RSA ? "RSA" : "ECDSA",
 						     "kind", hostid_kind_name(id->kind), "bits",
 						     EVP_PKEY_get_bits(id->pkey), "hit_suite",
-						     id->suite, "default", i == 0));
+						     id->suite, "default", i == 0, "associations",
+						     (json_int_t)identity_users(h, id)));
 	}
 	return json_pack("{s:b,s:o}", "ok", 1, "identities", ids);
+}
+
+static json_t *identity_reply(const struct hipd *h, const struct hostid *id)
+{
+	char buf[HIT_STRLEN];
+
+	return json_pack("{s:b,s:s,s:s,s:s,s:i,s:b}", "ok", 1, "hit", hit_to_str(&id->hit, buf),
+			 "algorithm", id->algorithm == HIP_HI_RSA ? "RSA" : "ECDSA", "kind",
+			 hostid_kind_name(id->kind), "bits", EVP_PKEY_get_bits(id->pkey), "default",
+			 hipd_default_identity(h) == id);
+}
+
+/* identity_add's result as a reply; frees id when it was not taken. */
+static json_t *add_result(struct hipd *h, struct hostid *id)
+{
+	char buf[HIT_STRLEN];
+	int e = identity_add(h, id);
+
+	if (!e)
+		return identity_reply(h, id);
+	hit_to_str(&id->hit, buf);
+	hostid_free(id);
+	if (e == -EEXIST)
+		return ctl_reply_error("HIT %s is already one of our identities", buf);
+	if (e == -ENOSPC)
+		return ctl_reply_error("hipd holds %d identities at most: delete one first "
+				       "(hipconf daemon del hi HIT)",
+				       HIPD_MAX_IDS);
+	return ctl_reply_error("cannot save the identity in %s: %s", h->cfg.state_dir,
+			       strerror(-e));
+}
+
+/* A key generated off the loop (RSA takes a second or more); the reply waits for it. */
+struct new_hi_work {
+	uv_work_t req;
+	struct hipd *h;
+	struct ctl_deferred *reply;
+	enum hostid_kind kind;
+	int bits, err;
+	struct hostid *id;
+};
+
+static void new_hi_generate(uv_work_t *w)
+{
+	struct new_hi_work *nw = w->data;
+
+	nw->err = hostid_generate(nw->kind, nw->bits, &nw->id);
+}
+
+static json_t *generated(struct hipd *h, int err, struct hostid *id)
+{
+	if (err)
+		return ctl_reply_error("cannot generate the key: %s", strerror(-err));
+	if (h->stopping) {
+		hostid_free(id);
+		return ctl_reply_error("hipd is stopping");
+	}
+	return add_result(h, id);
+}
+
+static void new_hi_done(uv_work_t *w, int status)
+{
+	struct new_hi_work *nw = w->data;
+
+	if (status) /* cancelled */
+		nw->err = nw->err ? nw->err : -ECANCELED;
+	ctl_deferred_reply(nw->reply, generated(nw->h, nw->err, nw->id));
+	free(nw);
+}
+
+static int new_hi_args(json_t *req, enum hostid_kind *kind, int *bits, json_t **err)
+{
+	const char *ks = json_string_value(json_object_get(req, "kind"));
+	json_t *b = json_object_get(req, "bits");
+
+	if (!ks || hostid_kind_parse(ks, kind)) {
+		*err = ctl_reply_error("kind \"%s\" is not one of rsa, ecdsa-p256, ecdsa-p384",
+				       ks ? ks : "");
+		return -EINVAL;
+	}
+	*bits = 0;
+	if (!b)
+		return 0;
+	if (*kind != HOSTID_RSA || !json_is_integer(b) || json_integer_value(b) < 2048 ||
+	    json_integer_value(b) > 8192) {
+		*err = ctl_reply_error("bits go with rsa only, from 2048 to 8192");
+		return -EINVAL;
+	}
+	*bits = (int)json_integer_value(b);
+	return 0;
+}
+
+/* Generates a new identity and keeps it (HIPL's "hipconf daemon new hi"). */
+static json_t *cmd_new_hi(struct hipd *h, json_t *req)
+{
+	enum hostid_kind kind;
+	struct hostid *id = NULL;
+	json_t *err = NULL;
+	int bits;
+
+	if (new_hi_args(req, &kind, &bits, &err))
+		return err;
+	if (!bits)
+		bits = h->cfg.rsa_bits;
+	if (h->nids >= HIPD_MAX_IDS)
+		return ctl_reply_error("hipd holds %d identities at most: delete one first "
+				       "(hipconf daemon del hi HIT)",
+				       HIPD_MAX_IDS);
+	struct new_hi_work *nw = h->loop ? calloc(1, sizeof(*nw)) : NULL;
+	if (nw && (nw->reply = ctl_server_defer(h->ctl))) {
+		*nw = (struct new_hi_work){
+		    .req.data = nw, .h = h, .reply = nw->reply, .kind = kind, .bits = bits};
+		if (uv_queue_work(h->loop, &nw->req, new_hi_generate, new_hi_done) == 0)
+			return NULL;
+		ctl_deferred_reply(nw->reply, ctl_reply_error("cannot queue the key generation"));
+		free(nw);
+		return NULL;
+	}
+	free(nw);
+	int e = hostid_generate(kind, bits, &id); /* no loop or no client: here */
+	return generated(h, e, id);
+}
+
+/* Loads a private key that hipconf read from a file (0600) and sent as PEM text. */
+static json_t *cmd_add_hi(struct hipd *h, json_t *req)
+{
+	json_t *pem = json_object_get(req, "pem");
+	struct hostid *id = NULL;
+
+	if (!json_is_string(pem))
+		return ctl_reply_error("missing argument \"pem\"");
+	int e =
+	    hostid_from_pem("from hipconf", json_string_value(pem), json_string_length(pem), &id);
+	OPENSSL_cleanse((char *)json_string_value(pem), json_string_length(pem));
+	if (e == -EOPNOTSUPP || e == -EINVAL)
+		return ctl_reply_error("not a usable private key: an unencrypted PEM key, RSA of "
+				       "2048 bits or more, or ECDSA P-256 or P-384");
+	if (e)
+		return ctl_reply_error("cannot load the key: %s", strerror(-e));
+	return add_result(h, id);
+}
+
+static json_t *cmd_del_hi(struct hipd *h, json_t *req)
+{
+	struct in6_addr hit;
+	json_t *err = NULL;
+	size_t dropped;
+	char buf[HIT_STRLEN];
+	const struct hostid *id;
+
+	if (arg_hit(req, "hit", &hit, &err))
+		return err;
+	id = hipd_identity(h, &hit);
+	size_t users = id ? identity_users(h, id) : 0;
+	int e = identity_del(h, &hit, json_is_true(json_object_get(req, "force")), &dropped);
+	const char *s = json_string_value(json_object_get(req, "hit"));
+	switch (e) {
+	case 0:
+		return json_pack("{s:b,s:I,s:s}", "ok", 1, "dropped", (json_int_t)dropped,
+				 "default", hit_to_str(&hipd_default_identity(h)->hit, buf));
+	case -ENOENT:
+		return ctl_reply_error("%s is not one of our identities", s);
+	case -EPERM:
+		return ctl_reply_error("%s is the last identity: hipd needs one", s);
+	case -EBUSY:
+		return ctl_reply_error("%s is the default identity (add --force to delete it; "
+				       "the next one becomes the default)",
+				       s);
+	case -EADDRINUSE:
+		return ctl_reply_error("%zu associations use %s (add --force to drop them "
+				       "without CLOSE)",
+				       users, s);
+	default:
+		return ctl_reply_error("cannot delete: %s", strerror(-e));
+	}
 }
 
 static int fault_parse(const char *s, enum hipd_fault *f)
@@ -342,6 +520,12 @@ static json_t *cmd_rekey(struct hipd *h, json_t *req)
 static json_t *cmd_reset(struct hipd *h, json_t *req)
 {
 	json_t *err = NULL;
+
+	if (json_is_true(json_object_get(req, "all"))) {
+		size_t n = h->db.count;
+		hadb_clear(&h->db);
+		return json_pack("{s:b,s:I}", "ok", 1, "dropped", (json_int_t)n);
+	}
 	struct hip_ha *ha = arg_peer_ha(h, req, &err);
 
 	if (!ha)
@@ -401,6 +585,13 @@ static json_t *cmd_set_debug(struct hipd *h, json_t *req)
 	return ctl_reply_ok();
 }
 
+static json_t *cmd_get_debug(struct hipd *h, json_t *req)
+{
+	(void)h;
+	(void)req;
+	return json_pack("{s:b,s:s}", "ok", 1, "level", log_level_name(log_get_level()));
+}
+
 static json_t *cmd_get_puzzle(struct hipd *h, json_t *req)
 {
 	(void)req;
@@ -418,12 +609,132 @@ static json_t *cmd_set_puzzle(struct hipd *h, json_t *req)
 	return ctl_reply_ok();
 }
 
+/* HIPL's inc/dec puzzle: K one up or down, for R1s sent from now on. */
+static json_t *puzzle_step(struct hipd *h, int step)
+{
+	int k = h->cfg.puzzle_k + step;
+
+	if (k < 0 || k > 40)
+		return ctl_reply_error("K is %u already: it goes from 0 to 40", h->cfg.puzzle_k);
+	h->cfg.puzzle_k = (uint8_t)k;
+	log_info("puzzle difficulty set to %u", h->cfg.puzzle_k);
+	return json_pack("{s:b,s:i}", "ok", 1, "k", k);
+}
+
+static json_t *cmd_inc_puzzle(struct hipd *h, json_t *req)
+{
+	(void)req;
+	return puzzle_step(h, 1);
+}
+
+static json_t *cmd_dec_puzzle(struct hipd *h, json_t *req)
+{
+	(void)req;
+	return puzzle_step(h, -1);
+}
+
 static json_t *cmd_get_nat(struct hipd *h, json_t *req)
 {
 	json_t *o = nat_json(h);
 	(void)req;
 
 	json_object_set_new(o, "ok", json_true());
+	return o;
+}
+
+/* "none", "udp", "ice" as with hipd --nat: the modes offered in R1 and preferred in I2. */
+static int nat_modes_parse(const char *s, struct hip_p_list16 *m)
+{
+	if (!s)
+		return -EINVAL;
+	if (strcmp(s, "none") == 0)
+		*m = (struct hip_p_list16){.n = 0};
+	else if (strcmp(s, "udp") == 0)
+		*m = (struct hip_p_list16){.ids = {HIP_NAT_MODE_UDP_ENCAP}, .n = 1};
+	else if (strcmp(s, "ice") == 0) /* ICE preferred, UDP for peers without it */
+		*m = (struct hip_p_list16){
+		    .ids = {HIP_NAT_MODE_ICE_STUN_UDP, HIP_NAT_MODE_UDP_ENCAP}, .n = 2};
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* NAT traversal for exchanges from now on (RFC 5770 4.3): associations keep the mode they
+ * negotiated, and the ICE host state stays while any of them may use it. */
+static json_t *cmd_set_nat(struct hipd *h, json_t *req)
+{
+	const char *s = json_string_value(json_object_get(req, "mode"));
+	struct hip_p_list16 modes, old = h->cfg.nat_modes;
+
+	if (nat_modes_parse(s, &modes))
+		return ctl_reply_error("mode \"%s\" is not one of none, udp, ice", s ? s : "");
+	if (modes.n && !h->cfg.udp_enabled)
+		return ctl_reply_error("NAT traversal needs the HIP UDP socket (hipd runs with "
+				       "--no-udp)");
+	h->cfg.nat_modes = modes;
+	if (nat_ice_configured(h) && !h->nat) {
+		int e = nat_init(h);
+		if (e) {
+			h->cfg.nat_modes = old;
+			return ctl_reply_error("cannot start ICE: %s", strerror(-e));
+		}
+		if (h->tr)
+			transport_set_udp_filter(h->tr, nat_udp_filter, h);
+	}
+	if (h->r1) /* R1s carry NAT_TRAVERSAL_MODE under their signature */
+		r1cache_rotate(h->r1);
+	log_info("nat: mode %s for new base exchanges", s);
+	json_t *o = nat_json(h);
+	json_object_set_new(o, "ok", json_true());
+	return o;
+}
+
+/* Our addresses that a peer could reach (not loopback, not HITs or LSIs on hit0). */
+static json_t *local_addresses(void)
+{
+	uv_interface_address_t *ifs;
+	char buf[INET6_ADDRSTRLEN];
+	json_t *list = json_array();
+	int n;
+
+	if (uv_interface_addresses(&ifs, &n))
+		return list;
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_storage ss = {0}; /* libuv's union is not aligned as one */
+		const struct sockaddr_in6 *s6 = (const void *)&ss;
+		memcpy(&ss, &ifs[i].address, sizeof(ifs[i].address));
+		if (ifs[i].is_internal || strcmp(ifs[i].name, "hit0") == 0)
+			continue;
+		if (ss.ss_family == AF_INET6 && hit_is_orchid(&s6->sin6_addr))
+			continue;
+		json_t *o = json_pack("{s:s,s:s}", "interface", ifs[i].name, "address",
+				      addr_str(&ss, buf, sizeof(buf)));
+		if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+			json_object_set_new(o, "scope", json_string("link"));
+		json_array_append_new(list, o);
+	}
+	uv_free_interface_addresses(ifs, n);
+	return list;
+}
+
+/* HIPL's "locator get": the addresses we could announce, and our ICE candidates. */
+static json_t *cmd_get_locator(struct hipd *h, json_t *req)
+{
+	json_t *o = json_pack("{s:b,s:o}", "ok", 1, "addresses", local_addresses());
+	(void)req;
+
+	json_object_set_new(o, "raw", json_boolean(h->cfg.raw_enabled));
+	if (h->cfg.udp_enabled)
+		json_object_set_new(o, "udp_port", json_integer(h->cfg.udp_port));
+	if (h->cfg.ice_host_addrs)
+		json_object_set_new(o, "ice_host_addrs", json_string(h->cfg.ice_host_addrs));
+	if (h->nat) {
+		json_t *nat = nat_host_json(h);
+		json_object_set(o, "candidates", json_object_get(nat, "candidates"));
+		json_decref(nat);
+	} else {
+		json_object_set_new(o, "candidates", json_array());
+	}
 	return o;
 }
 
@@ -443,7 +754,7 @@ static int server_arg(json_t *req, struct sockaddr_storage *ss)
 static json_t *nat_result(int err, const char *what)
 {
 	if (err == -ENOTCONN)
-		return ctl_reply_error("NAT traversal is off: start hipd with --nat ice");
+		return ctl_reply_error("ICE is off: turn it on with hipconf daemon set nat ice");
 	if (err)
 		return ctl_reply_error("%s: %s", what, strerror(-err));
 	return ctl_reply_ok();
@@ -540,6 +851,14 @@ static const struct {
     {"get-map", cmd_get_map},
     {"get-ha", cmd_get_ha},
     {"get-hi", cmd_get_hi},
+    {"new-hi", cmd_new_hi},
+    {"add-hi", cmd_add_hi},
+    {"del-hi", cmd_del_hi},
+    {"set-nat", cmd_set_nat},
+    {"get-locator", cmd_get_locator},
+    {"get-debug", cmd_get_debug},
+    {"inc-puzzle", cmd_inc_puzzle},
+    {"dec-puzzle", cmd_dec_puzzle},
     {"trigger", cmd_trigger},
     {"close", cmd_close},
     {"rekey", cmd_rekey},

@@ -10,6 +10,7 @@
 #include "common/stamp.h"
 #include "hipd/daemon.h"
 #include "hipd/options.h"
+#include "hipd/privsep.h"
 
 static void on_sighup(uv_signal_t *sig, int signum)
 {
@@ -42,10 +43,13 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	int err = hipd_start(&h, &loop);
+	if (!err)
+		err = privsep_drop(opts.run_user, h.cfg.state_dir, h.cfg.socket_path);
 	if (err) {
 		hipd_stop(&h);
 	} else {
 		hipd_options_started(&h, &opts);
+		privsep_notify_ready(&h);
 		/* SIGHUP: read the configuration again; unref'd so that it never keeps the loop */
 		uv_signal_init(&loop, &sighup);
 		sighup.data = &h;
@@ -54,6 +58,7 @@ int main(int argc, char **argv)
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_close((uv_handle_t *)&sighup, NULL);
 	}
+	privsep_notify_stopping();
 	hipd_stop(&h);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	hipd_free(&h);

@@ -18,6 +18,7 @@
 #include "hipd/keys.h"
 #include "hipd/nat.h"
 #include "hipd/nat_options.h"
+#include "hipd/privsep.h"
 
 void hipd_options_usage(FILE *f)
 {
@@ -72,7 +73,10 @@ void hipd_options_usage(FILE *f)
 	    "                      locator map: hipconf daemon add map RELAY-HIT ADDR\n"
 	    "  --relay-lifetime S  registration lifetime to ask for (default 600)\n"
 	    "  --test-faults       allow fault injection through the control socket (tests "
-	    "only)\n");
+	    "only)\n"
+	    "  --user NAME         after start-up run as NAME with only CAP_NET_ADMIN and\n"
+	    "                      CAP_NET_RAW (default " PRIVSEP_DEFAULT_USER
+	    " if it exists; root: stay root)\n");
 	nat_options_usage(f);
 	fputs("  -h, --help          this help\n"
 	      "  -V, --version       print the version\n",
@@ -217,6 +221,7 @@ enum {
 	OPT_RELAY_REQUIRE_NAT_MODE,
 	OPT_RELAY,
 	OPT_RELAY_LIFETIME,
+	OPT_USER,
 };
 
 #define V  CONFIG_VALUE
@@ -265,6 +270,7 @@ const struct config_option hipd_options[] = {
     {"relay-require-nat-mode", OPT_RELAY_REQUIRE_NAT_MODE, F, 0, "false"},
     {"relay", OPT_RELAY, V, 0, ""},
     {"relay-lifetime", OPT_RELAY_LIFETIME, V, 0, "600"},
+    {"user", OPT_USER, V, 0, PRIVSEP_DEFAULT_USER},
     {"help", 'h', F, CL, ""},
     {"version", 'V', F, CL, ""},
 };
@@ -455,6 +461,9 @@ int hipd_option_apply(void *opts, int c, const char *arg)
 		return 0;
 	case OPT_SYSLOG:
 		o->use_syslog = true;
+		return 0;
+	case OPT_USER:
+		o->run_user = arg;
 		return 0;
 	case OPT_TEST_FAULTS:
 		cfg->allow_fault_injection = true;

@@ -27,6 +27,7 @@ struct hipd_options {
 	struct hipd_config cfg;
 	enum log_level level;
 	bool use_syslog;
+	const char *run_user;	 /* --user: NULL for the default (privsep.h) */
 	const char *config_path; /* NULL: no file */
 	bool config_explicit;	 /* --config given: the file must exist */
 	bool check_only;	 /* --check-config */

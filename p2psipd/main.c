@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "common/ctl.h"
 #include "common/hit.h"
 #include "common/log.h"
@@ -165,6 +167,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	dm->stopping = true;
 	log_info("signal %d: stopping", signum);
+	sd_notify(0, "STOPPING=1\nSTATUS=leaving the overlay");
 	if (dm->b2bua_open && b2bua_stop(&dm->b2bua, on_sip_stopped, dm) == 0)
 		return;
 	leave_overlay(dm);
@@ -480,6 +483,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	handles_init(&dm, &loop);
+	sd_notifyf(0, "READY=1\nSTATUS=serving: control %s", o.ctl);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	hostid_free(id);

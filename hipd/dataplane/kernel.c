@@ -374,10 +374,24 @@ static void on_tun(uv_poll_t *p, int status, int events)
 	}
 }
 
+/* Already off (e.g. by sysctl.d when hipd does not run as root)? */
+static bool larval_off(void)
+{
+	char c = 0;
+	int fd = open(LARVAL_DROP_SYSCTL, O_RDONLY | O_CLOEXEC);
+	bool off = fd >= 0 && read(fd, &c, 1) == 1 && c == '0';
+
+	if (fd >= 0)
+		close(fd);
+	return off;
+}
+
 /* With larval drop off, the kernel queues a flow's first packets while the
  * base exchange runs instead of dropping them. */
 static void larval_queue(void)
 {
+	if (larval_off())
+		return;
 	int fd = open(LARVAL_DROP_SYSCTL, O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0 || write(fd, "0\n", 2) != 2)

@@ -1,10 +1,12 @@
 #!/bin/sh
 # hipconf's command line against a fake hipd: help from the verb table, argument errors (exit 2),
 # no daemon (exit 3), daemon errors (exit 1), protocol errors (exit 4). Not a test of hipd itself.
+# Also the bash completion (tools/hipconf/hipconf.bash-completion) through hipconf --complete.
 # usage: hipconf_cli.sh HIPCONF FAKE_HIPD
 set -u
 HIPCONF=$1
 FAKE=$2
+COMPLETION=$(dirname "$0")/../../tools/hipconf/hipconf.bash-completion
 TMP=$(mktemp -d)
 SOCK=$TMP/run/hipd.sock
 FAKE_PID=
@@ -56,12 +58,30 @@ expect() {
 # help is generated from the verb table: every verb is listed
 help=$("$HIPCONF" --help)
 for verb in "daemon add map HIT LOCATOR" "daemon del map HIT [LOCATOR]" "daemon get map" \
-	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" "daemon rst HIT" \
+	"daemon get ha all|HIT" "daemon get hi default|all" "daemon trigger HIT" "daemon close HIT" \
 	"daemon get status" "daemon set debug LEVEL" "daemon get puzzle" "daemon set puzzle K" \
-	"daemon get relay" "daemon set overlay NAME|none [HIT...]" "daemon get overlay"; do
+	"daemon get relay" "daemon set overlay NAME|none [HIT...]" "daemon get overlay" \
+	"daemon new hi rsa|ecdsa-p256|ecdsa-p384 [BITS]" "daemon add hi FILE" "daemon del hi HIT" \
+	"daemon inc puzzle" "daemon dec puzzle" "daemon set nat none|udp|ice" "daemon get locator" \
+	"daemon get debug" "daemon rst all|HIT"; do
 	count=$((count + 1))
 	if printf '%s\n' "$help" | grep -qF -- "  $verb  "; then echo "ok: help lists $verb"
 	else echo "FAIL: help lacks $verb"; fails=$((fails + 1)); fi
+done
+for code in "0  ok" "1  hipd answered with an error" "2  usage error" "3  hipd is not running" \
+	"4  protocol error"; do
+	count=$((count + 1))
+	if printf '%s\n' "$help" | grep -qF -- "  $code"; then echo "ok: help documents exit $code"
+	else echo "FAIL: help lacks exit status $code"; fails=$((fails + 1)); fi
+done
+# the man page has every verb of --help, each with an example
+MAN=$(dirname "$0")/../../man/hipconf.8
+for verb in $(printf '%s\n' "$help" | sed -n 's/^  \(daemon [a-z]*\( [a-z]*\)\?\).*/\1/p' |
+	sed 's/ \([A-Z]\|[a-z]*|\).*//' | tr ' ' '_'); do
+	words=$(echo "$verb" | tr '_' ' ' | sed 's/ *$//')
+	count=$((count + 1))
+	if grep -q "^hipconf .*$words" "$MAN"; then echo "ok: man page example of $words"
+	else echo "FAIL: man page has no example of $words"; fails=$((fails + 1)); fi
 done
 expect "version" 0 "hipconf " -- --version
 expect "no arguments is a usage error" 2 "Usage: hipconf" --
@@ -95,6 +115,25 @@ expect "fault on other verb" 2 'hipconf: option --fault only goes with "daemon t
 	--fault i2-mac daemon get status
 expect "unknown fault" 2 'hipconf: fault "i3-mac" is not one of: i2-signature' -- \
 	daemon trigger 2001:2a::2 --fault i3-mac
+
+expect "new hi: unknown kind" 2 'hipconf: KIND "dsa" is not one of: rsa, ecdsa-p256, ecdsa-p384' -- \
+	daemon new hi dsa
+expect "new hi: bits with ecdsa" 2 'hipconf: BITS "4096" goes with rsa only' -- daemon new hi ecdsa-p256 4096
+expect "new hi: too few bits" 2 'hipconf: BITS "1024" is out of range (2048..8192)' -- daemon new hi rsa 1024
+expect "add hi: no file" 2 'hipconf: FILE "/nonexistent/key.pem": No such file or directory' -- \
+	daemon add hi /nonexistent/key.pem
+printf '%s\n' "-----BEGIN PRIVATE KEY-----" "MC4CAQAwBQYDK2VwBCIEIA==" "-----END PRIVATE KEY-----" >"$TMP/key.pem"
+chmod 644 "$TMP/key.pem"
+expect "add hi: group-readable key refused" 2 "may be read by group or others (a private key: chmod 600" -- \
+	daemon add hi "$TMP/key.pem"
+expect "add hi: a directory" 2 "is not a regular file" -- daemon add hi "$TMP"
+expect "del hi: not a HIT" 2 'hipconf: HIT "x" is not an IPv6 address' -- daemon del hi x
+expect "force on other verb" 2 'hipconf: option --force only goes with "daemon del hi"' -- \
+	--force daemon rst all
+expect "set nat: unknown mode" 2 'hipconf: MODE "stun" is not one of: none, udp, ice, plain-udp, ice-udp' -- \
+	daemon set nat stun
+expect "inc puzzle takes no argument" 2 'hipconf: unexpected argument "2"' -- daemon inc puzzle 2
+expect "rst: all or a HIT" 2 'hipconf: HIT "some" is not an IPv6 address' -- daemon rst some
 
 # no daemon: exit 3
 expect "no daemon" 3 "hipconf: hipd is not running (cannot connect to $SOCK: No such file or directory)" -- \
@@ -145,6 +184,64 @@ expect "get overlay: drop reasons" 0 "ttl_exceeded   1" -- daemon get overlay
 expect "get overlay json" 0 '"forwarded": 5' -- --json daemon get overlay
 expect "set overlay none" 0 "" -- daemon set overlay none
 expect "get overlay: off" 0 "overlay routing off" -- daemon get overlay
+expect "inc puzzle" 0 "puzzle difficulty K  18" -- daemon inc puzzle
+expect "dec puzzle" 0 "puzzle difficulty K  17" -- daemon dec puzzle
+expect "inc puzzle json" 0 '"k": 18' -- --json daemon inc puzzle
+expect "dec puzzle json" 0 '"k": 17' -- daemon dec puzzle --json
+expect "set debug: HIPL all" 0 "" -- daemon set debug all
+expect "set debug: HIPL none" 0 "" -- daemon set debug none
+expect "get debug" 0 "debug level  warning" -- daemon get debug
+expect "new hi" 0 "2001:2c::7" -- daemon new hi ecdsa-p256
+expect "new hi rsa bits" 0 "4096" -- daemon new hi rsa 4096
+expect "new hi json" 0 '"hit": "2001:2c::7"' -- --json daemon new hi ecdsa-p384
+chmod 600 "$TMP/key.pem"
+expect "add hi" 0 "2001:2c::8" -- daemon add hi "$TMP/key.pem"
+expect "add hi json" 0 '"kind": "ecdsa-p384"' -- --json daemon add hi "$TMP/key.pem"
+expect "del hi default refused" 1 "hipconf: hipd: 2001:2a::1 is the default identity" -- daemon del hi 2001:2a::1
+expect "del hi --force" 0 "deleted 2001:2a::1; 1 associations dropped; default 2001:2b::1" -- \
+	daemon del hi --force 2001:2a::1
+expect "del hi json" 0 '"dropped": 1' -- --json daemon del hi 2001:2b::1
+expect "get hi shows associations" 0 "ASSOCIATIONS" -- daemon get hi all
+expect "rst all" 0 "2 associations dropped" -- daemon rst all
+expect "rst all json" 0 '"dropped": 2' -- --json daemon rst all
+expect "set nat ice" 0 "modes for new base exchanges  ICE-STUN-UDP, UDP-ENCAPSULATION" -- daemon set nat ice
+expect "set nat: HIPL plain-udp" 0 "modes for new base exchanges  UDP-ENCAPSULATION" -- daemon set nat plain-udp
+expect "set nat none" 0 "modes for new base exchanges  -" -- daemon set nat none
+expect "set nat json" 0 '"modes": []' -- --json daemon set nat none
+expect "get locator: addresses" 0 "eth0        fe80::1" -- daemon get locator
+expect "get locator: ports" 0 "HIP over UDP on port 10500, and raw HIP" -- daemon get locator
+expect "get locator: candidates" 0 "  host 192.0.2.1:10500" -- daemon get locator
+expect "get locator json" 0 '"udp_port": 10500' -- --json daemon get locator
+expect "get debug json" 0 '"level": "warning"' -- --json daemon get debug
+
+# bash completion: candidates from hipconf --complete, HITs from the daemon
+complete_words() {
+	HIPD_SOCKET=$SOCK PATH=$(dirname "$HIPCONF"):$PATH bash -c \
+		'source "$1"; COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; _hipconf; echo "${COMPREPLY[*]}"' \
+		sh "$COMPLETION" "$1"
+}
+# complete NAME LINE WANT: COMPREPLY for LINE (cursor at its end) is exactly WANT
+complete_is() {
+	count=$((count + 1))
+	got=$(complete_words "$2")
+	if [ "$got" = "$3" ]; then echo "ok: completion: $1"
+	else echo "FAIL: completion: $1: got [$got], want [$3]"; fails=$((fails + 1)); fi
+}
+complete_is "group" "hipconf " "daemon"
+complete_is "verbs" "hipconf daemon " "add del get new trigger close rekey rst reload set inc dec"
+complete_is "partial verb" "hipconf daemon re" "rekey reload"
+complete_is "objects of get" "hipconf daemon get " \
+	"map ha hi status debug puzzle dataplane nat locator relay overlay"
+complete_is "objects of set with an option before" "hipconf --json daemon set d" "debug"
+complete_is "nat modes (HIPL's words are accepted, not offered)" "hipconf daemon set nat " "none udp ice"
+complete_is "debug levels" "hipconf daemon set debug m" "medium"
+complete_is "identity kinds" "hipconf daemon new hi ecdsa" "ecdsa-p256 ecdsa-p384"
+complete_is "options" "hipconf daemon del hi --f" "--fault --force"
+complete_is "peer HITs of get ha" "hipconf daemon get ha " "all 2001:2a::2 2001:2a::3"
+complete_is "HIT after its colons" "hipconf daemon close 2001:2a::" "2 3"
+complete_is "own HITs for del hi" "hipconf daemon del hi " "2001:2a::1 2001:2b::1"
+complete_is "key file names" "hipconf daemon add hi $TMP/key" "$TMP/key.pem"
+complete_is "nothing after the last argument" "hipconf daemon get status " ""
 expect "json" 0 '"k": 17' -- --json daemon get puzzle
 expect "json after verb" 0 '"ok": true' -- daemon get status --json
 expect "json error reply" 1 '"error": "no mapping for 2001:2a::2"' -- --json daemon del map 2001:2a::2

@@ -399,6 +399,11 @@ START_TEST(example_files_parse_and_name_every_key)
 				      opts[i].name);
 		}
 	}
+	struct hosts h;
+	ck_assert_msg(hosts_parse_file(TOP_SRCDIR "/etc/hosts", &h, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_uint_eq(h.n, 0);
+	hosts_free(&h);
 }
 END_TEST
 

@@ -1,4 +1,5 @@
-/* hipconf verbs about hipd itself: get status, get dataplane, set debug, get/set puzzle.
+/* hipconf verbs about hipd itself: get status, get dataplane, get/set debug, get/set/inc/dec
+ * puzzle.
  * Not the daemon's configuration file; these change the running daemon only. */
 #include <stdio.h>
 #include <string.h>
@@ -61,34 +62,72 @@ int verb_get_dataplane(struct hipconf *hc, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* Our levels, then HIPL's names for them (hipconf daemon debug all|medium|low|none). */
+const char *const debug_levels[] = {"error",  "warning", "info", "debug", "all",
+				    "medium", "low",	 "none", NULL};
+static const char *const hipl_level[] = {"debug", "info", "warning", "error"};
+
 int verb_set_debug(struct hipconf *hc, int argc, char **argv)
 {
-	static const char *const levels[] = {"error", "warning", "info", "debug", NULL};
-
 	(void)argc;
-	if (arg_one_of("LEVEL", argv[0], levels) < 0)
+	int i = arg_one_of("LEVEL", argv[0], debug_levels);
+	if (i < 0)
 		return CTL_EXIT_USAGE;
-	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-debug", "level", argv[0]));
+	const char *level = i >= 4 ? hipl_level[i - 4] : argv[0];
+	return hipconf_act(hc, json_pack("{s:s,s:s}", "cmd", "set-debug", "level", level));
 }
 
-int verb_get_puzzle(struct hipconf *hc, int argc, char **argv)
+int verb_get_debug(struct hipconf *hc, int argc, char **argv)
 {
 	json_t *reply;
 
 	(void)argc;
 	(void)argv;
-	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-puzzle"), &reply);
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-debug"), &reply);
+	if (rc || !reply)
+		return rc;
+	printf("debug level  %s\n", json_string_value(json_object_get(reply, "level")) ?: "-");
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static int print_puzzle(struct hipconf *hc, const char *cmd)
+{
+	json_t *reply;
+
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", cmd), &reply);
 	if (rc || !reply)
 		return rc;
 	json_t *k = json_object_get(reply, "k");
 	if (!json_is_integer(k)) {
-		fprintf(stderr, "hipconf: protocol error: get-puzzle reply has no integer \"k\"\n");
+		fprintf(stderr, "hipconf: protocol error: %s reply has no integer \"k\"\n", cmd);
 		json_decref(reply);
 		return CTL_EXIT_PROTO;
 	}
 	printf("puzzle difficulty K  %lld\n", (long long)json_integer_value(k));
 	json_decref(reply);
 	return CTL_EXIT_OK;
+}
+
+int verb_get_puzzle(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return print_puzzle(hc, "get-puzzle");
+}
+
+int verb_inc_puzzle(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return print_puzzle(hc, "inc-puzzle");
+}
+
+int verb_dec_puzzle(struct hipconf *hc, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return print_puzzle(hc, "dec-puzzle");
 }
 
 int verb_set_puzzle(struct hipconf *hc, int argc, char **argv)

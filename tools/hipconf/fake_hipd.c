@@ -61,6 +61,76 @@ static json_t *do_get_hi(json_t *req, void *arg)
 			 "kind", "ecdsa-p256", "bits", 256, "default", 0);
 }
 
+static json_t *do_trigger(json_t *req, void *arg);
+
+/* Identities: new-hi and add-hi answer with a fixed HIT; del-hi refuses the default. */
+static json_t *do_new_hi(json_t *req, void *arg)
+{
+	(void)arg;
+	return json_pack("{s:b,s:s,s:O,s:i,s:b}", "ok", 1, "hit", "2001:2c::7", "kind",
+			 json_object_get(req, "kind"), "bits",
+			 json_is_integer(json_object_get(req, "bits"))
+			     ? (int)json_integer_value(json_object_get(req, "bits"))
+			     : 256,
+			 "default", 0);
+}
+
+static json_t *do_add_hi(json_t *req, void *arg)
+{
+	(void)arg;
+	const char *pem = json_string_value(json_object_get(req, "pem"));
+	if (!pem || !strstr(pem, "PRIVATE KEY"))
+		return ctl_reply_error("not a usable private key");
+	return json_pack("{s:b,s:s,s:s,s:i,s:b}", "ok", 1, "hit", "2001:2c::8", "kind",
+			 "ecdsa-p384", "bits", 384, "default", 0);
+}
+
+static json_t *do_del_hi(json_t *req, void *arg)
+{
+	(void)arg;
+	const char *hit = json_string_value(json_object_get(req, "hit"));
+	if (hit && strcmp(hit, "2001:2a::1") == 0 && !json_is_true(json_object_get(req, "force")))
+		return ctl_reply_error("%s is the default identity (add --force to delete it)",
+				       hit);
+	return json_pack("{s:b,s:i,s:s}", "ok", 1, "dropped", 1, "default", "2001:2b::1");
+}
+
+static json_t *do_reset(json_t *req, void *arg)
+{
+	if (json_is_true(json_object_get(req, "all")))
+		return json_pack("{s:b,s:i}", "ok", 1, "dropped", 2);
+	return do_trigger(req, arg);
+}
+
+static json_t *do_set_nat(json_t *req, void *arg)
+{
+	(void)arg;
+	const char *m = json_string_value(json_object_get(req, "mode")) ?: "";
+	if (strcmp(m, "ice") == 0)
+		return json_pack("{s:b,s:[ss]}", "ok", 1, "modes", "ICE-STUN-UDP",
+				 "UDP-ENCAPSULATION");
+	if (strcmp(m, "udp") == 0)
+		return json_pack("{s:b,s:[s]}", "ok", 1, "modes", "UDP-ENCAPSULATION");
+	return json_pack("{s:b,s:[]}", "ok", 1, "modes");
+}
+
+static json_t *do_get_locator(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:[{s:s,s:s},{s:s,s:s,s:s}],s:b,s:i,s:[s]}", "ok", 1, "addresses",
+			 "interface", "eth0", "address", "192.0.2.1", "interface", "eth0",
+			 "address", "fe80::1", "scope", "link", "raw", 1, "udp_port", 10500,
+			 "candidates", "host 192.0.2.1:10500");
+}
+
+static json_t *do_get_debug(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	return json_pack("{s:b,s:s}", "ok", 1, "level", "warning");
+}
+
 static json_t *do_trigger(json_t *req, void *arg)
 {
 	(void)arg;
@@ -106,6 +176,24 @@ static json_t *do_set_puzzle(json_t *req, void *arg)
 	(void)arg;
 	puzzle_k = json_integer_value(json_object_get(req, "k"));
 	return ctl_reply_ok();
+}
+
+static json_t *do_inc_puzzle(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	if (puzzle_k >= 40)
+		return ctl_reply_error("K is 40 already: it goes from 0 to 40");
+	return json_pack("{s:b,s:I}", "ok", 1, "k", (json_int_t)++puzzle_k);
+}
+
+static json_t *do_dec_puzzle(json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	if (puzzle_k <= 0)
+		return ctl_reply_error("K is 0 already: it goes from 0 to 40");
+	return json_pack("{s:b,s:I}", "ok", 1, "k", (json_int_t)--puzzle_k);
 }
 
 static json_t *do_get_relay(json_t *req, void *arg)
@@ -171,7 +259,11 @@ static const struct ctl_command commands[] = {
     {"add-map", do_add_map},	     {"del-map", do_del_map},
     {"get-map", do_get_map},	     {"get-ha", do_get_ha},
     {"get-hi", do_get_hi},	     {"trigger", do_trigger},
-    {"close", do_trigger},	     {"reset", do_trigger},
+    {"close", do_trigger},	     {"reset", do_reset},
+    {"new-hi", do_new_hi},	     {"add-hi", do_add_hi},
+    {"del-hi", do_del_hi},	     {"set-nat", do_set_nat},
+    {"get-locator", do_get_locator}, {"get-debug", do_get_debug},
+    {"inc-puzzle", do_inc_puzzle},   {"dec-puzzle", do_dec_puzzle},
     {"get-status", do_get_status},   {"set-debug", do_set_debug},
     {"get-puzzle", do_get_puzzle},   {"set-puzzle", do_set_puzzle},
     {"get-relay", do_get_relay},     {"set-overlay", do_set_overlay},

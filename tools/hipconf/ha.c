@@ -1,4 +1,4 @@
-/* hipconf verbs for host associations: daemon get ha, trigger, close, rst.
+/* hipconf verbs for host associations: daemon get ha, trigger, close, rekey, rst all|HIT.
  * Not the HIP state machine: these only ask hipd and print what it says. */
 #include <stdio.h>
 #include <string.h>
@@ -162,6 +162,16 @@ int verb_close(struct hipconf *hc, int argc, char **argv)
 
 int verb_rst(struct hipconf *hc, int argc, char **argv)
 {
+	json_t *reply;
+
 	(void)argc;
-	return hit_verb(hc, "reset", argv[0]);
+	if (strcmp(argv[0], "all") != 0)
+		return hit_verb(hc, "reset", argv[0]);
+	int rc = hipconf_call(hc, json_pack("{s:s,s:b}", "cmd", "reset", "all", 1), &reply);
+	if (rc || !reply)
+		return rc;
+	printf("%lld associations dropped\n",
+	       (long long)json_integer_value(json_object_get(reply, "dropped")));
+	json_decref(reply);
+	return CTL_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/cli_verbs.h"
 #include "common/ctl.h"
@@ -19,19 +20,27 @@ static const struct verb verbs[] = {
 	{{{"daemon", "get", "map"},    "",              0, 0, "list the HIT-to-locator mappings"}, verb_get_map},
 	{{{"daemon", "get", "ha"},     "all|HIT",       1, 1, "show host associations (all, or the one with HIT)"}, verb_get_ha},
 	{{{"daemon", "get", "hi"},     "default|all",   1, 1, "show local host identities"}, verb_get_hi},
+	{{{"daemon", "new", "hi"},     "rsa|ecdsa-p256|ecdsa-p384 [BITS]", 1, 2, "generate a host identity, load it and keep it (rsa: BITS 2048..8192)"}, verb_new_hi},
+	{{{"daemon", "add", "hi"},     "FILE",          1, 1, "load a host identity from a PEM private key (mode 0600) and keep it"}, verb_add_hi},
+	{{{"daemon", "del", "hi"},     "HIT",           1, 1, "delete a host identity (--force: the default, or one in use)"}, verb_del_hi},
 	{{{"daemon", "trigger"},       "HIT",           1, 1, "start a base exchange with a peer HIT"}, verb_trigger},
 	{{{"daemon", "close"},         "HIT",           1, 1, "close the association with a peer HIT"}, verb_close},
 	{{{"daemon", "rekey"},         "HIT",           1, 1, "rekey the ESP SAs with a peer HIT now (UPDATE)"}, verb_rekey},
-	{{{"daemon", "rst"},           "HIT",           1, 1, "forget the association with HIT without CLOSE"}, verb_rst},
+	{{{"daemon", "rst"},           "all|HIT",       1, 1, "forget the associations, or the one with HIT, without CLOSE"}, verb_rst},
 	{{{"daemon", "get", "status"}, "",              0, 0, "show hipd's version, uptime and counters"}, verb_get_status},
 	{{{"daemon", "reload"},        "",              0, 0, "read hipd.conf and the hosts file again; associations stay"}, verb_reload},
-	{{{"daemon", "set", "debug"},  "LEVEL",         1, 1, "set hipd's log level: error|warning|info|debug"}, verb_set_debug},
+	{{{"daemon", "get", "debug"},  "",              0, 0, "show hipd's log level"}, verb_get_debug},
+	{{{"daemon", "set", "debug"},  "LEVEL",         1, 1, "set hipd's log level: error|warning|info|debug (HIPL: none|low|medium|all)"}, verb_set_debug},
 	{{{"daemon", "get", "puzzle"}, "",              0, 0, "show the puzzle difficulty K sent in R1"}, verb_get_puzzle},
-	{{{"daemon", "get", "dataplane"}, "",           0, 0, "show the data plane backend, why it was chosen, counters"}, verb_get_dataplane},
 	{{{"daemon", "set", "puzzle"}, "K",             1, 1, "set the puzzle difficulty K (0..40)"}, verb_set_puzzle},
+	{{{"daemon", "inc", "puzzle"}, "",              0, 0, "raise the puzzle difficulty K by one"}, verb_inc_puzzle},
+	{{{"daemon", "dec", "puzzle"}, "",              0, 0, "lower the puzzle difficulty K by one"}, verb_dec_puzzle},
+	{{{"daemon", "get", "dataplane"}, "",           0, 0, "show the data plane backend, why it was chosen, counters"}, verb_get_dataplane},
 	{{{"daemon", "get", "nat"},    "",              0, 0, "show NAT traversal: modes, STUN/TURN servers, relay, candidates"}, verb_get_nat},
+	{{{"daemon", "set", "nat"},    "none|udp|ice",  1, 1, "NAT traversal for new base exchanges (HIPL: plain-udp, ice-udp)"}, verb_set_nat},
 	{{{"daemon", "set", "stun"},   "ADDR:PORT|none", 1, 1, "use another STUN server (candidates are gathered again)"}, verb_set_stun},
-	{{{"daemon", "set", "turn"},   "ADDR:PORT USER PASSFILE|none", 1, 3, "use another TURN server (the relay is allocated again)"}, verb_set_turn},
+	{{{"daemon", "set", "turn"},   "ADDR:PORT|none USER PASSFILE", 1, 3, "use another TURN server (the relay is allocated again)"}, verb_set_turn},
+	{{{"daemon", "get", "locator"}, "",             0, 0, "show our local addresses, HIP ports and ICE candidates"}, verb_get_locator},
 	{{{"daemon", "get", "relay"},  "",              0, 0, "show HIP relay registrations: clients served, our own relay"}, verb_get_relay},
 	{{{"daemon", "set", "overlay"}, "NAME|none [HIT...]", 1, 257, "set the overlay and all its neighbour HITs (HIP BONE routing)"}, verb_set_overlay},
 	{{{"daemon", "get", "overlay"}, "",             0, 0, "show the overlay, neighbours, packets routed and dropped"}, verb_get_overlay},
@@ -39,14 +48,15 @@ static const struct verb verbs[] = {
 // clang-format on
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
+/* What completion offers after "-" (--complete stays hidden). */
+const char *const hipconf_long_options[] = {"--json",  "--socket", "--wait",	"--fault",
+					    "--force", "--help",   "--version", NULL};
+
 static const struct option options[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"socket", required_argument, NULL, 's'},
-    {"fault", required_argument, NULL, 'f'},
-    {"wait", no_argument, NULL, 'w'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    {"json", no_argument, NULL, 'j'},	     {"socket", required_argument, NULL, 's'},
+    {"fault", required_argument, NULL, 'f'}, {"wait", no_argument, NULL, 'w'},
+    {"force", no_argument, NULL, 'F'},	     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
 };
 
 static const struct cli_verb *row(size_t i)
@@ -65,14 +75,21 @@ static void print_help(FILE *f)
 		   " or " CTL_DEFAULT_SOCKET ")\n"
 		   "  --wait         with \"daemon trigger\": return when the association is\n"
 		   "                 established (exit 0) or the exchange failed (exit 1)\n"
+		   "  --force        with \"daemon del hi\": delete the default identity, or one\n"
+		   "                 that associations use (they are dropped without CLOSE)\n"
 		   "  --fault NAME   with \"daemon trigger\": break one step of the exchange on\n"
 		   "                 purpose (hipd --test-faults only): i2-signature,\n"
 		   "                 i2-solution, i2-mac, i2-critical, i1-critical,\n"
 		   "                 ice-password\n"
 		   "  -h, --help     show this help\n"
 		   "  --version      show the version\n"
-		   "\nExit status: 0 ok, 1 hipd answered with an error, 2 usage error,\n"
-		   "3 hipd not running (cannot connect), 4 protocol error.\n");
+		   "\nEvery command takes --json.\n"
+		   "\nExit status:\n"
+		   "  0  ok\n"
+		   "  1  hipd answered with an error\n"
+		   "  2  usage error (bad command line)\n"
+		   "  3  hipd is not running (cannot connect to its socket)\n"
+		   "  4  protocol error (no answer, or not a valid reply)\n");
 }
 
 static int parse_options(int argc, char **argv, struct hipconf *hc)
@@ -94,6 +111,9 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 		case 'w':
 			hc->wait = true;
 			hc->cli.timeout_ms = WAIT_TIMEOUT_MS;
+			break;
+		case 'F':
+			hc->force = true;
 			break;
 		case 'h':
 			print_help(stdout);
@@ -125,6 +145,9 @@ int main(int argc, char **argv)
 				     .socket = ctl_socket_path(CTL_SOCKET_ENV, CTL_DEFAULT_SOCKET),
 				     .timeout_ms = TIMEOUT_MS}};
 
+	/* --complete first: the words after it are what was typed, options and all */
+	if (argc > 1 && strcmp(argv[1], "--complete") == 0)
+		return hipconf_complete(&hc, verbs, N_VERBS, argc - 2, argv + 2);
 	if (parse_options(argc, argv, &hc) < 0)
 		return CTL_EXIT_USAGE;
 	argc -= optind;
@@ -137,6 +160,10 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return CTL_EXIT_USAGE;
 	const struct verb *v = &verbs[i];
+	if (hc.force && v->run != verb_del_hi) {
+		usage_error("option --force only goes with \"daemon del hi\"");
+		return CTL_EXIT_USAGE;
+	}
 	if ((hc.fault || hc.wait) && v->run != verb_trigger) {
 		usage_error("option --%s only goes with \"daemon trigger\"",
 			    hc.fault ? "fault" : "wait");

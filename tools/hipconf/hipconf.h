@@ -13,6 +13,7 @@ struct hipconf {
 	struct ctl_cli cli; /* the socket, --json, the timeout */
 	const char *fault;  /* --fault NAME, for daemon trigger */
 	bool wait;	    /* --wait, for daemon trigger */
+	bool force;	    /* --force, for daemon del hi */
 };
 
 /* One verb: its words, synopsis, argument counts and help line (common/cli_verbs.h) and the
@@ -61,6 +62,17 @@ void print_table_row(const json_t *o, const struct column *cols, size_t n);
 /* The whole array with its header, or the line none when it is empty. */
 void print_table(const json_t *rows, const struct column *cols, size_t n, const char *none);
 
+/* complete.c: the hidden --complete mode behind the bash completion. words are what was typed
+ * after "hipconf", the last one being completed (may be ""); prints one candidate a line, or
+ * the line ":file" when a file name goes there. */
+int hipconf_complete(struct hipconf *hc, const struct verb *verbs, size_t n, int argc,
+		     char **words);
+/* Keyword lists that verbs check against and completion offers (NULL-terminated). */
+extern const char *const debug_levels[];
+extern const char *const nat_modes[];
+extern const char *const hi_kinds[];
+extern const char *const hipconf_long_options[];
+
 /* Verb handlers, one file per group. */
 int verb_add_map(struct hipconf *hc, int argc, char **argv);
 int verb_del_map(struct hipconf *hc, int argc, char **argv);
@@ -73,6 +85,14 @@ int verb_rekey(struct hipconf *hc, int argc, char **argv);
 int verb_close(struct hipconf *hc, int argc, char **argv);
 int verb_rst(struct hipconf *hc, int argc, char **argv);
 int verb_get_hi(struct hipconf *hc, int argc, char **argv);
+int verb_new_hi(struct hipconf *hc, int argc, char **argv);
+int verb_add_hi(struct hipconf *hc, int argc, char **argv);
+int verb_del_hi(struct hipconf *hc, int argc, char **argv);
+int verb_get_debug(struct hipconf *hc, int argc, char **argv);
+int verb_inc_puzzle(struct hipconf *hc, int argc, char **argv);
+int verb_dec_puzzle(struct hipconf *hc, int argc, char **argv);
+int verb_set_nat(struct hipconf *hc, int argc, char **argv);
+int verb_get_locator(struct hipconf *hc, int argc, char **argv);
 int verb_get_status(struct hipconf *hc, int argc, char **argv);
 int verb_set_debug(struct hipconf *hc, int argc, char **argv);
 int verb_get_puzzle(struct hipconf *hc, int argc, char **argv);

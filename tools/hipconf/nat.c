@@ -1,5 +1,5 @@
-/* hipconf verbs about NAT traversal: get nat (servers, relay, candidates), set
- * stun and set turn (the running daemon gathers again). Not hipd's NAT code. */
+/* hipconf verbs about NAT traversal and locators: get/set nat, set stun and set turn (the
+ * running daemon gathers again), get locator. Not hipd's NAT code. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +25,55 @@ int verb_get_nat(struct hipconf *hc, int argc, char **argv)
 			n = kv_add(rows, n, key, v);
 	}
 	print_kv_block(rows, n, "");
+	json_array_foreach(json_object_get(reply, "candidates"), i, v)
+	    printf("  %s\n", json_string_value(v));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/* hipd's --nat words, then HIPL's (hipconf nat none|plain-udp|ice-udp). */
+const char *const nat_modes[] = {"none", "udp", "ice", "plain-udp", "ice-udp", NULL};
+
+int verb_set_nat(struct hipconf *hc, int argc, char **argv)
+{
+	static const char *const ours[] = {"none", "udp", "ice", "udp", "ice"};
+	json_t *reply;
+
+	(void)argc;
+	int i = arg_one_of("MODE", argv[0], nat_modes);
+	if (i < 0)
+		return CTL_EXIT_USAGE;
+	int rc =
+	    hipconf_call(hc, json_pack("{s:s,s:s}", "cmd", "set-nat", "mode", ours[i]), &reply);
+	if (rc || !reply)
+		return rc;
+	char modes[256];
+	value_text(json_object_get(reply, "modes"), modes, sizeof(modes));
+	printf("modes for new base exchanges  %s\n", modes);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+int verb_get_locator(struct hipconf *hc, int argc, char **argv)
+{
+	static const struct column columns[] = {
+	    {"interface", "INTERFACE", -10}, {"address", "ADDRESS", -39}, {"scope", "SCOPE", 0}};
+	json_t *reply, *v;
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	int rc = hipconf_call(hc, json_pack("{s:s}", "cmd", "get-locator"), &reply);
+	if (rc || !reply)
+		return rc;
+	print_table(json_object_get(reply, "addresses"), columns, 3, "no addresses");
+	if (json_is_integer(json_object_get(reply, "udp_port")))
+		printf("\nHIP over UDP on port %lld%s\n",
+		       (long long)json_integer_value(json_object_get(reply, "udp_port")),
+		       json_is_true(json_object_get(reply, "raw")) ? ", and raw HIP (protocol 139)"
+								   : "");
+	if (json_array_size(json_object_get(reply, "candidates")))
+		printf("\nICE candidates\n");
 	json_array_foreach(json_object_get(reply, "candidates"), i, v)
 	    printf("  %s\n", json_string_value(v));
 	json_decref(reply);

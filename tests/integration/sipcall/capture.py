@@ -108,6 +108,16 @@ class TsharkReport:
 TSHARK_HEURISTICS = ("rtp_udp", "rtcp_udp", "stun_udp")
 
 
+def _quoted_in_icmp(protocols):
+    """An ICMP error quotes the start of the datagram it answers, cut to fit 576 bytes
+    (RFC 1812 4.3.2.3): a SIP message in it is cut short by design (e.g. the INVITE
+    retransmissions to a host that is gone get port unreachable), so tshark's warnings
+    about the quoted, truncated message are not about a packet anyone sent."""
+    layers = protocols.split(":")
+    return any(a in ("icmp", "icmpv6") and b in ("ip", "ipv6")
+               for a, b in zip(layers, layers[1:]))
+
+
 def tshark_check(pcap, decode_as=(), heuristics=TSHARK_HEURISTICS, ignore=()):
     """Dissects PCAP with tshark (-n, the heuristics, decode_as entries like
     "udp.port==5062,sip"). Problems: frames with _ws.malformed or an expert item of
@@ -146,6 +156,8 @@ def tshark_check(pcap, decode_as=(), heuristics=TSHARK_HEURISTICS, ignore=()):
             continue
         if ignore and cols[3] and all(any(re.search(i, m) for i in ignore)
                                       for m in cols[3].split("|")):
+            continue
+        if _quoted_in_icmp(cols[1]):
             continue
         rep.problems.append({"frame": int(cols[0]), "protocols": cols[1],
                              "severity": cols[2], "message": cols[3] or cols[4]})
