@@ -9,7 +9,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 lab_need_root
 
 lab_up
-HIPD_OPTS=(--hi ecdsa-p256 --rto-ms 150 --state-timeout-ms 60000)
+# --user root: the lab directory (mode 0700) stays readable for reloads where a hipd user exists
+HIPD_OPTS=(--hi ecdsa-p256 --rto-ms 150 --state-timeout-ms 60000 --user root)
 
 lab_hipd b "$NS_B" "${HIPD_OPTS[@]}" --log-level debug || exit 1
 HIT_B=$(hit_of b)
