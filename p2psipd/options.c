@@ -567,9 +567,18 @@ static int reload_parse(const struct p2psipd_opts *o, struct p2psipd_opts *n)
 	return 0;
 }
 
+/* Appends name to a ", "-separated list in buf. */
+static void add_name(char *buf, size_t len, const char *name)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+}
+
 int p2psipd_options_reload(struct p2psipd_opts *o)
 {
 	struct p2psipd_opts *n = calloc(1, sizeof(*n));
+	char applied[512] = "", restart[512] = "";
 	int rc;
 
 	if (!n)
@@ -584,20 +593,25 @@ int p2psipd_options_reload(struct p2psipd_opts *o)
 			free(v);
 			continue;
 		}
-		if (!(opt->flags & CONFIG_RUNTIME)) {
-			log_info("reload: %s changed but needs a restart (old value kept)",
-				 opt->name);
+		if (!(opt->flags & CONFIG_RUNTIME)) { /* keeps its value until a restart */
+			add_name(restart, sizeof(restart), opt->name);
 			free(v);
 			continue;
 		}
 		if (opt->id == OPT_LOG_LEVEL)
 			log_set_level(n->level);
-		log_info("reload: %s applied", opt->name);
+		add_name(applied, sizeof(applied), opt->name);
 		free(o->baseline[i]);
 		o->baseline[i] = v;
 	}
-	if (rc == 0)
+	if (rc == 0) { /* logged after the new level is in force */
 		log_info("reload: %s read", o->config_path);
+		if (applied[0])
+			log_info("reload: applied: %s", applied);
+		if (restart[0])
+			log_info("reload: changed but needs a restart (old value kept): %s",
+				 restart);
+	}
 	config_file_free(&n->file);
 	free(n);
 	return rc;
