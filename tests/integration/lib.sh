@@ -48,6 +48,9 @@ lab_cleanup() {
 	if [ -n "$LAB_DIR" ] && [ -z "${KEEP_LAB_DIR:-}" ]; then
 		rm -rf "$LAB_DIR"
 	fi
+	# a test's own last step (e.g. removing a user it created), after its processes are gone
+	[ -n "${LAB_CLEANUP_EXTRA:-}" ] && eval "$LAB_CLEANUP_EXTRA"
+	return 0
 }
 
 lab_up() {

@@ -5,7 +5,18 @@ set -u
 . "$(dirname "$0")/lib.sh"
 lab_need_root
 command -v setpriv >/dev/null || { echo "SKIP: setpriv missing"; exit 77; }
-RUN_USER=nobody # an existing unprivileged user; hipd's own user is created by sysusers.d
+# hipd runs as a user of its own (installed: "hipd" from sysusers.d). The test makes one for
+# itself and removes it at the end; without useradd, nobody stands in.
+RUN_USER=hipsip-privtest
+if ! id -u $RUN_USER >/dev/null 2>&1; then
+	if useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin $RUN_USER 2>/dev/null; then
+		LAB_CLEANUP_EXTRA="userdel $RUN_USER 2>/dev/null"
+	else
+		RUN_USER=nobody
+	fi
+fi
+echo "# running hipd as $RUN_USER"
 RUN_UID=$(id -u $RUN_USER)
 RUN_GID=$(id -g $RUN_USER)
 NET_CAPS=0000000000003000 # CAP_NET_ADMIN (12) | CAP_NET_RAW (13)
