@@ -21,11 +21,11 @@ refused() { # refused PATTERN OPTIONS...: hipd exits 2 naming the value
 	[ $rc -eq 2 ] && grep -qF -- "$pattern" <<<"$out"
 }
 check "--relay without a usable port is refused" \
-	refused '--relay value "192.0.2.9:0" is not ADDR, ADDR:PORT or [ADDR6]:PORT' --relay 192.0.2.9:0
+	refused '--relay: "192.0.2.9:0" is not ADDR, ADDR:PORT or [ADDR6]:PORT' --relay 192.0.2.9:0
 check "--relay with a name is refused" refused 'is not ADDR' --relay relay.example
 check "--relay with an open bracket is refused" refused 'is not ADDR' --relay '[2001:db8::1:10500'
 check "--relay-lifetime under 10 s is refused (RFC 8003 5)" \
-	refused '--relay-lifetime 9 is below 10 seconds' --relay-lifetime 9
+	refused '--relay-lifetime: 9 is below 10 seconds' --relay-lifetime 9
 check "--relay without UDP is refused" refused 'need UDP' --relay-server --no-udp
 
 lab_up
