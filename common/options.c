@@ -114,6 +114,31 @@ int options_load(const struct options_daemon *d, struct options_source *s, void 
 	return 0;
 }
 
+int options_start(const struct options_daemon *d, struct options_source *s, void *o, int argc,
+		  char **argv, const char *def)
+{
+	char err[512];
+	int rc;
+
+	rc = options_command_line(d, s, o, argc, argv);
+	if (rc)
+		return rc;
+	if (options_load(d, s, o, def, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", d->prog, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int options_check(const struct options_daemon *d, void *o, char *err, size_t len)
+{
+	config_why_take();
+	if (!d->check(o))
+		return 0;
+	snprintf(err, len, "%s", config_why_take());
+	return -EINVAL;
+}
+
 int options_reread(const struct options_daemon *d, const struct options_source *old,
 		   struct options_source *ns, void *n, char *err, size_t len)
 {

@@ -19,6 +19,7 @@ struct options_daemon {
 	size_t nopts;
 	config_apply_fn apply;
 	void (*usage)(FILE *f); /* --help */
+	int (*check)(void *o);	/* checks across options: 0, or -EINVAL after config_why() */
 	const char *sep;	/* between "--NAME" and the reason */
 	const char *bad;	/* the reason when the handler gives none */
 	bool own_errors;	/* say what getopt_long rejects ourselves, not getopt's words */
@@ -54,6 +55,14 @@ int options_command_line(const struct options_daemon *d, struct options_source *
  * did not set, and each key's value as the baseline. 0, or an error with the reason in err. */
 int options_load(const struct options_daemon *d, struct options_source *s, void *o, const char *def,
 		 char *err, size_t len);
+
+/* options_command_line, then options_load. 0, 1 after --help or --version, -ENOMEM, or -EINVAL
+ * after printing why to stderr. */
+int options_start(const struct options_daemon *d, struct options_source *s, void *o, int argc,
+		  char **argv, const char *def);
+
+/* d->check on o: 0, or -EINVAL with the reason in err. */
+int options_check(const struct options_daemon *d, void *o, char *err, size_t len);
 
 /* Reload: the file old read, then old's command line, into the fresh n whose source is ns.
  * 0, or -EINVAL with "FILE:LINE: reason" or "--NAME reason" in err. */

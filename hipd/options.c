@@ -492,12 +492,18 @@ int hipd_options_check(const struct hipd_options *o)
 	return 0;
 }
 
+static int check(void *o)
+{
+	return hipd_options_check(o);
+}
+
 static const struct options_daemon hipd_daemon = {
     .prog = "hipd",
     .opts = hipd_options,
     .nopts = sizeof(hipd_options) / sizeof(hipd_options[0]),
     .apply = hipd_option_apply,
     .usage = hipd_options_usage,
+    .check = check,
     .sep = ": ",
     .bad = "bad value",
     .own_errors = false, /* getopt_long's own words */
@@ -524,17 +530,12 @@ int hipd_options_init(struct hipd_options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	hipd_config_defaults(&o->cfg);
 	o->level = HLOG_INFO;
-	rc = options_command_line(&hipd_daemon, &o->src, o, argc, argv);
+	rc = options_start(&hipd_daemon, &o->src, o, argc, argv, HIPD_DEFAULT_CONFIG);
 	if (rc)
 		return rc;
-	if (options_load(&hipd_daemon, &o->src, o, HIPD_DEFAULT_CONFIG, err, sizeof(err)) ||
-	    load_hosts(o, &o->hosts, err, sizeof(err))) {
+	if (load_hosts(o, &o->hosts, err, sizeof(err)) ||
+	    options_check(&hipd_daemon, o, err, sizeof(err))) {
 		fprintf(stderr, "hipd: %s\n", err);
-		return -EINVAL;
-	}
-	config_why_take();
-	if (hipd_options_check(o)) {
-		fprintf(stderr, "hipd: %s\n", config_why_take());
 		return -EINVAL;
 	}
 	if (o->check_only) {
@@ -676,13 +677,10 @@ static json_t *reload_parse(struct hipd *h, struct hipd_options *n)
 
 	hipd_config_defaults(&n->cfg);
 	n->level = HLOG_INFO;
-	if (options_reread(&hipd_daemon, &o->src, &n->src, n, err, sizeof(err)))
+	if (options_reread(&hipd_daemon, &o->src, &n->src, n, err, sizeof(err)) ||
+	    load_hosts(n, &n->hosts, err, sizeof(err)) ||
+	    options_check(&hipd_daemon, n, err, sizeof(err)))
 		return ctl_reply_error("%s", err);
-	if (load_hosts(n, &n->hosts, err, sizeof(err)))
-		return ctl_reply_error("%s", err);
-	config_why_take();
-	if (hipd_options_check(n))
-		return ctl_reply_error("%s", config_why_take());
 	return NULL;
 }
 

@@ -423,12 +423,18 @@ void p2psipd_options_defaults(struct p2psipd_opts *o)
 	o->media_timeout_s = P2PSIPD_DEFAULT_MEDIA_TIMEOUT_S;
 }
 
+static int finish(void *o)
+{
+	return p2psipd_options_finish(o);
+}
+
 static const struct options_daemon p2psipd_daemon = {
     .prog = "p2psipd",
     .opts = p2psipd_options,
     .nopts = sizeof(p2psipd_options) / sizeof(p2psipd_options[0]),
     .apply = p2psipd_option_apply,
     .usage = p2psipd_options_usage,
+    .check = finish,
     .sep = " ",
     .bad = "is bad",
     .own_errors = true,
@@ -440,16 +446,11 @@ int p2psipd_options_init(struct p2psipd_opts *o, int argc, char **argv)
 	int rc;
 
 	p2psipd_options_defaults(o);
-	rc = options_command_line(&p2psipd_daemon, &o->src, o, argc, argv);
+	rc = options_start(&p2psipd_daemon, &o->src, o, argc, argv, P2PSIPD_DEFAULT_CONFIG);
 	if (rc)
 		return rc;
-	if (options_load(&p2psipd_daemon, &o->src, o, P2PSIPD_DEFAULT_CONFIG, err, sizeof(err))) {
+	if (options_check(&p2psipd_daemon, o, err, sizeof(err))) {
 		fprintf(stderr, "p2psipd: %s\n", err);
-		return -EINVAL;
-	}
-	config_why_take();
-	if (p2psipd_options_finish(o)) {
-		fprintf(stderr, "p2psipd: %s\n", config_why_take());
 		return -EINVAL;
 	}
 	if (o->check_only) {
@@ -470,13 +471,9 @@ static int reload_parse(const struct p2psipd_opts *o, struct p2psipd_opts *n)
 	char err[512];
 
 	p2psipd_options_defaults(n);
-	if (options_reread(&p2psipd_daemon, &o->src, &n->src, n, err, sizeof(err))) {
+	if (options_reread(&p2psipd_daemon, &o->src, &n->src, n, err, sizeof(err)) ||
+	    options_check(&p2psipd_daemon, n, err, sizeof(err))) {
 		log_err("reload rejected, nothing changed: %s", err);
-		return -EINVAL;
-	}
-	config_why_take();
-	if (p2psipd_options_finish(n)) {
-		log_err("reload rejected, nothing changed: %s", config_why_take());
 		return -EINVAL;
 	}
 	return 0;
