@@ -26,12 +26,28 @@ static void say_rejected(const struct options_daemon *d, char **argv)
 			argv[optind - 1]);
 }
 
+/* --config and --check-config into s, any other option into o. */
+static int apply(const struct options_daemon *d, struct options_source *s, void *o, int id,
+		 const char *arg)
+{
+	if (id == d->config_id) {
+		s->config_path = arg;
+		s->config_explicit = true;
+		return 0;
+	}
+	if (id == d->check_id) {
+		s->check_only = true;
+		return 0;
+	}
+	return d->apply(o, id, arg);
+}
+
 /* One option from the command line into o, remembered in s. */
 static int take(const struct options_daemon *d, struct options_source *s, void *o, int c,
 		const char *arg)
 {
 	config_why_take();
-	if (d->apply(o, c, arg)) {
+	if (apply(d, s, o, c, arg)) {
 		const char *why = config_why_take();
 		fprintf(stderr, "%s: --%s%s%s\n", d->prog, options_name(d, c), d->sep,
 			why[0] ? why : d->bad);
@@ -150,7 +166,7 @@ int options_reread(const struct options_daemon *d, const struct options_source *
 	for (size_t i = 0; i < old->ncmdline; i++) {
 		const struct options_arg *a = &old->cmdline[i];
 		config_why_take();
-		if (d->apply(n, a->id, a->arg)) {
+		if (apply(d, ns, n, a->id, a->arg)) {
 			snprintf(err, len, "--%s%s%s", options_name(d, a->id), d->sep,
 				 config_why_take());
 			return -EINVAL;

@@ -17,12 +17,13 @@ struct options_daemon {
 	const char *prog; /* "hipd": the messages' prefix and --version's name */
 	const struct config_option *opts;
 	size_t nopts;
-	config_apply_fn apply;
-	void (*usage)(FILE *f); /* --help */
-	int (*check)(void *o);	/* checks across options: 0, or -EINVAL after config_why() */
-	const char *sep;	/* between "--NAME" and the reason */
-	const char *bad;	/* the reason when the handler gives none */
-	bool own_errors;	/* say what getopt_long rejects ourselves, not getopt's words */
+	int config_id, check_id; /* --config and --check-config: the driver takes them */
+	config_apply_fn apply;	 /* every other option */
+	void (*usage)(FILE *f);	 /* --help */
+	int (*check)(void *o);	 /* checks across options: 0, or -EINVAL after config_why() */
+	const char *sep;	 /* between "--NAME" and the reason */
+	const char *bad;	 /* the reason when the handler gives none */
+	bool own_errors;	 /* say what getopt_long rejects ourselves, not getopt's words */
 };
 
 /* One option the command line gave. */
@@ -31,11 +32,11 @@ struct options_arg {
 	const char *arg;
 };
 
-/* Where a daemon's options came from, kept for reload. The handler sets config_path and
- * config_explicit for --config. */
+/* Where a daemon's options came from, kept for reload. */
 struct options_source {
 	const char *config_path;      /* NULL: no file */
 	bool config_explicit;	      /* --config given: the file must exist */
+	bool check_only;	      /* --check-config */
 	bool on_cmdline[OPTIONS_MAX]; /* by index in the table */
 	struct options_arg *cmdline;  /* replayed on reload, in order */
 	size_t ncmdline;

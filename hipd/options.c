@@ -288,13 +288,6 @@ int hipd_option_apply(void *opts, int c, const char *arg)
 	size_t n;
 
 	switch (c) {
-	case OPT_CONFIG:
-		o->src.config_path = arg;
-		o->src.config_explicit = true;
-		return 0;
-	case OPT_CHECK_CONFIG:
-		o->check_only = true;
-		return 0;
 	case OPT_HOSTS:
 		o->hosts_path = arg;
 		o->hosts_explicit = true;
@@ -501,6 +494,8 @@ static const struct options_daemon hipd_daemon = {
     .prog = "hipd",
     .opts = hipd_options,
     .nopts = sizeof(hipd_options) / sizeof(hipd_options[0]),
+    .config_id = OPT_CONFIG,
+    .check_id = OPT_CHECK_CONFIG,
     .apply = hipd_option_apply,
     .usage = hipd_options_usage,
     .check = check,
@@ -538,7 +533,7 @@ int hipd_options_init(struct hipd_options *o, int argc, char **argv)
 		fprintf(stderr, "hipd: %s\n", err);
 		return -EINVAL;
 	}
-	if (o->check_only) {
+	if (o->src.check_only) {
 		printf("hipd: configuration ok (%s; hosts: %zu names)\n",
 		       o->src.file.path ? o->src.file.path : "no configuration file", o->hosts.n);
 		return 1;

@@ -25,7 +25,6 @@ struct hipd_options {
 	bool use_syslog;
 	const char *run_user;	   /* --user: NULL for the default (privsep.h) */
 	struct options_source src; /* --config, the command line, the file */
-	bool check_only;	   /* --check-config */
 	const char *hosts_path;	   /* NULL: no hosts file */
 	bool hosts_explicit;
 	struct hosts hosts; /* the hosts file's entries now in the locator map */

@@ -302,13 +302,6 @@ int p2psipd_option_apply(void *arg_o, int c, const char *arg)
 	enum link_mode m;
 
 	switch (c) {
-	case OPT_CONFIG:
-		o->src.config_path = arg;
-		o->src.config_explicit = true;
-		return 0;
-	case OPT_CHECK_CONFIG:
-		o->check_only = true;
-		return 0;
 	case OPT_LISTEN:
 		o->listen_set = true;
 		return parse_addr("listen", arg, &v->listen);
@@ -432,6 +425,8 @@ static const struct options_daemon p2psipd_daemon = {
     .prog = "p2psipd",
     .opts = p2psipd_options,
     .nopts = sizeof(p2psipd_options) / sizeof(p2psipd_options[0]),
+    .config_id = OPT_CONFIG,
+    .check_id = OPT_CHECK_CONFIG,
     .apply = p2psipd_option_apply,
     .usage = p2psipd_options_usage,
     .check = finish,
@@ -453,7 +448,7 @@ int p2psipd_options_init(struct p2psipd_opts *o, int argc, char **argv)
 		fprintf(stderr, "p2psipd: %s\n", err);
 		return -EINVAL;
 	}
-	if (o->check_only) {
+	if (o->src.check_only) {
 		printf("p2psipd: configuration ok (%s)\n",
 		       o->src.file.path ? o->src.file.path : "no configuration file");
 		return 1;

@@ -41,7 +41,6 @@ struct p2psipd_opts {
 	const char *sip_domain;
 	/* the configuration file */
 	struct options_source src; /* --config, the command line, the file */
-	bool check_only;
 };
 
 void p2psipd_options_usage(FILE *f);
