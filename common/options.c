@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *options_name(const struct options_daemon *d, int id)
+static const char *options_name(const struct options_daemon *d, int id)
 {
 	int i = config_option_index(d->opts, d->nopts, id);
 
@@ -58,8 +58,8 @@ static int take(const struct options_daemon *d, struct options_source *s, void *
 	return 0;
 }
 
-int options_command_line(const struct options_daemon *d, struct options_source *s, void *o,
-			 int argc, char **argv)
+static int options_command_line(const struct options_daemon *d, struct options_source *s, void *o,
+				int argc, char **argv)
 {
 	struct option lo[OPTIONS_MAX + 1];
 	int c;
@@ -115,8 +115,8 @@ static int load_file(const struct options_daemon *d, struct options_source *s, v
 	return config_apply(f, d->opts, s->on_cmdline, d->apply, o, err, len);
 }
 
-int options_load(const struct options_daemon *d, struct options_source *s, void *o, const char *def,
-		 char *err, size_t len)
+static int options_load(const struct options_daemon *d, struct options_source *s, void *o,
+			const char *def, char *err, size_t len)
 {
 	int rc;
 

@@ -44,21 +44,10 @@ struct options_source {
 	char *baseline[OPTIONS_MAX]; /* each key's value in force as the file gave it */
 };
 
-/* The long name of option id, or "?". */
-const char *options_name(const struct options_daemon *d, int id);
-
-/* The command line into o (d->apply(o, ...)), remembered in s. Returns 0, 1 after --help or
- * --version printed its answer, -ENOMEM, or -EINVAL after printing why to stderr. */
-int options_command_line(const struct options_daemon *d, struct options_source *s, void *o,
-			 int argc, char **argv);
-
-/* The configuration file (def when --config was not given) into o for the keys the command line
- * did not set, and each key's value as the baseline. 0, or an error with the reason in err. */
-int options_load(const struct options_daemon *d, struct options_source *s, void *o, const char *def,
-		 char *err, size_t len);
-
-/* options_command_line, then options_load. 0, 1 after --help or --version, -ENOMEM, or -EINVAL
- * after printing why to stderr. */
+/* The command line into o (d->apply(o, ...)), remembered in s, then the configuration file (def
+ * when --config was not given) for the keys the command line did not set, each key's value kept
+ * as the baseline. 0, 1 after --help or --version printed its answer, -ENOMEM, or -EINVAL after
+ * printing why to stderr. */
 int options_start(const struct options_daemon *d, struct options_source *s, void *o, int argc,
 		  char **argv, const char *def);
 
