@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,13 +288,6 @@ int hipd_option_apply(void *opts, int c, const char *arg)
 	size_t n;
 
 	switch (c) {
-	case OPT_CONFIG:
-		o->config_path = arg;
-		o->config_explicit = true;
-		return 0;
-	case OPT_CHECK_CONFIG:
-		o->check_only = true;
-		return 0;
 	case OPT_HOSTS:
 		o->hosts_path = arg;
 		o->hosts_explicit = true;
@@ -493,67 +485,24 @@ int hipd_options_check(const struct hipd_options *o)
 	return 0;
 }
 
-static const char *option_name(int id)
+static int check(void *o)
 {
-	int i = config_option_index(hipd_options, hipd_n_options, id);
-
-	return i < 0 ? "?" : hipd_options[i].name;
+	return hipd_options_check(o);
 }
 
-static int parse_command_line(struct hipd_options *o, int argc, char **argv)
-{
-	struct option lo[HIPD_MAX_OPTIONS + 1];
-	int c;
-
-	config_getopt_table(hipd_options, hipd_n_options, lo);
-	o->cmdline = calloc((size_t)argc, sizeof(*o->cmdline));
-	if (!o->cmdline)
-		return -ENOMEM;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		if (c == 'h') {
-			hipd_options_usage(stdout);
-			return 1;
-		}
-		if (c == 'V') {
-			printf("hipd %s\n", HIPSIP_VERSION);
-			return 1;
-		}
-		if (c == '?')
-			return -EINVAL;
-		config_why_take();
-		if (hipd_option_apply(o, c, optarg)) {
-			const char *why = config_why_take();
-			fprintf(stderr, "hipd: --%s: %s\n", option_name(c),
-				why[0] ? why : "bad value");
-			return -EINVAL;
-		}
-		o->cmdline[o->ncmdline++] = (struct hipd_cmdline_opt){c, optarg};
-		o->on_cmdline[config_option_index(hipd_options, hipd_n_options, c)] = true;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "hipd: unexpected argument \"%s\"\n", argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The configuration file into o (keys the command line set are skipped). A default path that
- * does not exist is no file; an explicit one is an error. */
-static int load_file(struct hipd_options *o, struct config_file *f, char *err, size_t len)
-{
-	int rc;
-
-	memset(f, 0, sizeof(*f));
-	if (!o->config_path)
-		return 0;
-	rc = config_parse_file(o->config_path, hipd_options, hipd_n_options, f, err, len);
-	if (rc == -ENOENT && !o->config_explicit)
-		return 0;
-	if (rc)
-		return rc;
-	return config_apply(f, hipd_options, o->on_cmdline, hipd_option_apply, o, err, len);
-}
+static const struct options_daemon hipd_daemon = {
+    .prog = "hipd",
+    .opts = hipd_options,
+    .nopts = sizeof(hipd_options) / sizeof(hipd_options[0]),
+    .config_id = OPT_CONFIG,
+    .check_id = OPT_CHECK_CONFIG,
+    .apply = hipd_option_apply,
+    .usage = hipd_options_usage,
+    .check = check,
+    .sep = ": ",
+    .bad = "bad value",
+    .own_errors = false, /* getopt_long's own words */
+};
 
 static int load_hosts(struct hipd_options *o, struct hosts *hs, char *err, size_t len)
 {
@@ -576,26 +525,17 @@ int hipd_options_init(struct hipd_options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	hipd_config_defaults(&o->cfg);
 	o->level = HLOG_INFO;
-	rc = parse_command_line(o, argc, argv);
+	rc = options_start(&hipd_daemon, &o->src, o, argc, argv, HIPD_DEFAULT_CONFIG);
 	if (rc)
 		return rc;
-	if (!o->config_explicit)
-		o->config_path = HIPD_DEFAULT_CONFIG;
-	if (load_file(o, &o->file, err, sizeof(err)) ||
-	    load_hosts(o, &o->hosts, err, sizeof(err))) {
+	if (load_hosts(o, &o->hosts, err, sizeof(err)) ||
+	    options_check(&hipd_daemon, o, err, sizeof(err))) {
 		fprintf(stderr, "hipd: %s\n", err);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < hipd_n_options; i++)
-		o->baseline[i] = config_value_of(&o->file, hipd_options, i);
-	config_why_take();
-	if (hipd_options_check(o)) {
-		fprintf(stderr, "hipd: %s\n", config_why_take());
-		return -EINVAL;
-	}
-	if (o->check_only) {
+	if (o->src.check_only) {
 		printf("hipd: configuration ok (%s; hosts: %zu names)\n",
-		       o->file.path ? o->file.path : "no configuration file", o->hosts.n);
+		       o->src.file.path ? o->src.file.path : "no configuration file", o->hosts.n);
 		return 1;
 	}
 	return 0;
@@ -603,11 +543,8 @@ int hipd_options_init(struct hipd_options *o, int argc, char **argv)
 
 void hipd_options_free(struct hipd_options *o)
 {
-	for (size_t i = 0; i < hipd_n_options; i++)
-		free(o->baseline[i]);
-	config_file_free(&o->file);
+	options_source_free(&hipd_daemon, &o->src);
 	hosts_free(&o->hosts);
-	free(o->cmdline);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -670,13 +607,6 @@ void hipd_options_started(struct hipd *h, struct hipd_options *o)
 }
 
 /* ---- reload ---- */
-
-static bool same_value(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
 
 /* A run-time option's new value from n into the running daemon. */
 static void apply_runtime(struct hipd *h, const struct hipd_options *n, int id, json_t *errors,
@@ -742,51 +672,42 @@ static json_t *reload_parse(struct hipd *h, struct hipd_options *n)
 
 	hipd_config_defaults(&n->cfg);
 	n->level = HLOG_INFO;
-	n->config_path = o->config_path;
-	n->config_explicit = o->config_explicit;
-	memcpy(n->on_cmdline, o->on_cmdline, sizeof(n->on_cmdline));
-	if (load_file(n, &n->file, err, sizeof(err)))
+	if (options_reread(&hipd_daemon, &o->src, &n->src, n, err, sizeof(err)) ||
+	    load_hosts(n, &n->hosts, err, sizeof(err)) ||
+	    options_check(&hipd_daemon, n, err, sizeof(err)))
 		return ctl_reply_error("%s", err);
-	for (size_t i = 0; i < o->ncmdline; i++) {
-		config_why_take();
-		if (hipd_option_apply(n, o->cmdline[i].id, o->cmdline[i].arg))
-			return ctl_reply_error("--%s: %s", option_name(o->cmdline[i].id),
-					       config_why_take());
-	}
-	if (load_hosts(n, &n->hosts, err, sizeof(err)))
-		return ctl_reply_error("%s", err);
-	config_why_take();
-	if (hipd_options_check(n))
-		return ctl_reply_error("%s", config_why_take());
 	return NULL;
+}
+
+/* What a reload changed, gathered for the reply. */
+struct reload_changes {
+	struct hipd *h;
+	const struct hipd_options *n;
+	json_t *applied, *restart, *errors;
+	bool turn;
+};
+
+/* options_changed_fn: a run-time option takes effect, another waits for a restart. */
+static void reload_changed(void *arg, const struct config_option *opt, bool runtime)
+{
+	struct reload_changes *x = arg;
+
+	if (!runtime) {
+		json_array_append_new(x->restart, json_string(opt->name));
+		return;
+	}
+	apply_runtime(x->h, x->n, opt->id, x->errors, &x->turn);
+	json_array_append_new(x->applied, json_string(opt->name));
 }
 
 static json_t *reload_apply(struct hipd *h, struct hipd_options *n)
 {
 	struct hipd_options *o = h->opts;
-	json_t *applied = json_array(), *restart = json_array(), *errors = json_array();
-	bool turn = false;
+	struct reload_changes x = {h, n, json_array(), json_array(), json_array(), false};
+	json_t *applied = x.applied, *restart = x.restart, *errors = x.errors;
 
-	for (size_t i = 0; i < hipd_n_options; i++) {
-		const struct config_option *opt = &hipd_options[i];
-		if ((opt->flags & CONFIG_CMDLINE_ONLY) || o->on_cmdline[i])
-			continue;
-		char *v = config_value_of(&n->file, hipd_options, i);
-		if (same_value(v, o->baseline[i])) {
-			free(v);
-			continue;
-		}
-		if (!(opt->flags & CONFIG_RUNTIME)) { /* keeps its value until a restart */
-			json_array_append_new(restart, json_string(opt->name));
-			free(v);
-			continue;
-		}
-		apply_runtime(h, n, opt->id, errors, &turn);
-		json_array_append_new(applied, json_string(opt->name));
-		free(o->baseline[i]);
-		o->baseline[i] = v;
-	}
-	if (turn) {
+	options_changes(&hipd_daemon, &o->src, &n->src.file, reload_changed, &x);
+	if (x.turn) {
 		int rc = nat_set_turn(h, &n->cfg.turn_server, n->cfg.turn_user, n->cfg.turn_pass);
 		if (rc)
 			json_array_append_new(
@@ -843,13 +764,13 @@ json_t *hipd_options_reload(struct hipd *h)
 	} else {
 		reply = reload_apply(h, n);
 		log_info("reload: %s read",
-			 h->opts->config_path ? h->opts->config_path : "no file");
+			 h->opts->src.config_path ? h->opts->src.config_path : "no file");
 		log_names("applied", json_object_get(reply, "applied"));
 		log_names("changed but needs a restart (old value kept)",
 			  json_object_get(reply, "needs_restart"));
 		log_names("errors", json_object_get(reply, "errors"));
 	}
-	config_file_free(&n->file);
+	config_file_free(&n->src.file);
 	hosts_free(&n->hosts);
 	free(n);
 	return reply;

@@ -9,6 +9,7 @@
 #include "common/config.h"
 #include "common/hosts.h"
 #include "common/log.h"
+#include "common/options.h"
 #include "hipd/hipd.h"
 
 #define HIPD_DEFAULT_CONFIG "/etc/hipsip/hipd.conf"
@@ -18,27 +19,15 @@
 extern const struct config_option hipd_options[];
 extern const size_t hipd_n_options;
 
-struct hipd_cmdline_opt {
-	int id;
-	const char *arg;
-};
-
 struct hipd_options {
 	struct hipd_config cfg;
 	enum log_level level;
 	bool use_syslog;
-	const char *run_user;	 /* --user: NULL for the default (privsep.h) */
-	const char *config_path; /* NULL: no file */
-	bool config_explicit;	 /* --config given: the file must exist */
-	bool check_only;	 /* --check-config */
-	const char *hosts_path;	 /* NULL: no hosts file */
+	const char *run_user;	   /* --user: NULL for the default (privsep.h) */
+	struct options_source src; /* --config, the command line, the file */
+	const char *hosts_path;	   /* NULL: no hosts file */
 	bool hosts_explicit;
-	bool on_cmdline[HIPD_MAX_OPTIONS]; /* by index in hipd_options */
-	struct hipd_cmdline_opt *cmdline;  /* replayed on reload, in order */
-	size_t ncmdline;
-	struct config_file file;	  /* the file read at start: cfg's strings point into it */
-	char *baseline[HIPD_MAX_OPTIONS]; /* each key's value in force as the file gave it */
-	struct hosts hosts;		  /* the hosts file's entries now in the locator map */
+	struct hosts hosts; /* the hosts file's entries now in the locator map */
 };
 
 void hipd_options_usage(FILE *f);

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,13 +302,6 @@ int p2psipd_option_apply(void *arg_o, int c, const char *arg)
 	enum link_mode m;
 
 	switch (c) {
-	case OPT_CONFIG:
-		o->config_path = arg;
-		o->config_explicit = true;
-		return 0;
-	case OPT_CHECK_CONFIG:
-		o->check_only = true;
-		return 0;
 	case OPT_LISTEN:
 		o->listen_set = true;
 		return parse_addr("listen", arg, &v->listen);
@@ -424,74 +416,24 @@ void p2psipd_options_defaults(struct p2psipd_opts *o)
 	o->media_timeout_s = P2PSIPD_DEFAULT_MEDIA_TIMEOUT_S;
 }
 
-static const char *option_name(int id)
+static int finish(void *o)
 {
-	int i = config_option_index(p2psipd_options, p2psipd_n_options, id);
-
-	return i < 0 ? "?" : p2psipd_options[i].name;
+	return p2psipd_options_finish(o);
 }
 
-static int parse_command_line(struct p2psipd_opts *o, int argc, char **argv)
-{
-	struct option lo[P2PSIPD_MAX_OPTIONS + 1];
-	int c;
-
-	config_getopt_table(p2psipd_options, p2psipd_n_options, lo);
-	o->cmdline = calloc((size_t)argc, sizeof(*o->cmdline));
-	if (!o->cmdline)
-		return -ENOMEM;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		if (c == 'h') {
-			p2psipd_options_usage(stdout);
-			return 1;
-		}
-		if (c == 'V') {
-			printf("p2psipd %s\n", HIPSIP_VERSION);
-			return 1;
-		}
-		if (c == '?') {
-			if (optopt)
-				fprintf(stderr, "p2psipd: option \"%s\" needs a value\n",
-					argv[optind - 1]);
-			else
-				fprintf(stderr, "p2psipd: unknown option \"%s\" (try --help)\n",
-					argv[optind - 1]);
-			return -EINVAL;
-		}
-		config_why_take();
-		if (p2psipd_option_apply(o, c, optarg)) {
-			const char *why = config_why_take();
-			fprintf(stderr, "p2psipd: --%s %s\n", option_name(c),
-				why[0] ? why : "is bad");
-			return -EINVAL;
-		}
-		o->cmdline[o->ncmdline++] = (struct p2psipd_cmdline_opt){c, optarg};
-		o->on_cmdline[config_option_index(p2psipd_options, p2psipd_n_options, c)] = true;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "p2psipd: unexpected argument \"%s\"\n", argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* A default path that does not exist is no file; an explicit one is an error. */
-static int load_file(struct p2psipd_opts *o, struct config_file *f, char *err, size_t len)
-{
-	int rc;
-
-	memset(f, 0, sizeof(*f));
-	if (!o->config_path)
-		return 0;
-	rc = config_parse_file(o->config_path, p2psipd_options, p2psipd_n_options, f, err, len);
-	if (rc == -ENOENT && !o->config_explicit)
-		return 0;
-	if (rc)
-		return rc;
-	return config_apply(f, p2psipd_options, o->on_cmdline, p2psipd_option_apply, o, err, len);
-}
+static const struct options_daemon p2psipd_daemon = {
+    .prog = "p2psipd",
+    .opts = p2psipd_options,
+    .nopts = sizeof(p2psipd_options) / sizeof(p2psipd_options[0]),
+    .config_id = OPT_CONFIG,
+    .check_id = OPT_CHECK_CONFIG,
+    .apply = p2psipd_option_apply,
+    .usage = p2psipd_options_usage,
+    .check = finish,
+    .sep = " ",
+    .bad = "is bad",
+    .own_errors = true,
+};
 
 int p2psipd_options_init(struct p2psipd_opts *o, int argc, char **argv)
 {
@@ -499,25 +441,16 @@ int p2psipd_options_init(struct p2psipd_opts *o, int argc, char **argv)
 	int rc;
 
 	p2psipd_options_defaults(o);
-	rc = parse_command_line(o, argc, argv);
+	rc = options_start(&p2psipd_daemon, &o->src, o, argc, argv, P2PSIPD_DEFAULT_CONFIG);
 	if (rc)
 		return rc;
-	if (!o->config_explicit)
-		o->config_path = P2PSIPD_DEFAULT_CONFIG;
-	if (load_file(o, &o->file, err, sizeof(err))) {
+	if (options_check(&p2psipd_daemon, o, err, sizeof(err))) {
 		fprintf(stderr, "p2psipd: %s\n", err);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < p2psipd_n_options; i++)
-		o->baseline[i] = config_value_of(&o->file, p2psipd_options, i);
-	config_why_take();
-	if (p2psipd_options_finish(o)) {
-		fprintf(stderr, "p2psipd: %s\n", config_why_take());
-		return -EINVAL;
-	}
-	if (o->check_only) {
+	if (o->src.check_only) {
 		printf("p2psipd: configuration ok (%s)\n",
-		       o->file.path ? o->file.path : "no configuration file");
+		       o->src.file.path ? o->src.file.path : "no configuration file");
 		return 1;
 	}
 	return 0;
@@ -525,18 +458,7 @@ int p2psipd_options_init(struct p2psipd_opts *o, int argc, char **argv)
 
 void p2psipd_options_free(struct p2psipd_opts *o)
 {
-	for (size_t i = 0; i < p2psipd_n_options; i++)
-		free(o->baseline[i]);
-	config_file_free(&o->file);
-	free(o->cmdline);
-	o->cmdline = NULL;
-}
-
-static bool same_value(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
+	options_source_free(&p2psipd_daemon, &o->src);
 }
 
 static int reload_parse(const struct p2psipd_opts *o, struct p2psipd_opts *n)
@@ -544,24 +466,9 @@ static int reload_parse(const struct p2psipd_opts *o, struct p2psipd_opts *n)
 	char err[512];
 
 	p2psipd_options_defaults(n);
-	n->config_path = o->config_path;
-	n->config_explicit = o->config_explicit;
-	memcpy(n->on_cmdline, o->on_cmdline, sizeof(n->on_cmdline));
-	if (load_file(n, &n->file, err, sizeof(err))) {
+	if (options_reread(&p2psipd_daemon, &o->src, &n->src, n, err, sizeof(err)) ||
+	    options_check(&p2psipd_daemon, n, err, sizeof(err))) {
 		log_err("reload rejected, nothing changed: %s", err);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < o->ncmdline; i++) {
-		config_why_take();
-		if (p2psipd_option_apply(n, o->cmdline[i].id, o->cmdline[i].arg)) {
-			log_err("reload rejected, nothing changed: --%s %s",
-				option_name(o->cmdline[i].id), config_why_take());
-			return -EINVAL;
-		}
-	}
-	config_why_take();
-	if (p2psipd_options_finish(n)) {
-		log_err("reload rejected, nothing changed: %s", config_why_take());
 		return -EINVAL;
 	}
 	return 0;
@@ -575,44 +482,46 @@ static void add_name(char *buf, size_t len, const char *name)
 	snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
 }
 
+/* What a reload changed, as the log lines say it. */
+struct reload_changes {
+	const struct p2psipd_opts *n;
+	char applied[512], restart[512];
+};
+
+/* options_changed_fn: a new log-level takes effect, another key waits for a restart. */
+static void reload_changed(void *arg, const struct config_option *opt, bool runtime)
+{
+	struct reload_changes *x = arg;
+
+	if (!runtime) {
+		add_name(x->restart, sizeof(x->restart), opt->name);
+		return;
+	}
+	if (opt->id == OPT_LOG_LEVEL)
+		log_set_level(x->n->level);
+	add_name(x->applied, sizeof(x->applied), opt->name);
+}
+
 int p2psipd_options_reload(struct p2psipd_opts *o)
 {
 	struct p2psipd_opts *n = calloc(1, sizeof(*n));
-	char applied[512] = "", restart[512] = "";
-	int rc;
+	struct reload_changes x = {n, "", ""};
 
 	if (!n)
 		return -ENOMEM;
-	rc = reload_parse(o, n);
-	for (size_t i = 0; rc == 0 && i < p2psipd_n_options; i++) {
-		const struct config_option *opt = &p2psipd_options[i];
-		if ((opt->flags & CONFIG_CMDLINE_ONLY) || o->on_cmdline[i])
-			continue;
-		char *v = config_value_of(&n->file, p2psipd_options, i);
-		if (same_value(v, o->baseline[i])) {
-			free(v);
-			continue;
-		}
-		if (!(opt->flags & CONFIG_RUNTIME)) { /* keeps its value until a restart */
-			add_name(restart, sizeof(restart), opt->name);
-			free(v);
-			continue;
-		}
-		if (opt->id == OPT_LOG_LEVEL)
-			log_set_level(n->level);
-		add_name(applied, sizeof(applied), opt->name);
-		free(o->baseline[i]);
-		o->baseline[i] = v;
+	if (reload_parse(o, n)) {
+		config_file_free(&n->src.file);
+		free(n);
+		return -EINVAL;
 	}
-	if (rc == 0) { /* logged after the new level is in force */
-		log_info("reload: %s read", o->config_path);
-		if (applied[0])
-			log_info("reload: applied: %s", applied);
-		if (restart[0])
-			log_info("reload: changed but needs a restart (old value kept): %s",
-				 restart);
-	}
-	config_file_free(&n->file);
+	options_changes(&p2psipd_daemon, &o->src, &n->src.file, reload_changed, &x);
+	/* logged after the new level is in force */
+	log_info("reload: %s read", o->src.config_path);
+	if (x.applied[0])
+		log_info("reload: applied: %s", x.applied);
+	if (x.restart[0])
+		log_info("reload: changed but needs a restart (old value kept): %s", x.restart);
+	config_file_free(&n->src.file);
 	free(n);
-	return rc;
+	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/options.h"
 #include "p2psipd/p2psipd_ctl.h"
 
 #define P2PSIPD_DEFAULT_CONFIG		"/etc/hipsip/p2psipd.conf"
@@ -22,11 +23,6 @@
 /* Every option of p2psipd, --config/--help/--version included (CONFIG_CMDLINE_ONLY). */
 extern const struct config_option p2psipd_options[];
 extern const size_t p2psipd_n_options;
-
-struct p2psipd_cmdline_opt {
-	int id;
-	const char *arg;
-};
 
 struct p2psipd_opts {
 	struct ovl_config ovl;
@@ -44,13 +40,7 @@ struct p2psipd_opts {
 	unsigned media_timeout_s;
 	const char *sip_domain;
 	/* the configuration file */
-	const char *config_path;
-	bool config_explicit, check_only;
-	bool on_cmdline[P2PSIPD_MAX_OPTIONS]; /* by index in p2psipd_options */
-	struct p2psipd_cmdline_opt *cmdline;  /* replayed on reload */
-	size_t ncmdline;
-	struct config_file file;	     /* the start's file: strings point into it */
-	char *baseline[P2PSIPD_MAX_OPTIONS]; /* each key's value in force from the file */
+	struct options_source src; /* --config, the command line, the file */
 };
 
 void p2psipd_options_usage(FILE *f);
