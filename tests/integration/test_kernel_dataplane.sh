@@ -76,7 +76,7 @@ while True:
     d = s.recv(65536)
     if not d: break
     b += d
-print(len(b), hashlib.sha256(b).hexdigest() == hashlib.sha256(bytes(range(256)) * 8192).hexdigest())" $HIT_B)
+print(len(b), hashlib.sha256(b).hexdigest() == hashlib.sha256(bytes(range(256)) * 8192).hexdigest())" $HIT_B 2>&1 | tail -n 1)
 	check "$label: TCP transfer of 2 MB between HITs ($got)" test "$got" = "2097152 True"
 	spi_out=$(hc a --json daemon get ha all | jq -r '.associations[0].spi_out')
 	spi_in=$(hc a --json daemon get ha all | jq -r '.associations[0].spi_in')
