@@ -589,30 +589,47 @@ static int parse_once(const uint8_t *buf, size_t len, osip_message_t **out, cons
 	return 0;
 }
 
+/* What libosip2 writes for m (osip_free it), or NULL. */
+static char *write_text(osip_message_t *m, size_t *n)
+{
+	char *text = NULL;
+
+	*n = 0;
+	osip_message_force_update(m);
+	if (osip_message_to_str(m, &text, n) || !text) {
+		osip_free(text);
+		return NULL;
+	}
+	return text;
+}
+
 /* libosip2's URI and header parsers are lenient: some text they accept comes back from its
- * writer in a form they refuse ("sip:a@b:c@d" as "sip:a@[b:c@d]"). We forward and copy what
- * we parse, so a message is accepted only if what libosip2 writes for it parses too. */
+ * writer in a form they refuse ("sip:a@b:c@d" as "sip:a@[b:c@d]"), or in one that reads back
+ * as something else again. We forward and copy what we parse, so a message is accepted only
+ * if what libosip2 writes for it parses, and writes the same text once more (a fixed point:
+ * what we send, the next hop's parse accepts). */
 static int check_rewrite(osip_message_t *m, const char **why)
 {
 	osip_message_t *again = NULL;
 	const char *ignored;
-	char *text = NULL;
-	size_t n = 0;
+	char *text, *text2 = NULL;
+	size_t n, n2 = 0;
 	int err;
 
-	osip_message_force_update(m);
-	if (osip_message_to_str(m, &text, &n) || !text) {
-		osip_free(text);
+	if (!(text = write_text(m, &n)))
 		return fail(why, "libosip2 cannot write it");
-	}
 	err = parse_once((const uint8_t *)text, n, &again, &ignored);
+	if (!err) {
+		text2 = write_text(again, &n2);
+		osip_message_free(again);
+	}
+	if (!err && (!text2 || n2 != n || memcmp(text, text2, n) != 0))
+		err = -EBADMSG;
 	osip_free(text);
+	osip_free(text2);
 	if (err == -EBADMSG)
 		return fail(why, "libosip2 cannot read what it writes for it");
-	if (err)
-		return err;
-	osip_message_free(again);
-	return 0;
+	return err;
 }
 
 int sip_msg_parse(const uint8_t *buf, size_t len, osip_message_t **out, const char **why)
