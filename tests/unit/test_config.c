@@ -57,14 +57,20 @@ static const char *good_value(const struct config_option *opt)
 	return opt->def[0] ? opt->def : NULL;
 }
 
-static void make_pass_file(void)
+/* The TURN password file the examples name; made once by main (Check forks each test, and a
+ * file a child made would stay behind). */
+static int make_pass_file(void)
 {
+	int fd, ok;
+
 	if (pass_file[strlen(pass_file) - 1] != 'X')
-		return;
-	int fd = mkstemp(pass_file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, "secret\n", 7), 7);
+		return 0;
+	fd = mkstemp(pass_file);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, "secret\n", 7) == 7;
 	close(fd);
+	return ok ? 0 : -1;
 }
 
 /* One key in a file of its own, parsed and applied; err holds the error. */
@@ -86,7 +92,7 @@ START_TEST(every_hipd_option_is_accepted_as_a_key)
 {
 	char text[256], err[512] = "";
 
-	make_pass_file();
+	ck_assert_int_eq(make_pass_file(), 0);
 	for (size_t i = 0; i < hipd_n_options; i++) {
 		const struct config_option *opt = &hipd_options[i];
 		if (opt->flags & CONFIG_CMDLINE_ONLY)
@@ -107,7 +113,7 @@ START_TEST(every_p2psipd_option_is_accepted_as_a_key)
 {
 	char text[256], err[512] = "";
 
-	make_pass_file();
+	ck_assert_int_eq(make_pass_file(), 0);
 	for (size_t i = 0; i < p2psipd_n_options; i++) {
 		const struct config_option *opt = &p2psipd_options[i];
 		if (opt->flags & CONFIG_CMDLINE_ONLY)
@@ -483,6 +489,10 @@ int main(void)
 	tcase_add_test(tc, hosts_lines_give_names_hits_and_locators);
 	tcase_add_test(tc, bad_hosts_lines_name_the_line_and_the_reason);
 	suite_add_tcase(s, tc);
+	if (make_pass_file()) {
+		perror("test_config: password file");
+		return EXIT_FAILURE;
+	}
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
