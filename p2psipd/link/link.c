@@ -404,6 +404,22 @@ enum ice_cand_type link_ice_cand_type(uint8_t p2pp_type)
 	}
 }
 
+int link_cand_from_p2pp(const struct p2pp_cand *c, struct ice_cand *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (c->transport != P2PP_TT_UDP || c->component != 1 || c->priority == 0)
+		return -EINVAL;
+	if (link_sa_from_p2pp(&c->addr, &o->addr))
+		return -EINVAL;
+	o->type = link_ice_cand_type(c->type);
+	o->component = 1;
+	o->priority = c->priority;
+	snprintf(o->foundation, sizeof(o->foundation), "%u", c->foundation);
+	if (c->has_rel)
+		link_sa_from_p2pp(&c->rel, &o->related);
+	return 0;
+}
+
 uint8_t link_p2pp_foundation(const char *foundation)
 {
 	uint8_t h = 0;

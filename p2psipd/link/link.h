@@ -155,6 +155,8 @@ size_t link_list(const struct link *l, struct link_info *out, size_t cap);
 uint8_t link_p2pp_cand_type(enum ice_cand_type t);
 enum ice_cand_type link_ice_cand_type(uint8_t p2pp_type);
 uint8_t link_p2pp_foundation(const char *foundation);
+/* A peer's candidate from P2PP into o: UDP, component 1, a priority; else -EINVAL. */
+int link_cand_from_p2pp(const struct p2pp_cand *c, struct ice_cand *o);
 
 /* Text of an address: "127.0.0.1:6084", "[::1]:6084". */
 const char *link_addr_str(const struct sockaddr *sa, char *buf, size_t len);

@@ -423,22 +423,6 @@ static void to_p2pp(const struct ice_cand *c, struct p2pp_cand *o)
 		o->has_rel = 1;
 }
 
-static int from_p2pp(const struct p2pp_cand *c, struct ice_cand *o)
-{
-	memset(o, 0, sizeof(*o));
-	if (c->transport != P2PP_TT_UDP || c->component != 1 || c->priority == 0)
-		return -EINVAL;
-	if (link_sa_from_p2pp(&c->addr, &o->addr))
-		return -EINVAL;
-	o->type = link_ice_cand_type(c->type);
-	o->component = 1;
-	o->priority = c->priority;
-	snprintf(o->foundation, sizeof(o->foundation), "%u", c->foundation);
-	if (c->has_rel)
-		link_sa_from_p2pp(&c->rel, &o->related);
-	return 0;
-}
-
 static int creds_str(const struct p2pp_ice_cred *cr, char *ufrag, char *pwd)
 {
 	if (cr->ufrag.len < P2PP_UFRAG_MIN || cr->ufrag.len > ICE_UFRAG_MAX ||
@@ -462,7 +446,7 @@ static int set_remote(struct ipeer *p, const struct p2pp_peer_info *pi,
 	if (creds_str(cr, ufrag, pwd))
 		return -EINVAL;
 	for (unsigned i = 0; i < pi->n_cands && n < P2PP_MAX_CANDS; i++) {
-		if (from_p2pp(&pi->cands[i], &c[n]) == 0)
+		if (link_cand_from_p2pp(&pi->cands[i], &c[n]) == 0)
 			n++;
 	}
 	if (n == 0)

@@ -158,7 +158,6 @@ void ovl_connect_answer(void *arg, const struct chord_id *peer, int err)
 	struct p2pp_peer_info pi;
 	struct p2pp_ice_cred cred;
 	struct p2pp_builder b;
-	struct p2pp_hdr h;
 	size_t len;
 
 	if (!op)
@@ -177,17 +176,7 @@ void ovl_connect_answer(void *arg, const struct chord_id *peer, int err)
 	if (err) {
 		ovl_respond_error(n, m, (struct sockaddr *)&op->from, P2PP_TIMEOUT, strerror(-err));
 	} else {
-		memset(&h, 0, sizeof(h));
-		h.kind = P2PP_RESPONSE;
-		h.peer = 1;
-		h.recursive = m->h.recursive;
-		h.code = P2PP_OK;
-		h.type = m->h.type;
-		h.ttl = m->h.ttl;
-		h.tid = m->h.tid;
-		memcpy(h.src_id, m->h.src_id, P2PP_ID_LEN);
-		memcpy(h.resp_id, n->self_b, P2PP_ID_LEN);
-		p2pp_build_init(&b, n->buf, OVL_MSG_MAX, &h);
+		ovl_resp_begin(n, &b, m, P2PP_OK);
 		p2pp_put_peer_info(&b, &pi);
 		p2pp_put_ice_cred(&b, &cred);
 		if (p2pp_finish(&b, &len) == 0)

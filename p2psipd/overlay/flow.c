@@ -54,22 +54,6 @@ static int to_pi(struct ovl_node *n, const struct ovl_flow_offer *o, struct p2pp
 	return pi->n_cands ? 0 : -EINVAL;
 }
 
-static int from_cand(const struct p2pp_cand *c, struct ice_cand *o)
-{
-	memset(o, 0, sizeof(*o));
-	if (c->transport != P2PP_TT_UDP || c->component != 1 || c->priority == 0)
-		return -EINVAL;
-	if (link_sa_from_p2pp(&c->addr, &o->addr))
-		return -EINVAL;
-	o->type = link_ice_cand_type(c->type);
-	o->component = 1;
-	o->priority = c->priority;
-	snprintf(o->foundation, sizeof(o->foundation), "%u", c->foundation);
-	if (c->has_rel)
-		link_sa_from_p2pp(&c->rel, &o->related);
-	return 0;
-}
-
 /* The offer in m from peer: its first Peer-Info with peer's ID, ICE-Credentials, Flow. */
 static int read_offer(const struct p2pp_msg *m, const struct chord_id *peer, struct p2pp_flow *flow,
 		      struct ovl_flow_offer *out)
@@ -93,7 +77,7 @@ static int read_offer(const struct p2pp_msg *m, const struct chord_id *peer, str
 		if (p2pp_get_peer_info(m, o, pi) || ovl_pi_id(pi, &x) || !chord_id_eq(&x, peer))
 			continue;
 		for (unsigned i = 0; i < pi->n_cands && out->n < OVL_FLOW_MAX_CANDS; i++) {
-			if (from_cand(&pi->cands[i], &out->c[out->n]) == 0)
+			if (link_cand_from_p2pp(&pi->cands[i], &out->c[out->n]) == 0)
 				out->n++;
 		}
 		err = out->n ? 0 : -EBADMSG;
@@ -280,7 +264,6 @@ int ovl_flow_answer(struct ovl_node *n, const struct chord_id *peer, uint32_t id
 	struct p2pp_ice_cred cred;
 	struct p2pp_flow fl;
 	struct p2pp_builder b;
-	struct p2pp_hdr h;
 	size_t len;
 
 	if (!op || !pi || !m || p2pp_parse(m, op->req, op->req_len) ||
@@ -297,17 +280,7 @@ int ovl_flow_answer(struct ovl_node *n, const struct chord_id *peer, uint32_t id
 		ovl_respond_error(n, m, (struct sockaddr *)&op->from, P2PP_REJECTED,
 				  strerror(-err));
 	} else {
-		memset(&h, 0, sizeof(h));
-		h.kind = P2PP_RESPONSE;
-		h.peer = 1;
-		h.recursive = m->h.recursive;
-		h.code = P2PP_OK;
-		h.type = m->h.type;
-		h.ttl = m->h.ttl;
-		h.tid = m->h.tid;
-		memcpy(h.src_id, m->h.src_id, P2PP_ID_LEN);
-		memcpy(h.resp_id, n->self_b, P2PP_ID_LEN);
-		p2pp_build_init(&b, n->buf, OVL_MSG_MAX, &h);
+		ovl_resp_begin(n, &b, m, P2PP_OK);
 		p2pp_put_peer_info(&b, pi);
 		p2pp_put_ice_cred(&b, &cred);
 		p2pp_put_flow(&b, &fl);

@@ -102,10 +102,9 @@ int ovl_get_neighbors(struct ovl_node *n, const struct p2pp_msg *m, bool *has_pr
 	return err;
 }
 
-void ovl_resp_init(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp_msg *req,
-		   unsigned code)
+void ovl_resp_begin(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp_msg *req,
+		    unsigned code)
 {
-	struct p2pp_peer_info pi;
 	struct p2pp_hdr h;
 
 	memset(&h, 0, sizeof(h));
@@ -119,6 +118,14 @@ void ovl_resp_init(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp
 	memcpy(h.src_id, req->h.src_id, P2PP_ID_LEN);
 	memcpy(h.resp_id, n->self_b, P2PP_ID_LEN);
 	p2pp_build_init(b, n->buf, OVL_MSG_MAX, &h);
+}
+
+void ovl_resp_init(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp_msg *req,
+		   unsigned code)
+{
+	struct p2pp_peer_info pi;
+
+	ovl_resp_begin(n, b, req, code);
 	ovl_self_info(n, &pi);
 	p2pp_put_peer_info(b, &pi);
 }

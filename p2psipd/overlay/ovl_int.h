@@ -157,7 +157,10 @@ int ovl_put_neighbors(struct ovl_node *n, struct p2pp_builder *b);
 /* Reads it back: *has_pred, pred, and up to CHORD_SUCC_MAX successors (learnt on the way). */
 int ovl_get_neighbors(struct ovl_node *n, const struct p2pp_msg *m, bool *has_pred,
 		      struct chord_id *pred, struct chord_id *succ, unsigned *nsucc);
-/* The response to req: our Peer-Info first, TTL echoed (the hop count's carrier). */
+/* The response header to req in n->buf, TTL echoed (the hop count's carrier); objects follow. */
+void ovl_resp_begin(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp_msg *req,
+		    unsigned code);
+/* The same with our Peer-Info as the first object. */
 void ovl_resp_init(struct ovl_node *n, struct p2pp_builder *b, const struct p2pp_msg *req,
 		   unsigned code);
 /* Sends an error response (Peer-Info, Error) to a received request. */
