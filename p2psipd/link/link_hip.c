@@ -28,6 +28,7 @@ struct hip_peer {
 	uint64_t used;
 	int neighbour;
 	int mapped; /* the locator went to hipd */
+	int up;	    /* hipd's last get-ha: an association that carries traffic */
 };
 
 struct hip {
@@ -123,6 +124,29 @@ static void know(struct hip *h, const char *hit_text)
 	schedule_push(h);
 }
 
+/* ESTABLISHED, and with ICE: once its checks found a path. */
+static bool ha_up(json_t *a)
+{
+	const char *state = json_string_value(json_object_get(a, "state"));
+
+	return state && strcmp(state, "ESTABLISHED") == 0 &&
+	       (!json_object_get(a, "nat_mode") || json_object_get(a, "ice_path_type"));
+}
+
+static void mark_up(struct hip *h, const char *hit_text)
+{
+	struct in6_addr hit;
+	struct chord_id id;
+	struct hip_peer *e;
+
+	if (hit_parse(hit_text, &hit))
+		return;
+	chord_id_from_in6(&id, &hit);
+	e = find(h, &id);
+	if (e)
+		e->up = 1;
+}
+
 static void on_has(void *arg, json_t *reply)
 {
 	struct hip *h = arg;
@@ -134,6 +158,10 @@ static void on_has(void *arg, json_t *reply)
 		hip_unref(h);
 		return;
 	}
+	if (reply) { /* no answer: the last view stands */
+		for (size_t k = 0; k < h->n_peers; k++)
+			h->peers[k].up = 0;
+	}
 	json_array_foreach(json_object_get(reply, "associations"), i, a)
 	{
 		const char *peer = json_string_value(json_object_get(a, "peer_hit"));
@@ -141,6 +169,8 @@ static void on_has(void *arg, json_t *reply)
 			continue;
 		if (!ha_dead(a)) {
 			know(h, peer);
+			if (ha_up(a))
+				mark_up(h, peer);
 			continue;
 		}
 		log_info("association with %s has no ICE path: reset", peer);
@@ -549,6 +579,32 @@ static int hip_resolve(struct link *l, const struct chord_id *peer, struct socka
 	return 0;
 }
 
+/* Ready: hipd carries traffic to it now (as of the last get-ha, TOUCH_MS old at most). The
+ * overlay routes around a hop that is not (a NATed peer whose ICE run failed) through a ready
+ * one nearer the key, instead of waiting for a base exchange that may never succeed. */
+static bool hip_ready(const struct link *l, const struct chord_id *peer)
+{
+	const struct hip *h = l->impl;
+	const struct hip_peer *e = find(h, peer);
+
+	return e && e->up;
+}
+
+static size_t hip_ready_peers(const struct link *l, struct chord_id *ids, size_t cap)
+{
+	const struct hip *h = l->impl;
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->n_peers; i++) {
+		if (!h->peers[i].up)
+			continue;
+		if (k < cap)
+			ids[k] = h->peers[i].id;
+		k++;
+	}
+	return k;
+}
+
 /* A datagram's source is the sender's HIT: the peer ID itself. */
 static int hip_peer_of(const struct link *l, const struct sockaddr *from, struct chord_id *out)
 {
@@ -603,4 +659,6 @@ const struct link_ops link_hip_ops = {
     .peer_of = hip_peer_of,
     .peer_cands = hip_peer_cands,
     .set_neighbours = hip_set_neighbours,
+    .ready = hip_ready,
+    .ready_peers = hip_ready_peers,
 };

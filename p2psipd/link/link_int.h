@@ -21,9 +21,10 @@ struct link_ops {
 	int (*peer_cands)(const struct link *l, const struct chord_id *peer,
 			  struct p2pp_peer_info *pi);
 	void (*set_neighbours)(struct link *l, const struct chord_id *ids, unsigned n);
-	/* ice only (NULL elsewhere: link.c answers for them) */
+	/* ice and hip (NULL in plain mode: link.c answers for them) */
 	bool (*ready)(const struct link *l, const struct chord_id *peer);
 	size_t (*ready_peers)(const struct link *l, struct chord_id *ids, size_t cap);
+	/* ice only */
 	int (*offer)(const struct link *l, const struct chord_id *peer, struct p2pp_peer_info *pi,
 		     struct p2pp_ice_cred *cred);
 	int (*accept)(struct link *l, const struct chord_id *peer, const struct p2pp_peer_info *pi,

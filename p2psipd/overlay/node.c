@@ -12,8 +12,6 @@
 #include "common/stamp.h"
 #include "p2psipd/overlay/ovl_int.h"
 
-#define REPLICATE_EVERY 30 /* stabilize rounds between full re-replications */
-
 static void on_stab_timer(uv_timer_t *t);
 static void send_stabilize(struct ovl_node *n);
 static void send_leave_notices(struct ovl_node *n);
@@ -612,7 +610,7 @@ static void on_stab_timer(uv_timer_t *t)
 		return;
 	send_stabilize(n);
 	send_keepalive(n);
-	if (now_ms - n->replicate_last >= (uint64_t)REPLICATE_EVERY * n->cfg.stabilize_ms)
+	if (now_ms - n->replicate_last >= (uint64_t)OVL_REPLICATE_EVERY * n->cfg.stabilize_ms)
 		n->replicate_due = true;
 	if (n->replicate_due) {
 		n->replicate_due = false;

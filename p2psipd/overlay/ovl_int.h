@@ -12,6 +12,9 @@
 #define OVL_CHUNK	 1200 /* Replicate/Transfer bytes per message: one unfragmented datagram */
 #define OVL_ROUTE_TRIES	 4    /* next hops tried by a forwarder when one does not ACK */
 #define OVL_CLIENT_TRIES 3    /* times an operation started here is sent */
+/* stabilize rounds between full re-replications, and between publications of our own records
+ * (a record lost in churn is back within this, not only at its refresh before expiry) */
+#define OVL_REPLICATE_EVERY 30
 
 /* What a pending transaction of ours is for. */
 enum ovl_op_kind {
@@ -74,6 +77,7 @@ struct ovl_client {
 	uint64_t retry_at; /* loop ms; 0: not waiting */
 	bool in_flight;
 	struct ovl_flow_req *flow; /* a Connect for an application flow (flow.c) */
+	bool republish;		   /* a misplaced record of ours going to its owner (storage.c) */
 };
 
 /* A record this node published and keeps refreshed. */
@@ -176,6 +180,9 @@ void ovl_clients_tick(struct ovl_node *n);
 void ovl_clients_cancel(struct ovl_node *n);
 /* PublishObject of someone else's record (owner kept), without a callback. */
 int ovl_republish(struct ovl_node *n, const struct store_rec *r, uint32_t lifetime);
+/* A republish's end: taken by the owner, our copy becomes a replica; else it stays primary and
+ * goes again with the next round (a record is never left without a primary holder). */
+void ovl_republished(struct ovl_node *n, const struct ovl_client *c, int err);
 int ovl_client_start(struct ovl_client *c);
 struct ovl_client *ovl_client_new(struct ovl_node *n, uint8_t type, const struct chord_id *key);
 /* Answers a request served here: to the previous hop, or to the operation started here. */

@@ -762,6 +762,8 @@ static void client_report(struct ovl_client *c, const struct ovl_result *r)
 		stamp_emit("lookup.done", json_pack("{s:s,s:i,s:i}", "node", n->name, "hops",
 						    (int)r->hops, "err", r->err));
 	}
+	if (c->republish)
+		ovl_republished(n, c, r->err);
 	if (c->cb)
 		c->cb(c->arg, r);
 }
@@ -856,6 +858,7 @@ int ovl_republish(struct ovl_node *n, const struct store_rec *r, uint32_t lifeti
 		return -ENOMEM;
 	c->cont_type = r->cont_type;
 	c->lifetime = lifetime;
+	c->republish = true;
 	memcpy(c->owner, r->owner, r->owner_len);
 	c->owner_len = r->owner_len;
 	c->value = malloc(r->value_len ? r->value_len : 1);

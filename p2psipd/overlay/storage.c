@@ -211,11 +211,9 @@ void ovl_replicate_all(struct ovl_node *n)
 		away.from = &n->self;
 		away.to = &n->ring.pred;
 		store_foreach(&n->store, &away, republish, &m);
-		if (m.count) {
+		if (m.count)
 			log_info("%s: %u records outside our range published again", n->name,
 				 m.count);
-			store_set_role(&n->store, &n->self, &n->ring.pred, false, f.now);
-		}
 	}
 	for (unsigned i = 0; i < n->ring.nsucc && k < n->cfg.replicas; i++) {
 		if (chord_id_eq(&n->ring.succ[i], &n->self))
@@ -223,6 +221,21 @@ void ovl_replicate_all(struct ovl_node *n)
 		send_records(n, P2PP_REPLICATE, &n->ring.succ[i], &f, false);
 		k++;
 	}
+}
+
+void ovl_republished(struct ovl_node *n, const struct ovl_client *c, int err)
+{
+	const uint8_t *owner = c->owner_len ? c->owner : n->self_b;
+	size_t owner_len = c->owner_len ? c->owner_len : sizeof(n->self_b);
+
+	if (err) {
+		log_debug("%s: record %s not published again (%s): kept as primary", n->name,
+			  chord_id_to_str(&c->key, (char[CHORD_ID_STRLEN]){0}), strerror(-err));
+		return;
+	}
+	if (n->state == OVL_JOINED && !chord_is_mine(&n->ring, &c->key))
+		store_set_role_of(&n->store, &c->key, c->cont_type, owner, owner_len, false,
+				  ovl_now(n));
 }
 
 /* The one record just published, to the replica holders. */
@@ -248,8 +261,16 @@ int ovl_transfer(struct ovl_node *n, const struct chord_id *peer, const struct c
 	return send_records(n, P2PP_TRANSFER, peer, &f, leave_step);
 }
 
-/* Replicate or Transfer received: records stored as primary when the key is ours or they
- * were transferred to us, else as replicas. */
+static bool held_as_primary(struct ovl_node *n, const struct store_put *p, uint64_t now)
+{
+	const struct store_rec *r =
+	    store_get(&n->store, &p->id, p->cont_type, p->owner, p->owner_len, now);
+
+	return r && r->primary;
+}
+
+/* Replicate or Transfer received: records stored as primary when the key is ours, they were
+ * transferred to us or we held them as primary already; else as replicas. */
 void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from)
 {
 	struct p2pp_resource *r = malloc(sizeof(*r));
@@ -281,9 +302,11 @@ void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct
 		p.is_signed = r->cont_type == P2PP_CT_USER_INFO;
 		/* a Transfer hands the records over (we are their owner now, by the sender's
 		 * view, even before we know our own predecessor); if we are not, the next
-		 * re-replication publishes them again to the owner */
-		p.primary = n->state == OVL_JOINED &&
-			    (m->h.type == P2PP_TRANSFER || chord_is_mine(&n->ring, &p.id));
+		 * re-replication publishes them again to the owner. A Replicate never demotes
+		 * a record we hold as primary: its sender's view may be older than ours. */
+		p.primary = m->h.type == P2PP_TRANSFER ||
+			    (n->state == OVL_JOINED && chord_is_mine(&n->ring, &p.id)) ||
+			    held_as_primary(n, &p, now);
 		promoted |= p.primary;
 		store_put(&n->store, &p, now);
 	}
@@ -488,10 +511,15 @@ void ovl_on_remove_replica(struct ovl_node *n, const struct p2pp_msg *m,
 
 /* ---- what we published: refreshed before it expires ---- */
 
-static uint64_t refresh_time(uint64_t now, uint32_t lifetime)
+/* Before two thirds of the lifetime have passed, and at least every OVL_REPLICATE_EVERY
+ * stabilize rounds: the responsible node may have changed without the record reaching it. */
+static uint64_t refresh_time(const struct ovl_node *n, uint64_t now, uint32_t lifetime)
 {
 	uint64_t in = (uint64_t)lifetime * 2 / 3;
+	uint64_t every = (uint64_t)OVL_REPLICATE_EVERY * n->cfg.stabilize_ms / 1000;
 
+	if (every && every < in)
+		in = every;
 	return now + (in ? in : 1);
 }
 
@@ -523,7 +551,7 @@ int ovl_pub_add(struct ovl_node *n, const struct chord_id *key, uint8_t cont_typ
 	p->value = copy;
 	p->value_len = len;
 	p->lifetime = lifetime;
-	p->refresh_at = refresh_time(ovl_now(n), lifetime);
+	p->refresh_at = refresh_time(n, ovl_now(n), lifetime);
 	return 0;
 }
 
@@ -557,7 +585,7 @@ void ovl_refresh_tick(struct ovl_node *n)
 	for (struct ovl_pub *p = n->pubs; p; p = p->next) {
 		if (p->refresh_at > now)
 			continue;
-		p->refresh_at = refresh_time(now, p->lifetime);
+		p->refresh_at = refresh_time(n, now, p->lifetime);
 		ovl_put(n, &p->key, p->cont_type, p->value, p->value_len, p->lifetime, false, NULL,
 			NULL);
 	}

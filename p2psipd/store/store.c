@@ -271,3 +271,14 @@ int store_key_from_string(const char *str, size_t len, struct chord_id *out)
 	memcpy(out->b + 4, md, CHORD_ID_BYTES - 4);
 	return 0;
 }
+
+int store_set_role_of(struct store *s, const struct chord_id *id, uint8_t cont_type,
+		      const uint8_t *owner, size_t owner_len, bool primary, uint64_t now)
+{
+	struct store_rec *r = owner ? find(s, id, cont_type, owner, owner_len, now) : NULL;
+
+	if (!r)
+		return -ENOENT;
+	r->primary = primary;
+	return 0;
+}

@@ -108,6 +108,10 @@ int store_foreach(const struct store *s, const struct store_filter *f, store_vis
  * many changed, or -EINVAL. */
 int store_set_role(struct store *s, const struct chord_id *from, const struct chord_id *to,
 		   bool primary, uint64_t now);
+/* Sets the role of the owner's live record of (id, type): a record published again to its
+ * responsible node becomes a replica here once that node took it. 0 or -ENOENT. */
+int store_set_role_of(struct store *s, const struct chord_id *id, uint8_t cont_type,
+		      const uint8_t *owner, size_t owner_len, bool primary, uint64_t now);
 
 /* Node IDs are HITs, which all lie in one ORCHID /32 (2001:20::/28 plus the 4-bit OGA ID of their
  * HIT suite): keys spread over the whole 2^128 ring would almost all fall outside that /32 and

@@ -62,6 +62,23 @@ lab_up() {
 		{ cat "$LAB_DIR/hiplab.log"; return 1; }
 }
 
+# lab_deadline SECONDS: a watchdog that ends the script (TERM to it and its children, so a
+# foreground command returns) after SECONDS, before meson's timeout would SIGKILL it and
+# leave the lab behind; the EXIT trap then cleans up as on any other failure.
+lab_deadline() {
+	local me=$$ s=$1
+	(
+		trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+		sleep "$s" &
+		sp=$!
+		wait "$sp" || exit 0
+		echo "# deadline: $s s passed, stopping the test" >&2
+		kill -TERM "$me"
+		pkill -TERM -P "$me"
+	) </dev/null >/dev/null &
+	LAB_PIDS+=($!)
+}
+
 # lab_hipd NAME NS [hipd options...]: starts hipd NAME in namespace NS.
 lab_hipd() {
 	local name=$1 ns=$2

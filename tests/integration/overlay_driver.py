@@ -235,17 +235,25 @@ def wait_ring(ov, timeout, what, poll=0.2):
     raise AssertionError(f"{what}: ring not correct after {timeout} s: {why}")
 
 
-def put_get(ov, pairs, op, threads=8):
-    """op 'put' or 'get' of pairs key-i = value-i from random live nodes; failures, hops."""
+def put_get(ov, pairs, op, threads=8, deadline=None):
+    """op 'put' or 'get' of pairs key-i = value-i from random live nodes; failures, hops.
+    deadline: seconds after which the pairs not yet started count as failed (a broken
+    overlay answers each request only at its timeout)."""
     failures, hops, lat = [], [], []
     lock = threading.Lock()
     todo = list(range(pairs))
+    end = time.time() + deadline if deadline else None
 
     def worker(seed):
         rnd = random.Random(seed)
         while True:
             with lock:
                 if not todo:
+                    return
+                if end and time.time() > end:
+                    failures.extend((j, None, f"not tried: {deadline:.0f} s deadline")
+                                    for j in todo)
+                    todo.clear()
                     return
                 i = todo.pop()
             node = rnd.choice(ov.live())

@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--label", default="")
+    ap.add_argument("--deadline", type=float, default=120,
+                    help="put/get: seconds after which the pairs not started count as failed")
     a = ap.parse_args()
     random.seed(a.seed)
     nodes = Nodes(a.socks)
@@ -77,7 +79,7 @@ def main():
             return 1
         return 0
     t0 = time.time()
-    fails, hops, lat = od.put_get(nodes, a.pairs, a.what)
+    fails, hops, lat = od.put_get(nodes, a.pairs, a.what, deadline=a.deadline)
     print(f"{a.pairs} {a.what}s from random nodes{a.label}: {len(fails)} failed in "
           f"{time.time() - t0:.1f} s; {od.summary(hops, lat)}", flush=True)
     if fails:

@@ -41,6 +41,7 @@ ha_field() { # ha_field NAME PEER_HIT FIELD
 ice_up() { [ "$(ha_field "$1" "$2" ice_path_type)" != none ]; }
 
 lab_up || exit 1
+lab_deadline 540 # meson's timeout is 600 s; a failing run ends here with its logs and no lab left
 # a directory of our own name (other lab tests may sweep /tmp/hipsip-lab.*)
 mine=$(mktemp -d /tmp/hipsip-ovlhip.XXXXXX) && mv "$LAB_DIR"/* "$mine"/ && rmdir "$LAB_DIR" && LAB_DIR=$mine
 echo "# lab directory $LAB_DIR"
@@ -112,6 +113,12 @@ wait_s() { # wait_s SECONDS COMMAND...
 check "every hipd has coturn as STUN and TURN server (p1's announcement found in the overlay)" \
 	wait_s 60 all_found_servers
 for n in $ALL; do stun_of "$n" || echo "# $n's hipd: $(hc "$n" --json daemon get nat 2>&1 | jq -c . 2>&1)"; done
+if ! all_found_servers; then # where the announcement is (key of "p2psip:stun-turn", store.c)
+	key=$(python3 -c 'import hashlib; print("20010022" + hashlib.sha256(b"p2psip:stun-turn").hexdigest()[:24])')
+	for n in $ALL; do
+		echo "# $n holds: $(pc "$n" '{"cmd":"store"}' | jq -c --arg k "$key" '[.records[]? | select(.key == $k) | "\(.type) \(.role) owner \(.owner[0:8])"]')"
+	done
+fi
 # The ring check: strict (the acceptance); for debugging, OVERLAY_HIP_STRICT=0 reports a
 # wrong ring (each wrong node's predecessor and successors by name) and goes on with what
 # the overlay does in the meantime.

@@ -129,6 +129,7 @@ struct fake {
 	int lfd;
 	pthread_t th;
 	const char *default_hit;
+	const char *has; /* get-ha's associations (JSON text), or NULL */
 	pthread_mutex_t mu;
 	json_t *log; /* every request, in order */
 };
@@ -140,6 +141,8 @@ static json_t *fake_answer(struct fake *f, json_t *req)
 	if (cmd && strcmp(cmd, "get-hi") == 0)
 		return json_pack("{s:b,s:[{s:s,s:b}]}", "ok", 1, "identities", "hit",
 				 f->default_hit, "default", 1);
+	if (cmd && strcmp(cmd, "get-ha") == 0 && f->has)
+		return json_pack("{s:b,s:o}", "ok", 1, "associations", json_loads(f->has, 0, NULL));
 	return ctl_reply_ok();
 }
 
@@ -381,6 +384,43 @@ START_TEST(link_tells_hipd_locators_and_neighbours)
 }
 END_TEST
 
+/* Ready peers come from hipd's associations (get-ha, every TOUCH_MS): ESTABLISHED and, with
+ * ICE, once a path was found; the overlay routes around the others. */
+START_TEST(a_peer_is_ready_once_hipd_has_a_working_association)
+{
+	struct fake f;
+	struct link_config c;
+	struct link *l = NULL;
+	struct chord_id b, cc, ids[4];
+	struct in6_addr hb, hc;
+	uv_loop_t loop;
+
+	fake_start(&f, HIT_A);
+	f.has = "[{\"peer_hit\":\"" HIT_B "\",\"state\":\"ESTABLISHED\",\"nat_mode\":"
+		"\"ICE-STUN-UDP\",\"ice_path_type\":\"relay\",\"established_s\":3},"
+		"{\"peer_hit\":\"" HIT_C "\",\"state\":\"ESTABLISHED\",\"nat_mode\":"
+		"\"ICE-STUN-UDP\",\"established_s\":1}]";
+	uv_loop_init(&loop);
+	config(&c, &loop, f.path, HIT_A);
+	ck_assert_int_eq(link_open(&c, &l), 0);
+	inet_pton(AF_INET6, HIT_B, &hb);
+	inet_pton(AF_INET6, HIT_C, &hc);
+	chord_id_from_in6(&b, &hb);
+	chord_id_from_in6(&cc, &hc);
+	ck_assert(!link_ready(l, &b)); /* nothing asked yet */
+	ck_assert_uint_eq(link_ready_peers(l, ids, 4), 0);
+	run_ms(&loop, 2500);
+	ck_assert(link_ready(l, &b));
+	ck_assert(!link_ready(l, &cc)); /* ICE still checking: no path yet */
+	ck_assert_uint_eq(link_ready_peers(l, ids, 4), 1);
+	ck_assert(chord_id_eq(&ids[0], &b));
+	link_close(l);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	fake_stop(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("link_hip");
@@ -394,6 +434,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, open_refuses_a_node_id_that_is_not_hipds_default_hit);
 	tcase_add_test(tc, open_without_hipd_fails_clearly);
 	tcase_add_test(tc, link_tells_hipd_locators_and_neighbours);
+	tcase_add_test(tc, a_peer_is_ready_once_hipd_has_a_working_association);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -24,6 +24,8 @@
 #define T0_MS	50
 #define T2_MS	300
 #define TIMEOUT 30000 /* ms for one phase */
+/* OVL_REPLICATE_EVERY (ovl_int.h, not a public header): stabilize rounds between publications */
+#define OVL_REPLICATE_EVERY_TEST 30
 
 struct rig {
 	uv_loop_t loop;
@@ -323,8 +325,10 @@ static void pg_pump(struct pg *p)
 		if (p->get)
 			err = ovl_get(n, &k, OVL_CT_OPAQUE, on_pg, p);
 		else
-			err = ovl_put(n, &k, OVL_CT_OPAQUE, (uint8_t *)val, strlen(val), 3600, true,
-				      on_pg, p);
+			/* not refreshed: 1,000 records put again every 30 rounds (3 s here)
+			 * would be most of the rig's traffic; replication keeps them */
+			err = ovl_put(n, &k, OVL_CT_OPAQUE, (uint8_t *)val, strlen(val), 3600,
+				      false, on_pg, p);
 		ck_assert_int_eq(err, 0);
 		p->inflight++;
 	}
@@ -602,6 +606,77 @@ START_TEST(a_lone_node_serves_everything_itself)
 }
 END_TEST
 
+/* get of key from every live node; how many found exactly one value v. */
+static unsigned found_everywhere(struct rig *r, const struct chord_id *k, const char *v)
+{
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		struct one o = {0};
+		if (!r->alive[i])
+			continue;
+		ck_assert_int_eq(ovl_get(r->node[i], k, OVL_CT_OPAQUE, on_one, &o), 0);
+		wait_one(r, &o);
+		ok += o.res.err == 0 && o.res.n_values == 1 && memcmp(o.value, v, strlen(v)) == 0;
+	}
+	return ok;
+}
+
+/* The first node publishes while alone (as the lab's STUN/TURN announcer does); fifteen nodes
+ * join one after the other and the record moves with its key range: every node finds it. */
+START_TEST(a_record_of_the_first_node_survives_the_ring_forming_around_it)
+{
+	struct rig *r = rig_new(1, 5);
+	struct chord_id k;
+	struct one o = {0};
+
+	r->n = MAXN;
+	for (unsigned i = 1; i < r->n; i++)
+		ck_assert_int_eq(hostid_generate(HOSTID_ECDSA_P256, 0, &r->id[i]), 0);
+	store_key_from_string("p2psip:stun-turn", 16, &k);
+	ck_assert_int_eq(ovl_put(r->node[0], &k, OVL_CT_OPAQUE, (const uint8_t *)"srv", 3, 3600,
+				 true, on_one, &o),
+			 0);
+	wait_one(r, &o);
+	ck_assert_int_eq(o.res.err, 0);
+	for (unsigned i = 1; i < r->n; i++) {
+		start_node(r, i);
+		run_until(r, NULL, STAB_MS / 3);
+	}
+	ck_assert_msg(run_until(r, ring_correct, TIMEOUT), "%s", last_why);
+	ck_assert_uint_eq(found_everywhere(r, &k, "srv"), r->n);
+	rig_free(r);
+}
+END_TEST
+
+/* Every copy of a record is gone (its holders failed in churn, or a handover was lost): its
+ * publisher puts it again within OVL_REPLICATE_EVERY stabilize rounds, long before the
+ * refresh that its lifetime asks for. */
+START_TEST(a_publisher_puts_back_a_record_the_overlay_lost)
+{
+	struct rig *r = rig_new(6, 21);
+	const unsigned pub = 2;
+	struct chord_id k;
+	struct one o = {0};
+
+	ck_assert_msg(run_until(r, ring_correct, TIMEOUT), "%s", last_why);
+	store_key_from_string("lost", 4, &k);
+	ck_assert_int_eq(ovl_put(r->node[pub], &k, OVL_CT_OPAQUE, (const uint8_t *)"back", 4, 3600,
+				 true, on_one, &o),
+			 0);
+	wait_one(r, &o);
+	ck_assert_int_eq(o.res.err, 0);
+	ck_assert_uint_eq(found_everywhere(r, &k, "back"), r->n);
+	for (unsigned i = 0; i < r->n; i++)
+		store_remove(ovl_store(r->node[i]), &k, OVL_CT_OPAQUE, ovl_self(r->node[pub])->b,
+			     CHORD_ID_BYTES, ovl_now(r->node[i]));
+	ck_assert_uint_eq(found_everywhere(r, &k, "back"), 0);
+	run_until(r, NULL, OVL_REPLICATE_EVERY_TEST * STAB_MS + 2000); /* + 1-s clock */
+	ck_assert_uint_eq(found_everywhere(r, &k, "back"), r->n);
+	rig_free(r);
+}
+END_TEST
+
 START_TEST(the_hip_connection_mode_needs_hipds_socket_and_modes_parse)
 {
 	struct link_config c = {0};
@@ -830,6 +905,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_lone_node_serves_everything_itself);
 	tcase_add_test(tc, signed_aor_records_are_checked_at_put_and_at_lookup);
 	tcase_add_test(tc, a_leaving_node_hands_over_its_records_and_the_ring_closes);
+	tcase_add_test(tc, a_record_of_the_first_node_survives_the_ring_forming_around_it);
+	tcase_add_test(tc, a_publisher_puts_back_a_record_the_overlay_lost);
 	tcase_add_test(tc, sixteen_nodes_converge_store_and_survive_a_quarter_failing);
 	tcase_add_test(tc, eight_nodes_in_ice_mode_converge_store_and_survive_failures);
 	suite_add_tcase(s, tc);

@@ -300,6 +300,27 @@ START_TEST(roles_change_on_join_and_leave_and_only_primaries_are_re_replicated)
 }
 END_TEST
 
+/* A record published again to its owner becomes a replica here: only that owner's record of
+ * that (ID, type), and only a live one. */
+START_TEST(the_role_of_one_owners_record_changes_alone)
+{
+	struct store s;
+	struct chord_id k = id_of(0x42, 7);
+	struct store_put a = put_of(k, alice, "a"), m = put_of(k, mallory, "m");
+
+	ck_assert_int_eq(store_init(&s, 8), 0);
+	ck_assert_int_eq(store_put(&s, &a, 0), 0);
+	ck_assert_int_eq(store_put(&s, &m, 0), 0);
+	ck_assert_int_eq(store_set_role_of(&s, &k, 0, alice, 16, false, 1), 0);
+	ck_assert(!store_get(&s, &k, 0, alice, 16, 1)->primary);
+	ck_assert(store_get(&s, &k, 0, mallory, 16, 1)->primary);
+	ck_assert_int_eq(store_set_role_of(&s, &k, 1, alice, 16, false, 1), -ENOENT);
+	ck_assert_int_eq(store_set_role_of(&s, &k, 0, NULL, 0, false, 1), -ENOENT);
+	ck_assert_int_eq(store_set_role_of(&s, &k, 0, mallory, 16, false, 60), -ENOENT);
+	store_free(&s);
+}
+END_TEST
+
 START_TEST(a_string_key_is_an_orchid_of_the_overlay_suite_over_its_sha256)
 {
 	/* 2001:22::/32 (ORCHIDv2 prefix, OGA ID 2), then the first 96 bits of
@@ -332,6 +353,7 @@ int main(void)
 	tcase_add_test(rec, a_string_key_is_an_orchid_of_the_overlay_suite_over_its_sha256);
 	tcase_add_test(ring, handover_selects_the_keys_of_an_interval_that_wraps_past_zero);
 	tcase_add_test(ring, roles_change_on_join_and_leave_and_only_primaries_are_re_replicated);
+	tcase_add_test(ring, the_role_of_one_owners_record_changes_alone);
 	suite_add_tcase(s, rec);
 	suite_add_tcase(s, ring);
 	sr = srunner_create(s);
