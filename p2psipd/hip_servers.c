@@ -12,7 +12,8 @@
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/p2psipd_ctl.h"
 
-#define HS_TURN_LOOKS 5 /* lookups of a TURN server that find none before we stop */
+#define HS_TURN_LOOKS 5	    /* lookups of a TURN server, one a period, that find none ... */
+#define HS_SLOW_MS    10000 /* ... before we look only this often */
 
 /* "IP:PORT" or "[IP6]:PORT" of the first record of kind in r; 0 or -ENOENT. */
 static int first_server(const struct ovl_result *r, uint8_t kind, char *out, size_t len)
@@ -36,15 +37,19 @@ static void on_turn(void *arg, const struct ovl_result *r)
 
 	d->hs.busy = false;
 	if (first_server(r, SRVANN_TURN, s, sizeof(s))) {
-		/* A TURN server is optional: a few looks, one a period. A lookup during joins
-		 * may miss the record (handed over between owners) or fail (a route being
-		 * repaired); those are not an answer, and one look gave up for good. */
+		/* A TURN server is optional: a few looks, one a period, then one every
+		 * HS_SLOW_MS. A lookup during joins may miss the record (handed over between
+		 * owners, or answered by a node that takes itself for the owner) or fail (a
+		 * route being repaired): never give up for good; a server may also be
+		 * announced later. */
 		if (r->err && r->err != -ENOENT)
 			return; /* no answer: again later, not counted */
-		if (++d->hs.turn_looks >= HS_TURN_LOOKS) {
-			log_info("overlay announces no TURN server (%u looks)", d->hs.turn_looks);
-			d->hs.done = true;
-		}
+		if (++d->hs.turn_looks == HS_TURN_LOOKS)
+			log_info("overlay announces no TURN server (%u looks): looking again every "
+				 "%u s",
+				 d->hs.turn_looks, HS_SLOW_MS / 1000);
+		if (d->hs.turn_looks >= HS_TURN_LOOKS)
+			d->hs.next_ms = uv_now(d->loop) + HS_SLOW_MS;
 		return;
 	}
 	d->hs.done = true;
@@ -98,6 +103,8 @@ int p2psipd_hip_servers(struct p2psipd *d)
 	if (d->hs.done)
 		return 0;
 	if (d->hs.busy || !d->node || ovl_get_state(d->node) != OVL_JOINED || srvann_key(&key))
+		return -EAGAIN;
+	if (uv_now(d->loop) < d->hs.next_ms)
 		return -EAGAIN;
 	d->hs.busy = true;
 	if (d->hs.step == HS_NAT)

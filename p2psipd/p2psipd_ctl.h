@@ -48,6 +48,7 @@ struct p2psipd {
 		const char *hipd_socket; /* NULL: not looked for */
 		enum { HS_NAT, HS_STUN, HS_TURN } step;
 		unsigned turn_looks; /* TURN lookups that found none */
+		uint64_t next_ms;    /* loop ms: the next look (after HS_TURN_LOOKS misses) */
 		bool busy, done;
 	} hs;
 	/* hip mode: public peers announced and learnt (hip_peers.c) */

@@ -57,6 +57,8 @@ lab_up() {
 	LAB_DIR=$(mktemp -d /tmp/hipsip-lab.XXXXXX)
 	trap 'rc=$?; lab_cleanup; exit $rc' EXIT
 	trap 'exit 130' INT TERM
+	# meson's timeout less a minute (tests/integration/meson.build)
+	[ -n "${LAB_DEADLINE_S:-}" ] && lab_deadline "$LAB_DEADLINE_S"
 	LAB_IS_UP=1
 	"$HIPLAB" up "$LAB_TOPOLOGY" --name "$LAB_ID" >"$LAB_DIR/hiplab.log" ||
 		{ cat "$LAB_DIR/hiplab.log"; return 1; }
