@@ -102,26 +102,31 @@ static struct hip_peer *slot(struct hip *h);
 static void schedule_push(struct hip *h);
 
 /* A peer that opened an association with us is a peer we know: the next hop hipd needs to
- * reach it through us (HIP BONE routes only over neighbours p2psipd names), and ours to it. */
-static void know(struct hip *h, const char *hit_text)
+ * reach it through us (HIP BONE routes only over neighbours p2psipd names), and ours to it.
+ * Its entry (valid until the next new one), or NULL. */
+static struct hip_peer *know(struct hip *h, const char *hit_text)
 {
 	struct in6_addr hit;
 	struct chord_id id;
 	struct hip_peer *e;
 
 	if (hit_parse(hit_text, &hit))
-		return;
+		return NULL;
 	chord_id_from_in6(&id, &hit);
-	if (find(h, &id) || chord_id_eq(&id, &h->self))
-		return;
+	if (chord_id_eq(&id, &h->self))
+		return NULL;
+	e = find(h, &id);
+	if (e)
+		return e;
 	e = slot(h);
 	if (!e)
-		return;
+		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->id = id;
 	e->port = local_port(h->l);
 	e->used = ++h->clock;
 	schedule_push(h);
+	return e;
 }
 
 /* ESTABLISHED, and with ICE: once its checks found a path. */
@@ -131,20 +136,6 @@ static bool ha_up(json_t *a)
 
 	return state && strcmp(state, "ESTABLISHED") == 0 &&
 	       (!json_object_get(a, "nat_mode") || json_object_get(a, "ice_path_type"));
-}
-
-static void mark_up(struct hip *h, const char *hit_text)
-{
-	struct in6_addr hit;
-	struct chord_id id;
-	struct hip_peer *e;
-
-	if (hit_parse(hit_text, &hit))
-		return;
-	chord_id_from_in6(&id, &hit);
-	e = find(h, &id);
-	if (e)
-		e->up = 1;
 }
 
 static void on_has(void *arg, json_t *reply)
@@ -168,9 +159,9 @@ static void on_has(void *arg, json_t *reply)
 		if (!peer)
 			continue;
 		if (!ha_dead(a)) {
-			know(h, peer);
-			if (ha_up(a))
-				mark_up(h, peer);
+			struct hip_peer *e = know(h, peer);
+			if (e && ha_up(a))
+				e->up = 1;
 			continue;
 		}
 		log_info("association with %s has no ICE path: reset", peer);
