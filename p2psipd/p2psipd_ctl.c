@@ -571,6 +571,8 @@ int p2psipd_publish_servers(struct p2psipd *d)
 
 /* ---- STUN/TURN discovery (ice mode) ---- */
 
+#define SRV_AGAIN_MS 10000 /* a STUN server found without a TURN server: look again this often */
+
 struct discovery {
 	struct p2psipd *d;
 	unsigned done;
@@ -599,6 +601,7 @@ static void on_discovered(void *arg, const struct ovl_result *r)
 	struct discovery *x = arg;
 	struct p2psipd *d = x->d;
 	char s1[80], s2[80];
+	bool more;
 
 	x->failed |= r->err && r->err != -ENOENT;
 	for (unsigned i = 0; !r->err && i < r->n_values; i++) {
@@ -616,24 +619,37 @@ static void on_discovered(void *arg, const struct ovl_result *r)
 	/* none announced (yet), every lookup answered: host candidates it is */
 	if (!x->stun.ss_family && !x->turn.ss_family && !x->failed)
 		link_await_servers(ovl_link(d->node), 0);
-	if (x->stun.ss_family || x->turn.ss_family) {
-		link_set_servers(ovl_link(d->node), &x->stun, &x->turn, d->turn_user, d->turn_pass);
-		log_info(
-		    "STUN %s, TURN %s found under p2psip:stun-turn",
-		    x->stun.ss_family ? link_addr_str((struct sockaddr *)&x->stun, s1, 80) : "-",
-		    x->turn.ss_family ? link_addr_str((struct sockaddr *)&x->turn, s2, 80) : "-");
-	}
+	more = (!d->found_stun.ss_family && x->stun.ss_family) ||
+	       (!d->found_turn.ss_family && x->turn.ss_family);
+	if (!d->found_stun.ss_family)
+		d->found_stun = x->stun;
+	if (!d->found_turn.ss_family)
+		d->found_turn = x->turn;
 	free(x);
+	if (d->found_stun.ss_family && !d->found_turn.ss_family)
+		d->srv_next_ms = uv_now(d->loop) + SRV_AGAIN_MS;
+	if (!more)
+		return;
+	link_set_servers(ovl_link(d->node), &d->found_stun, &d->found_turn, d->turn_user,
+			 d->turn_pass);
+	log_info("STUN %s, TURN %s found under p2psip:stun-turn",
+		 d->found_stun.ss_family ? link_addr_str((struct sockaddr *)&d->found_stun, s1, 80)
+					 : "-",
+		 d->found_turn.ss_family ? link_addr_str((struct sockaddr *)&d->found_turn, s2, 80)
+					 : "-");
 }
 
 int p2psipd_discover_servers(struct p2psipd *d)
 {
+	bool found = d->found_stun.ss_family || d->found_turn.ss_family;
 	struct discovery *x;
 	struct chord_id key;
 
-	if (link_has_servers(ovl_link(d->node)))
+	/* configured servers, or both found; a STUN server alone: TURN looked for again */
+	if (link_has_servers(ovl_link(d->node)) && (!found || d->found_turn.ss_family))
 		return 0;
-	if (d->srv_discovering || ovl_get_state(d->node) != OVL_JOINED || srvann_key(&key))
+	if (d->srv_discovering || ovl_get_state(d->node) != OVL_JOINED || srvann_key(&key) ||
+	    uv_now(d->loop) < d->srv_next_ms)
 		return -EAGAIN;
 	x = calloc(1, sizeof(*x));
 	if (!x)

@@ -41,8 +41,11 @@ struct p2psipd {
 	/* TURN credentials (--turn-user, --turn-pass-file) for servers found in the overlay or
 	 * given with --turn: ice mode hands them to its agents, hip mode to hipd */
 	char turn_user[128], turn_pass[256];
-	/* ice mode: looking up p2psip:stun-turn because no server was configured */
+	/* ice mode: looking up p2psip:stun-turn because no server was configured; what it found
+	 * (a TURN server is looked for again every SRV_AGAIN_MS until found) */
 	bool srv_discovering;
+	struct sockaddr_storage found_stun, found_turn;
+	uint64_t srv_next_ms; /* loop ms */
 	/* hip mode without servers of our own: hipd's found in the overlay (hip_servers.c) */
 	struct {
 		const char *hipd_socket; /* NULL: not looked for */
