@@ -21,6 +21,7 @@
 #include "hipd/update.h"
 #include "hipd/r1cache.h"
 #include "hipd/relay.h"
+#include "ice/sock.h"
 
 #define UNKNOWN_CRITICAL_TYPE 1023 /* odd, in the handshake range, defined nowhere */
 #define PUZZLE_K_MAX	      28   /* we refuse to solve harder puzzles */
@@ -333,6 +334,29 @@ static int make_routed_r1(struct hipd *h, const struct hostid *id, const struct 
 				   cap, len);
 }
 
+/* Simultaneous I1s where ours went through the overlay (no locator for the peer) and the
+ * peer's came straight (it knows ours): we drop its I1 and stay initiator (RFC 7401 6.7), but
+ * our I1 now goes where the peer's came from. Else, when the overlay has no route to a NATed
+ * peer that keeps initiating towards us, both sides retry forever: its I1s dropped here, ours
+ * lost on the way. Its R1 then comes back the same way. */
+static void i1_follow_peer(struct hip_ha *ha, const struct hip_rx *rx, const struct hip_msg *m)
+{
+	struct overlay_route route;
+	char a[INET6_ADDRSTRLEN + 16];
+
+	overlay_route_of(ha->hipd, m, &route);
+	if (!ha->overlay || route.via_overlay || rx->transport != HIP_TRANSPORT_UDP)
+		return;
+	ha->overlay = false;
+	ha->transport = rx->transport;
+	ha->peer_addr = rx->src;
+	ha->local_addr = rx->dst;
+	log_info("ha %s: its I1 came from %s, ours went through the overlay: ours goes there now",
+		 peer_str(&ha->hit_peer),
+		 ice_sa_str((const struct sockaddr *)&rx->src, a, sizeof(a)));
+	send_i1(ha, ha->fault);
+}
+
 void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 {
 	const struct hostid *id = responder_identity(h, &m->hit_r, &m->hit_s);
@@ -351,6 +375,7 @@ void bex_on_i1(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 		log_debug(
 		    "i1 from %s: simultaneous exchange, peer HIT is greater; we stay initiator",
 		    peer_str(&m->hit_s));
+		i1_follow_peer(ha, rx, m);
 		return;
 	}
 	const struct hip_param *p = hip_msg_find(m, HIP_PARAM_DH_GROUP_LIST);

@@ -5,7 +5,8 @@
 # A -> B -> C -> D through the overlay (ROUTE_VIA grows 0, 1, 2 HITs), R1 and R2
 # come back with ROUTE_DST, ICE-STUN-UDP then finds the direct path and the ping
 # goes through. Roles follow the HITs round the ring, so that each hop is closer
-# to D (Chord routing); D is always n4.
+# to D (Chord routing); D is always n4. nat case, then: simultaneous I1s while the overlay's
+# route to D is dead (the HIT order decides whether a run can exercise it).
 # Usage: test_hipbone.sh lan (one link) | nat (D behind a good NAT, coturn STUN)
 set -u
 CASE=${1:-lan}
@@ -137,6 +138,31 @@ warns=$(tshark -r "$pcap" -Y 'hip && _ws.expert.severity >= "Warning"' \
 	grep -v -e '^$' -e '^Unknown algorithm type' -e '^Trailing stray characters' | sort | uniq -c)
 check "tshark: no HIP warning beyond the dissector's HOST_ID limits${warns:+ ($warns)}" [ -z "$warns" ]
 if [ -n "${SAVE_PCAP:-}" ]; then cp "$pcap" "$SAVE_PCAP"; fi
+
+# Simultaneous I1s, the overlay's route dead (RFC 7401 6.7 step 3): a public X with a smaller
+# HIT than D and no locator for it starts an exchange through the overlay, which no longer
+# reaches D (C - D gone); D, which knows X's locator, starts one at the same moment. X drops
+# D's I1 (the greater HIT answers) but sends its own I1 where D's came from, and D answers.
+if [ "$CASE" = nat ]; then
+	X=
+	for r in A B; do
+		eval "h=\$HIT_$r"
+		python3 -c 'import ipaddress as i, sys; sys.exit(not i.IPv6Address(sys.argv[1]) < i.IPv6Address(sys.argv[2]))' "$h" "$HIT_D" && { X=$r; break; }
+	done
+	if [ -z "$X" ]; then
+		echo "# simultaneous I1s: neither A nor B has a smaller HIT than D this run; not exercised"
+	else
+		eval "XN=\$$X XH=\$HIT_$X XI=\$IP_$X"
+		for p in "$XN:$HIT_D" "$D:$XH" "$C:$HIT_D" "$D:$HIT_C"; do hc "${p%%:*}" daemon rst "${p#*:}" >/dev/null; done
+		hc "$D" daemon add map "$XH" "$XI" >/dev/null
+		hc "$XN" daemon trigger "$HIT_D" >/dev/null
+		lab_wait 5 state_is "$XN" "$HIT_D" I1-SENT # its I1 retransmitted into the dead route
+		hc "$D" daemon trigger "$XH" >/dev/null
+		check "simultaneous I1s, $X's through a dead overlay route: $X - D established" \
+			lab_wait 20 state_is "$XN" "$HIT_D" ESTABLISHED
+		check "$X's I1 went where D's came from" grep -q "ours goes there now" "$LAB_DIR/$XN/hipd.log"
+	fi
+fi
 if grep -l "AddressSanitizer\|runtime error\|LeakSanitizer" "$LAB_DIR"/*/hipd.log; then
 	check "no sanitizer report in hipd logs" false
 fi
