@@ -120,7 +120,8 @@ def analyze_call(case, i, call, nxt):
     st = case["stamps"]
     r = {"index": call.get("index", i), "second": bool(call.get("second")),
          "fresh": call.get("fresh"), "ok": bool(call.get("ok")), "call_id": call.get("call_id"),
-         "error": call.get("error"), "tone_ok": call.get("tone_ok")}
+         "error": call.get("error"), "tone_ok": call.get("tone_ok"),
+         "bex_by": call.get("bex")}
     t0, ta = call.get("t_start_ns"), call.get("t_answered_ns")
     if isinstance(t0, int) and isinstance(ta, int):
         r["measured_ms"] = (ta - t0) / 1e6
