@@ -374,6 +374,15 @@ class Pcap(unittest.TestCase):
             self.assertFalse(r.ok)
             self.assertEqual([x["frame"] for x in r.problems], [2])
             self.assertTrue(sipcall.tshark_check(p, ignore=["length"]).ok)
+            # the same truncated message on another port: flagged unless excluded
+            other = eth_ipv4_udp("192.0.2.1", "192.0.2.2", 5070, 5070, invite)
+            with open(p, "wb") as f:
+                f.write(pcap_of([good, good[:-50], other[:-50]]))
+            r = sipcall.tshark_check(p, decode_as=["udp.port==5070,sip"])
+            self.assertEqual([x["frame"] for x in r.problems], [2, 3])
+            r = sipcall.tshark_check(p, decode_as=["udp.port==5070,sip"],
+                                     exclude="udp.port==5070")
+            self.assertEqual([x["frame"] for x in r.problems], [2])
 
     @unittest.skipUnless(shutil.which("tshark") and os.path.exists(CUTEHIP), "no tshark or capture")
     def test_tshark_check_reports_the_repeated_esp_sequence_numbers_of_cutehip(self):

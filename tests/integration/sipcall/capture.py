@@ -118,10 +118,12 @@ def _quoted_in_icmp(protocols):
                for a, b in zip(layers, layers[1:]))
 
 
-def tshark_check(pcap, decode_as=(), heuristics=TSHARK_HEURISTICS, ignore=()):
+def tshark_check(pcap, decode_as=(), heuristics=TSHARK_HEURISTICS, ignore=(), exclude=None):
     """Dissects PCAP with tshark (-n, the heuristics, decode_as entries like
     "udp.port==5062,sip"). Problems: frames with _ws.malformed or an expert item of
-    severity Warning or Error, except messages matching a regex of IGNORE."""
+    severity Warning or Error, except messages matching a regex of IGNORE and frames that
+    the display filter EXCLUDE matches (traffic that is not under test, e.g. the harness's
+    own control connection, whose loopback TCP retransmits under load)."""
     base = ["tshark", "-r", pcap, "-n"]
     for h in heuristics:
         base += ["--enable-heuristic", h]
@@ -142,6 +144,8 @@ def tshark_check(pcap, decode_as=(), heuristics=TSHARK_HEURISTICS, ignore=()):
         for p in PROTOCOLS:
             rep.counts[p] += p in layers
     filt = '_ws.malformed || _ws.expert.severity >= "Warning"'
+    if exclude:
+        filt = f"({filt}) && !({exclude})"
     r = subprocess.run(base + ["-Y", filt, "-T", "fields", "-E", "occurrence=a",
                                "-E", "aggregator=|", "-e", "frame.number",
                                "-e", "frame.protocols", "-e", "_ws.expert.severity",
