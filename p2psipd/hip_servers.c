@@ -1,7 +1,7 @@
 /* hip mode: STUN/TURN servers for hipd found in the overlay. Once joined, a node whose hipd
  * has no STUN server looks up the well-known key "p2psip:stun-turn" (records other peers
  * announce with --stun/--turn) and hands the first STUN and TURN server to hipd (set-stun,
- * set-turn with this node's TURN credentials). Not the announcing side (p2psipd_ctl.c). */
+ * set-turn with this node's TURN credentials). Not the announcing side (servers.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +12,9 @@
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/p2psipd_ctl.h"
 
-#define HS_TURN_LOOKS 5	    /* lookups of a TURN server, one a period, that find none ... */
-#define HS_SLOW_MS    10000 /* ... before we look only this often */
+#define HS_TURN_LOOKS                                                                              \
+	5 /* lookups of a TURN server, one a period, that find none before we look                 \
+	   * only every P2PSIPD_SERVERS_AGAIN_MS */
 
 /* "IP:PORT" or "[IP6]:PORT" of the first record of kind in r; 0 or -ENOENT. */
 static int first_server(const struct ovl_result *r, uint8_t kind, char *out, size_t len)
@@ -38,8 +39,8 @@ static void on_turn(void *arg, const struct ovl_result *r)
 	d->hs.busy = false;
 	if (first_server(r, SRVANN_TURN, s, sizeof(s))) {
 		/* A TURN server is optional: a few looks, one a period, then one every
-		 * HS_SLOW_MS. A lookup during joins may miss the record (handed over between
-		 * owners, or answered by a node that takes itself for the owner) or fail (a
+		 * P2PSIPD_SERVERS_AGAIN_MS. A lookup during joins may miss the record (handed over
+		 * between owners, or answered by a node that takes itself for the owner) or fail (a
 		 * route being repaired): never give up for good; a server may also be
 		 * announced later. */
 		if (r->err && r->err != -ENOENT)
@@ -47,9 +48,9 @@ static void on_turn(void *arg, const struct ovl_result *r)
 		if (++d->hs.turn_looks == HS_TURN_LOOKS)
 			log_info("overlay announces no TURN server (%u looks): looking again every "
 				 "%u s",
-				 d->hs.turn_looks, HS_SLOW_MS / 1000);
+				 d->hs.turn_looks, P2PSIPD_SERVERS_AGAIN_MS / 1000);
 		if (d->hs.turn_looks >= HS_TURN_LOOKS)
-			d->hs.next_ms = uv_now(d->loop) + HS_SLOW_MS;
+			d->hs.next_ms = uv_now(d->loop) + P2PSIPD_SERVERS_AGAIN_MS;
 		return;
 	}
 	d->hs.done = true;

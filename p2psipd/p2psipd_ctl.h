@@ -42,7 +42,7 @@ struct p2psipd {
 	 * given with --turn: ice mode hands them to its agents, hip mode to hipd */
 	char turn_user[128], turn_pass[256];
 	/* ice mode: looking up p2psip:stun-turn because no server was configured; what it found
-	 * (a TURN server is looked for again every SRV_AGAIN_MS until found) */
+	 * (a TURN server is looked for again every P2PSIPD_SERVERS_AGAIN_MS until found) */
 	bool srv_discovering;
 	struct sockaddr_storage found_stun, found_turn;
 	uint64_t srv_next_ms; /* loop ms */
@@ -72,16 +72,21 @@ struct p2psipd {
 /* The control socket's handler; arg is the struct p2psipd. */
 json_t *p2psipd_ctl_handle(json_t *req, void *arg);
 
-/* Publishes the --stun/--turn announcements (once the node has joined). 0 or -EAGAIN. */
+/* A node that found a STUN server but no TURN server in the overlay looks for TURN again this
+ * often (ms), in both modes: one may be announced later, or missed while records move. */
+#define P2PSIPD_SERVERS_AGAIN_MS 10000
+
+/* servers.c: publishes the --stun/--turn announcements (once the node has joined). 0 or
+ * -EAGAIN. */
 int p2psipd_publish_servers(struct p2psipd *d);
-/* hip mode: looks up the announced STUN/TURN servers once joined and hands them to hipd,
- * unless hipd has a STUN server. 0 when done (or not needed), -EAGAIN: call again later. */
+/* hip_servers.c, hip mode: looks up the announced STUN/TURN servers once joined and hands them to
+ * hipd, unless hipd has a STUN server. 0 when done (or not needed), -EAGAIN: call again later. */
 int p2psipd_hip_servers(struct p2psipd *d);
 /* hip mode, from a timer: announces us (with --hip-locator) and learns the announced peers
  * every 10 s. 0, or -EAGAIN before joining. */
 int p2psipd_hip_peers(struct p2psipd *d);
-/* ice mode: until the link has STUN/TURN servers, looks them up under p2psip:stun-turn (once
- * joined) and hands the first of each kind to the link. 0 once it has some, else -EAGAIN. */
+/* servers.c, ice mode: until the link has STUN/TURN servers, looks them up under p2psip:stun-turn
+ * (once joined) and hands the first of each kind to the link. 0 once it has some, else -EAGAIN. */
 int p2psipd_discover_servers(struct p2psipd *d);
 
 #endif
