@@ -157,6 +157,7 @@ ROWS = [
                 r"|link_has_servers",
             ),
             part("p2psipd/main.c", r"own_servers|ice_host_addr"),
+            part("p2psipd/servers.c", r"srvann_sa|on_discovered|p2psipd_discover_servers"),
         ],
     },
     {
