@@ -166,6 +166,19 @@ expect "trigger --wait" 0 "ESTABLISHED after 1.2 ms" -- daemon trigger --wait 20
 expect "wait on other verb" 2 'hipconf: option --wait only goes with "daemon trigger"' -- \
 	--wait daemon get map
 expect "trigger error" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- daemon trigger 2001:2a::dead
+# a HIT by its name in the hosts file (--hosts)
+printf '# peers\ndead 2001:2a::dead 192.0.2.9\nthree 2001:2a::3\n' >"$TMP/hosts"
+printf 'x 2001:db8::1\n' >"$TMP/bad"
+expect "trigger by name" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- \
+	--hosts "$TMP/hosts" daemon trigger dead
+expect "name not in the hosts file" 2 "hipconf: HIT \"bob\" is not an IPv6 address, nor a name in $TMP/hosts" -- \
+	--hosts "$TMP/hosts" daemon trigger bob
+expect "hosts file missing" 2 "HIT \"bob\" is not an IPv6 address, and the hosts file cannot be read: $TMP/none:" -- \
+	--hosts "$TMP/none" daemon trigger bob
+expect "bad hosts file" 2 "the hosts file cannot be read: $TMP/bad:1:" -- --hosts "$TMP/bad" daemon close x
+expect "--hosts without a FILE" 2 "hipconf: option --hosts needs a FILE" -- daemon close x --hosts
+expect "a HIT needs no hosts file" 1 "hipconf: hipd: no locator known for 2001:2a::dead" -- \
+	--hosts "$TMP/none" daemon trigger 2001:2a::dead
 expect "get relay: server block" 0 "relay server" -- daemon get relay
 expect "get relay: a client of the relay" 0 "  client 2001:2a::5" -- daemon get relay
 expect "get relay: client address" 0 "    address         203.0.113.1:4711" -- daemon get relay
@@ -237,7 +250,10 @@ complete_is "nat modes (HIPL's words are accepted, not offered)" "hipconf daemon
 complete_is "debug levels" "hipconf daemon set debug m" "medium"
 complete_is "identity kinds" "hipconf daemon new hi ecdsa" "ecdsa-p256 ecdsa-p384"
 complete_is "options" "hipconf daemon del hi --f" "--fault --force"
-complete_is "peer HITs of get ha" "hipconf daemon get ha " "all 2001:2a::2 2001:2a::3"
+complete_is "peer HITs of get ha" "hipconf --hosts $TMP/none daemon get ha " "all 2001:2a::2 2001:2a::3"
+complete_is "peer HITs and the hosts file's names" "hipconf --hosts $TMP/hosts daemon close " \
+	"2001:2a::2 2001:2a::3 dead three"
+complete_is "hosts file names" "hipconf --hosts $TMP/hosts daemon trigger th" "three"
 complete_is "HIT after its colons" "hipconf daemon close 2001:2a::" "2 3"
 complete_is "own HITs for del hi" "hipconf daemon del hi " "2001:2a::1 2001:2b::1"
 complete_is "key file names" "hipconf daemon add hi $TMP/key" "$TMP/key.pem"

@@ -1,5 +1,5 @@
-/* hipconf argument checks: HITs, locators, numbers and keywords, with iproute2-style errors.
- * Checks text only; it does not ask hipd whether a HIT is known. */
+/* hipconf argument checks: HITs (or names from the hosts file), locators, numbers and keywords,
+ * with iproute2-style errors. Checks text only; it does not ask hipd whether a HIT is known. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -7,7 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hosts.h"
 #include "hipconf.h"
+
+static const char *hosts_path = HOSTS_DEFAULT_PATH;
+
+void arg_hosts_file(const char *path)
+{
+	hosts_path = path;
+}
 
 void usage_error(const char *fmt, ...)
 {
@@ -25,10 +33,50 @@ static int is_orchid(const struct in6_addr *a)
 	       (a->s6_addr[3] & 0xf0) == 0x20;
 }
 
+void arg_print_host_names(void)
+{
+	struct hosts h = {0};
+	char err[256];
+
+	if (hosts_parse_file(hosts_path, &h, err, sizeof(err)) < 0)
+		return;
+	for (size_t i = 0; i < h.n; i++)
+		printf("%s\n", h.e[i].name);
+	hosts_free(&h);
+}
+
+/* s as a NAME of the hosts file: its HIT in out and 0, or -1 after saying why not. */
+static int hit_by_name(const char *name, const char *s, char out[ADDR_TEXT])
+{
+	struct hosts h = {0};
+	const struct hosts_entry *e;
+	char err[256];
+	int rc = -1;
+
+	if (hosts_parse_file(hosts_path, &h, err, sizeof(err)) < 0) {
+		usage_error(
+		    "%s \"%s\" is not an IPv6 address, and the hosts file cannot be read: %s", name,
+		    s, err);
+		return -1;
+	}
+	e = hosts_find(&h, s);
+	if (e) {
+		inet_ntop(AF_INET6, &e->hit, out, ADDR_TEXT);
+		rc = 0;
+	} else {
+		usage_error("%s \"%s\" is not an IPv6 address, nor a name in %s", name, s,
+			    hosts_path);
+	}
+	hosts_free(&h);
+	return rc;
+}
+
 int arg_hit(const char *name, const char *s, char out[ADDR_TEXT])
 {
 	struct in6_addr a;
 
+	if (inet_pton(AF_INET6, s, &a) != 1 && strchr(s, ':') == NULL)
+		return hit_by_name(name, s, out);
 	if (inet_pton(AF_INET6, s, &a) != 1) {
 		usage_error("%s \"%s\" is not an IPv6 address", name, s);
 		return -1;

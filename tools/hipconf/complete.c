@@ -17,8 +17,8 @@ static int verb_words(const struct verb *v)
 	return n;
 }
 
-/* Drops options (and the value of --socket and --fault) from the typed words; keeps the
- * last word, the one being completed. Takes --socket's value for the HIT queries. */
+/* Drops options (and the value of --socket, --hosts and --fault) from the typed words; keeps
+ * the last word, the one being completed. Takes --socket's and --hosts' values for the HITs. */
 static int strip_options(struct hipconf *hc, int argc, char **words, char **out)
 {
 	int n = 0;
@@ -26,6 +26,10 @@ static int strip_options(struct hipconf *hc, int argc, char **words, char **out)
 	for (int i = 0; i < argc - 1; i++) {
 		if (strcmp(words[i], "--socket") == 0 && i + 1 < argc - 1) {
 			hc->cli.socket = words[++i];
+			continue;
+		}
+		if (strcmp(words[i], "--hosts") == 0 && i + 1 < argc - 1) {
+			arg_hosts_file(words[++i]);
 			continue;
 		}
 		if (strcmp(words[i], "--fault") == 0 && i + 1 < argc - 1) {
@@ -111,9 +115,12 @@ static void print_hits(struct hipconf *hc, bool own)
 /* One alternative of a synopsis word: a keyword is offered as it is; placeholders by kind. */
 static void print_alternative(struct hipconf *hc, const struct verb *v, const char *alt)
 {
-	if (strcmp(alt, "HIT") == 0)
-		print_hits(hc, v->run == verb_del_hi);
-	else if (strcmp(alt, "LEVEL") == 0)
+	if (strcmp(alt, "HIT") == 0 && v->run == verb_del_hi)
+		print_hits(hc, true);
+	else if (strcmp(alt, "HIT") == 0) {
+		print_hits(hc, false);
+		arg_print_host_names();
+	} else if (strcmp(alt, "LEVEL") == 0)
 		print_list(debug_levels);
 	else if (strcmp(alt, "FILE") == 0 || strcmp(alt, "PASSFILE") == 0)
 		printf(":file\n");

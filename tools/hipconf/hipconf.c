@@ -7,6 +7,7 @@
 
 #include "common/cli_verbs.h"
 #include "common/ctl.h"
+#include "common/hosts.h"
 #include "hipconf.h"
 
 #define TIMEOUT_MS	10000
@@ -49,14 +50,19 @@ static const struct verb verbs[] = {
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 /* What completion offers after "-" (--complete stays hidden). */
-const char *const hipconf_long_options[] = {"--json",  "--socket", "--wait",	"--fault",
-					    "--force", "--help",   "--version", NULL};
+const char *const hipconf_long_options[] = {
+    "--json", "--socket", "--wait", "--fault", "--force", "--hosts", "--help", "--version", NULL};
 
 static const struct option options[] = {
-    {"json", no_argument, NULL, 'j'},	     {"socket", required_argument, NULL, 's'},
-    {"fault", required_argument, NULL, 'f'}, {"wait", no_argument, NULL, 'w'},
-    {"force", no_argument, NULL, 'F'},	     {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
+    {"json", no_argument, NULL, 'j'},
+    {"socket", required_argument, NULL, 's'},
+    {"fault", required_argument, NULL, 'f'},
+    {"wait", no_argument, NULL, 'w'},
+    {"force", no_argument, NULL, 'F'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"hosts", required_argument, NULL, 'H'},
+    {NULL, 0, NULL, 0},
 };
 
 static const struct cli_verb *row(size_t i)
@@ -68,11 +74,14 @@ static void print_help(FILE *f)
 {
 	fprintf(f, "Usage: hipconf [OPTIONS] COMMAND [ARGUMENTS]\n\nCommands:\n");
 	cli_print_verbs(f, N_VERBS, row);
-	fprintf(f, "\nHIT is an ORCHIDv2 address (2001:20::/28); LOCATOR an IPv4 or IPv6 address.\n"
+	fprintf(f, "\nHIT is an ORCHIDv2 address (2001:20::/28) or a NAME from the hosts file;\n"
+		   "LOCATOR an IPv4 or IPv6 address.\n"
 		   "\nOptions:\n"
 		   "  --json         print hipd's reply as JSON\n"
 		   "  --socket PATH  hipd's control socket (default $" CTL_SOCKET_ENV
 		   " or " CTL_DEFAULT_SOCKET ")\n"
+		   "  --hosts FILE   where a HIT given as a NAME is looked up (default\n"
+		   "                 " HOSTS_DEFAULT_PATH ")\n"
 		   "  --wait         with \"daemon trigger\": return when the association is\n"
 		   "                 established (exit 0) or the exchange failed (exit 1)\n"
 		   "  --force        with \"daemon del hi\": delete the default identity, or one\n"
@@ -115,6 +124,9 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 		case 'F':
 			hc->force = true;
 			break;
+		case 'H':
+			arg_hosts_file(optarg);
+			break;
 		case 'h':
 			print_help(stdout);
 			exit(CTL_EXIT_OK);
@@ -126,6 +138,8 @@ static int parse_options(int argc, char **argv, struct hipconf *hc)
 				usage_error("option --socket needs a PATH");
 			else if (optopt == 'f')
 				usage_error("option --fault needs a NAME");
+			else if (optopt == 'H')
+				usage_error("option --hosts needs a FILE");
 			else if (optopt)
 				usage_error("unknown option \"-%c\" (try \"hipconf --help\")",
 					    optopt);

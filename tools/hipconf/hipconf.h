@@ -26,7 +26,11 @@ struct verb {
 /* args.c: each check prints `hipconf: NAME "value" ...why` and returns -1 when
  * the value is bad, or writes the canonical text form and returns 0. */
 #define ADDR_TEXT 46
+/* A HIT, or a name that the hosts file (arg_hosts_file, default HOSTS_DEFAULT_PATH) maps to one. */
 int arg_hit(const char *name, const char *s, char out[ADDR_TEXT]);
+void arg_hosts_file(const char *path);
+/* Prints the names of the hosts file, one a line (for completion); nothing if it cannot be read. */
+void arg_print_host_names(void);
 int arg_locator(const char *name, const char *s, char out[ADDR_TEXT]);
 int arg_uint(const char *name, const char *s, long min, long max, long *out);
 int arg_one_of(const char *name, const char *s, const char *const *choices);
