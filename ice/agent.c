@@ -705,7 +705,7 @@ static void permit_remotes(struct ice_agent *a)
 
 int ice_agent_start(struct ice_agent *a)
 {
-	char n[32];
+	char n[64];
 	int err;
 
 	if (!a || !a->have_remote || a->state == ICE_CHECKING || a->state >= ICE_CONNECTED)
@@ -715,7 +715,7 @@ int ice_agent_start(struct ice_agent *a)
 		return err;
 	permit_remotes(a);
 	a->state = ICE_CHECKING;
-	snprintf(n, sizeof(n), "%zu", a->cl->n_pairs);
+	snprintf(n, sizeof(n), "%zu pairs, Ta %u ms", a->cl->n_pairs, a->cfg.ta_ms);
 	ice_agent_event(a, "ice.checks.start", n);
 	uv_timer_start(&a->ta, on_ta, 0, a->cfg.ta_ms);
 	update_state(a);

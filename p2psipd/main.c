@@ -354,6 +354,7 @@ static int start_b2bua(struct daemon *dm, struct p2psipd_opts *o, uv_loop_t *loo
 	bc.timer_c_ms = o->timer_c_ms;
 	bc.media_timeout_s = o->media_timeout_s;
 	bc.tm.t1_ms = o->sip_t1_ms; /* 0: the default */
+	bc.ice_ta_ms = o->ovl.ice_ta_ms;
 	bc.domain = o->sip_domain;
 	dm->dir.node = dm->d.node;
 	dm->dir.id = dm->d.id;

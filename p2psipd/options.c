@@ -64,6 +64,9 @@ void p2psipd_options_usage(FILE *f)
 	    "  --p2pp-t0-ms N         first retransmission (default 500)\n"
 	    "  --p2pp-t2-ms N         give up without an ACK: the failure detector (default 5000)\n"
 	    "  --p2pp-t3-ms N         wait for a response after the ACK (default 3 x T2)\n"
+	    "  --ice-ta-ms N          ice mode: pacing of the connectivity checks of every ICE\n"
+	    "                         agent, overlay links, SIP flows and media (RFC 8445 14.2;\n"
+	    "                         5..1000, default 50)\n"
 	    "  --successors N         successor list length, 4..16 (default 8)\n"
 	    "  --replicas K           replicas on the K successors (default 4)\n"
 	    "  --max-records N        records stored at most (default 4096)\n"
@@ -122,6 +125,7 @@ enum {
 	OPT_SIP_T1,
 	OPT_NO_SIP,
 	OPT_MEDIA_TIMEOUT,
+	OPT_ICE_TA,
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 };
@@ -148,6 +152,7 @@ const struct config_option p2psipd_options[] = {
     {"p2pp-t0-ms", OPT_T0, V, 0, "500"},
     {"p2pp-t2-ms", OPT_T2, V, 0, "5000"},
     {"p2pp-t3-ms", OPT_T3, V, 0, ""},
+    {"ice-ta-ms", OPT_ICE_TA, V, 0, "50"},
     {"successors", OPT_SUCC, V, 0, "8"},
     {"replicas", OPT_REPLICAS, V, 0, "4"},
     {"max-records", OPT_MAX_RECORDS, V, 0, "4096"},
@@ -342,6 +347,8 @@ int p2psipd_option_apply(void *arg_o, int c, const char *arg)
 		return parse_uint("stabilize-ms", arg, 10, 600000, &v->stabilize_ms);
 	case OPT_FIX:
 		return parse_uint("fix-ms", arg, 5, 600000, &v->fix_ms);
+	case OPT_ICE_TA:
+		return parse_uint("ice-ta-ms", arg, 5, 1000, &v->ice_ta_ms);
 	case OPT_T0:
 		return parse_uint("p2pp-t0-ms", arg, 1, 60000, &v->timing.t0_ms);
 	case OPT_T2:

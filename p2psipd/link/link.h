@@ -60,6 +60,7 @@ struct link_config {
 	size_t max_peers; /* addresses remembered (0: 1024) */
 	struct link_hip_config hip;
 	struct chord_id self; /* our node ID (ice: who initiates when both send Connect) */
+	unsigned ice_ta_ms;   /* ice: the agents' check pacing (RFC 8445 14.2); 0: ice/'s default */
 	/* ice: the overlay's side of a link's setup (see link_offer, link_accept). connect asks
 	 * for a Connect to peer carrying link_offer's candidates (0 or a negative errno); answer
 	 * says the answer to peer's Connect is ready (err 0: link_offer fills it). */

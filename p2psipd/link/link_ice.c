@@ -371,6 +371,7 @@ static int agent_new(struct ipeer *p, bool controlling)
 			       .components = 1,
 			       .keepalive_s = KEEPALIVE_S,
 			       .consent_s = CONSENT_S,
+			       .ta_ms = li->l->cfg.ice_ta_ms,
 			       .software = "hipsip p2psipd"};
 	int err;
 

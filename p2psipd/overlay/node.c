@@ -822,6 +822,7 @@ static int node_init(struct ovl_node *n, const struct ovl_config *cfg)
 	if (err)
 		return err;
 	lc.self = n->self;
+	lc.ice_ta_ms = n->cfg.ice_ta_ms;
 	err = link_open(&lc, &n->link);
 	if (err) {
 		store_free(&n->store);

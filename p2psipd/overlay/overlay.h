@@ -40,6 +40,7 @@ struct ovl_config {
 	unsigned succ_len;	   /* 0: CHORD_SUCC_DEFAULT */
 	unsigned replicas;	   /* 0: OVL_REPLICAS_DEFAULT */
 	size_t max_records;	   /* 0: 4096 (the store walks its slots: keep it modest) */
+	unsigned ice_ta_ms;	   /* ice mode: the link agents' check pacing; 0: ice/'s 50 ms */
 	const char *name;	   /* for logs, may be NULL */
 	/* hip mode: hipd's socket, our locator, the bootstrap's; node_init fills in the HIT and
 	 * an unset overlay name */

@@ -6,6 +6,7 @@ starts the nodes itself on loopback, or (--attach SPEC) drives nodes someone els
 in a hiplab lab's namespaces (test_overlay_nat.sh): their control sockets are files, reachable
 from here. Standard library only. Not the in-process engine test (tests/unit/test_ovl_node.c)."""
 import argparse
+import glob
 import hashlib
 import ipaddress
 import json
@@ -61,7 +62,8 @@ class Overlay:
         sock = os.path.join(self.dir, f"n{i}.sock")
         args = [self.binary, "--listen", "127.0.0.1:0", "--state-dir",
                 os.path.join(self.dir, f"n{i}"), "--ctl", sock, "--node", f"n{i}",
-                "--log-level", self.log_level, "--no-sip"] + self.timers
+                "--log-level", self.log_level, "--no-sip",
+                "--stamp", os.path.join(self.dir, f"n{i}.jsonl")] + self.timers
         if bootstrap:
             args += ["--bootstrap", bootstrap]
         with open(os.path.join(self.dir, f"n{i}.log"), "w") as log:
@@ -350,6 +352,8 @@ def main():
     ap.add_argument("--ring-timeout", type=float, default=60.0)
     ap.add_argument("--mode", default="plain", help="--connection-mode of the nodes started here")
     ap.add_argument("--log-level", default="warning", help="--log-level of the nodes started here")
+    ap.add_argument("--ice-ta-ms", type=int,
+                    help="--ice-ta-ms of the nodes started here (ice mode); checked in their stamps")
     ap.add_argument("--setup-times", nargs="+", metavar="STAMPS",
                     help="print ICE link set-up times from stamp files and exit")
     a = ap.parse_args()
@@ -363,6 +367,8 @@ def main():
         ap.error("--p2psipd is needed (or --attach)")
     timers = ["--stabilize-ms", "200", "--fix-ms", "50", "--p2pp-t0-ms", "100",
               "--p2pp-t2-ms", "600", "--connection-mode", a.mode]
+    if a.ice_ta_ms:
+        timers += ["--ice-ta-ms", str(a.ice_ta_ms)]
     work = tempfile.mkdtemp(prefix="p2psip-ovl.")
     ov = Overlay(a.p2psipd, a.nodes, work, timers, a.log_level)
     ok = False
@@ -371,6 +377,11 @@ def main():
         wait_ring(ov, 60, f"{a.nodes} nodes joined")
         if a.mode != "plain":
             print(f"links: {link_report(ov.statuses())}", flush=True)
+        if a.ice_ta_ms:
+            paced = checks_paced(glob.glob(os.path.join(work, "n*.jsonl")))
+            print(f"ICE checks started: {sum(paced.values())}, by pacing {paced}", flush=True)
+            assert paced and set(paced) == {f"Ta {a.ice_ta_ms} ms"}, \
+                f"agents not paced at --ice-ta-ms {a.ice_ta_ms}: {paced}"
         for op in ("put", "get"):
             fails, hops, lat = put_get(ov, a.pairs, op)
             print(f"{a.pairs} {op}s from random nodes: {len(fails)} failed; "
@@ -407,6 +418,22 @@ def main():
         else:
             print(f"work directory (logs): {work}", file=sys.stderr)
     return 0 if ok else 1
+
+
+def checks_paced(files):
+    """How many ice.checks.start stamps name each pacing ("Ta 40 ms") in the stamp files."""
+    paced = {}
+    for fn in files:
+        with open(fn) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("ev") == "ice.checks.start":
+                    ta = (e.get("detail") or "").partition(", ")[2] or "none"
+                    paced[ta] = paced.get(ta, 0) + 1
+    return paced
 
 
 def setup_times(files):

@@ -20,6 +20,7 @@ struct side {
 	char reason[160];
 	unsigned data_rx[3]; /* per component */
 	unsigned events_checks_done;
+	char checks_start[64]; /* the detail of ice.checks.start */
 };
 
 static uv_loop_t loop;
@@ -42,6 +43,8 @@ static void on_event(void *arg, const char *ev, const char *detail)
 		fprintf(stderr, "%s: %s %s\n", x->name, ev, detail ? detail : "");
 	if (strcmp(ev, "ice.checks.done") == 0)
 		x->events_checks_done++;
+	if (strcmp(ev, "ice.checks.start") == 0)
+		snprintf(x->checks_start, sizeof(x->checks_start), "%s", detail ? detail : "");
 }
 
 static void on_app_data(void *arg, const struct sockaddr *from, const uint8_t *d, size_t n)
@@ -144,6 +147,9 @@ static void connect_and_exchange(unsigned components, bool a_controlling, bool b
 	ck_assert_msg(run_until(both_connected, &a, &b, 5000), "a %s (%s), b %s (%s)",
 		      ice_state_name(a.state), a.reason, ice_state_name(b.state), b.reason);
 	ck_assert_uint_eq(a.events_checks_done, 1);
+	/* the stamp says how many pairs and at which pacing (side_open's Ta) */
+	ck_assert_msg(strstr(a.checks_start, " pairs, Ta 20 ms") != NULL, "checks.start: \"%s\"",
+		      a.checks_start);
 	for (unsigned c = 1; c <= components; c++) {
 		ck_assert_int_eq(ice_agent_selected(a.agent, c, &la, &ra), 0);
 		ck_assert_int_eq(la.type, ICE_HOST);

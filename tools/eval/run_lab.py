@@ -58,8 +58,8 @@ from sipcall import Baresip  # noqa: E402
 CASES = ("hip-good", "hip-bad", "ice-good", "ice-bad")
 PUBLIC = ("p1", "p2", "p3", "p4")
 HOSTS = PUBLIC + ("caller", "callee")
-# ICE pacing Ta of hipd's agents: the ice/ library's default (RFC 8445 14.2: 50 ms), which
-# p2psipd's agents (overlay links, SIP flows, media) use, so both modes' checks run alike.
+# ICE pacing Ta of hipd's agents and of p2psipd's (ice mode: overlay links, SIP flows,
+# media), so both modes' checks run alike: the ice/ library's default (RFC 8445 14.2: 50 ms).
 ICE_TA_MS = 50
 SERVER = "203.0.113.3:3478"
 DOMAIN = "p2psip.test"
@@ -280,7 +280,7 @@ class Lab:
                     argv += ["--bootstrap", f"{self.hit['p1']}@{self.addr['p1']}"]
             else:
                 argv += ["--listen", f"{self.addr[h]}:6084", "--stun", SERVER, "--turn", SERVER,
-                         "--turn-user", "alice",
+                         "--turn-user", "alice", "--ice-ta-ms", str(ICE_TA_MS),
                          "--turn-pass-file", os.path.join(self.work, "turn-pass")]
                 if h != "p1":
                     argv += ["--bootstrap", f"{self.addr['p1']}:6084"]
