@@ -420,19 +420,23 @@ def main():
     return 0 if ok else 1
 
 
+def stamps(fn):
+    """The events of one stamp file (JSON lines; a line cut short by a kill is skipped)."""
+    with open(fn) as f:
+        for line in f:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
 def checks_paced(files):
     """How many ice.checks.start stamps name each pacing ("Ta 40 ms") in the stamp files."""
     paced = {}
-    for fn in files:
-        with open(fn) as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if e.get("ev") == "ice.checks.start":
-                    ta = (e.get("detail") or "").partition(", ")[2] or "none"
-                    paced[ta] = paced.get(ta, 0) + 1
+    for e in (e for fn in files for e in stamps(fn)):
+        if e.get("ev") == "ice.checks.start":
+            ta = (e.get("detail") or "").partition(", ")[2] or "none"
+            paced[ta] = paced.get(ta, 0) + 1
     return paced
 
 
@@ -441,16 +445,11 @@ def setup_times(files):
     took = []
     for fn in files:
         start = {}
-        with open(fn) as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if e.get("ev") == "ice.link.connect.start" and e.get("detail") == "initiator":
-                    start[e["peer"]] = e["t"]
-                elif e.get("ev") == "ice.link.up" and e.get("peer") in start:
-                    took.append((e["t"] - start.pop(e["peer"])) / 1e6)
+        for e in stamps(fn):
+            if e.get("ev") == "ice.link.connect.start" and e.get("detail") == "initiator":
+                start[e["peer"]] = e["t"]
+            elif e.get("ev") == "ice.link.up" and e.get("peer") in start:
+                took.append((e["t"] - start.pop(e["peer"])) / 1e6)
     if not took:
         return "none"
     took.sort()
