@@ -75,9 +75,9 @@ int arg_hit(const char *name, const char *s, char out[ADDR_TEXT])
 {
 	struct in6_addr a;
 
-	if (inet_pton(AF_INET6, s, &a) != 1 && strchr(s, ':') == NULL)
-		return hit_by_name(name, s, out);
 	if (inet_pton(AF_INET6, s, &a) != 1) {
+		if (!strchr(s, ':')) /* not address-like: a name of the hosts file */
+			return hit_by_name(name, s, out);
 		usage_error("%s \"%s\" is not an IPv6 address", name, s);
 		return -1;
 	}
