@@ -12,9 +12,9 @@
 #include "p2psipd/p2pp/p2pp_msg.h"
 #include "p2psipd/p2psipd_ctl.h"
 
-#define HS_TURN_LOOKS                                                                              \
-	5 /* lookups of a TURN server, one a period, that find none before we look                 \
-	   * only every P2PSIPD_SERVERS_AGAIN_MS */
+/* Lookups of a TURN server, one a period, that find none before we look only every
+ * P2PSIPD_SERVERS_AGAIN_MS. */
+#define HS_TURN_LOOKS 5
 
 /* "IP:PORT" or "[IP6]:PORT" of the first record of kind in r; 0 or -ENOENT. */
 static int first_server(const struct ovl_result *r, uint8_t kind, char *out, size_t len)
