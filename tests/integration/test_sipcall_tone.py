@@ -384,6 +384,29 @@ class Pcap(unittest.TestCase):
                                      exclude="udp.port==5070")
             self.assertEqual([x["frame"] for x in r.problems], [2])
 
+    @unittest.skipUnless(shutil.which("tshark"), "tshark missing")
+    def test_tshark_check_does_not_take_a_random_nat_port_for_another_protocol(self):
+        # a bad NAT mapped a client to port 2948, where tshark would dissect WAP's WSP
+        stun = struct.pack(">HHI12s", 0x0001, 0, 0x2112A442, b"transaction1")
+        seed = os.path.join(HERE, "..", "fuzz", "corpus", "sip_msg", "baresip-invite.txt")
+        with open(seed, "rb") as f:
+            cut = eth_ipv4_udp("203.0.113.5", "198.51.100.1", 2948, 5060, f.read())[:-50]
+        self.assertIn("wsp", sipcall.foreign_port_dissectors())
+        self.assertNotIn("stun", sipcall.foreign_port_dissectors())
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "c.pcap")
+            with open(p, "wb") as f:
+                f.write(pcap_of([eth_ipv4_udp("203.0.113.5", "198.51.100.1", 2948, 3478, stun),
+                                 eth_ipv4_udp("198.51.100.1", "203.0.113.5", 3478, 2948, stun)]))
+            r = sipcall.tshark_check(p)
+            self.assertTrue(r.ok, r)
+            self.assertEqual(r.counts["stun"], 2)
+            # a fault in our own traffic from such a port is still found
+            with open(p, "wb") as f:
+                f.write(pcap_of([cut]))
+            r = sipcall.tshark_check(p)
+            self.assertEqual((r.counts["sip"], [x["frame"] for x in r.problems]), (1, [1]))
+
     @unittest.skipUnless(shutil.which("tshark") and os.path.exists(CUTEHIP), "no tshark or capture")
     def test_tshark_check_reports_the_repeated_esp_sequence_numbers_of_cutehip(self):
         # shared/data/cutehip.pcap: a public HIPv2 capture with known defects

@@ -1,6 +1,7 @@
 # Captures for SIP call tests: UDP payloads and SIP messages out of a pcap file, and
 # tshark's verdict (malformed frames, expert warnings, protocol counts). Not a dissector.
 
+import functools
 import re
 import socket
 import struct
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from .sipmsg import sip_method
 
 __all__ = ["udp_payloads", "sip_messages", "PROTOCOLS", "TsharkReport", "TSHARK_HEURISTICS",
-           "tshark_check"]
+           "tshark_check", "foreign_port_dissectors"]
 
 # ---------------------------------------------------------------------------
 # pcap reading (classic libpcap format; Ethernet, Linux cooked v1/v2, raw IP)
@@ -107,6 +108,25 @@ class TsharkReport:
 
 TSHARK_HEURISTICS = ("rtp_udp", "rtcp_udp", "stun_udp")
 
+# Dissectors that our traffic needs (udpencap: ESP in UDP).
+OURS = frozenset(PROTOCOLS) | {"udpencap"}
+
+
+@functools.lru_cache(maxsize=1)
+def foreign_port_dissectors():
+    """Protocols that tshark picks by a UDP or TCP port number alone and that none of
+    our hosts speaks. A bad NAT maps to random ports (1024-65535); when one is, say,
+    2948 (WAP's WSP), tshark dissects the STUN it carries as WSP and calls it malformed.
+    tshark_check disables these, so such a frame falls to the other port's dissector
+    or to the heuristics."""
+    r = subprocess.run(["tshark", "-G", "decodes"], capture_output=True, text=True)
+    found = set()
+    for line in r.stdout.splitlines():
+        cols = line.split("\t")
+        if len(cols) == 3 and cols[0] in ("udp.port", "tcp.port") and cols[2] not in OURS:
+            found.add(cols[2])
+    return tuple(sorted(found))
+
 
 def _quoted_in_icmp(protocols):
     """An ICMP error quotes the start of the datagram it answers, cut to fit 576 bytes
@@ -120,11 +140,13 @@ def _quoted_in_icmp(protocols):
 
 def tshark_check(pcap, decode_as=(), heuristics=TSHARK_HEURISTICS, ignore=(), exclude=None):
     """Dissects PCAP with tshark (-n, the heuristics, decode_as entries like
-    "udp.port==5062,sip"). Problems: frames with _ws.malformed or an expert item of
+    "udp.port==5062,sip"), with foreign_port_dissectors() off. Problems: frames with _ws.malformed or an expert item of
     severity Warning or Error, except messages matching a regex of IGNORE and frames that
     the display filter EXCLUDE matches (traffic that is not under test, e.g. the harness's
     own control connection, whose loopback TCP retransmits under load)."""
     base = ["tshark", "-r", pcap, "-n"]
+    for p in foreign_port_dissectors():
+        base += ["--disable-protocol", p]
     for h in heuristics:
         base += ["--enable-heuristic", h]
     for d in decode_as:
