@@ -120,6 +120,8 @@ static json_t *counters_json(struct p2psipd *d)
 	    "mean_hops", c->hops_count ? (double)c->hops_total / (double)c->hops_count : 0.0);
 	json_object_set_new(o, "connects_sent", json_integer((json_int_t)c->connects_sent));
 	json_object_set_new(o, "connects_served", json_integer((json_int_t)c->connects_served));
+	json_object_set_new(o, "miss_asked", json_integer((json_int_t)c->miss_asked));
+	json_object_set_new(o, "miss_found", json_integer((json_int_t)c->miss_found));
 	return o;
 }
 

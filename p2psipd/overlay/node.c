@@ -679,15 +679,18 @@ static void dispatch(struct ovl_node *n, struct p2pp_msg *m, const struct sockad
 		ovl_on_replicate(n, m, from);
 		return;
 	case P2PP_REMOVE_OBJECT:
-		if (!m->h.recursive) {
-			ovl_on_remove_replica(n, m, from);
+	case P2PP_LOOKUP_OBJECT:
+		if (!m->h.recursive) { /* the receiver's own store only */
+			if (m->h.type == P2PP_REMOVE_OBJECT)
+				ovl_on_remove_replica(n, m, from);
+			else
+				ovl_on_lookup_local(n, m, from);
 			return;
 		}
 		/* fall through */
 	case P2PP_JOIN:
 	case P2PP_LOOKUP_PEER:
 	case P2PP_PUBLISH:
-	case P2PP_LOOKUP_OBJECT:
 	case P2PP_CONNECT:
 		if (m->h.kind != P2PP_REQUEST || !m->h.recursive) {
 			reject(n, m, from, P2PP_BAD_REQUEST, "we route these recursively only");

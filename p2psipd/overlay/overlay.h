@@ -91,6 +91,8 @@ struct ovl_counters {
 	uint64_t replicated, transferred, rejected_aor, joins_admitted;
 	uint64_t hops_total, hops_count;
 	uint64_t connects_sent, connects_served; /* ice: Connect requests (8.16) */
+	/* LookupObjects that missed here and were asked of our successor; found there */
+	uint64_t miss_asked, miss_found;
 };
 const struct ovl_counters *ovl_get_counters(const struct ovl_node *n);
 

@@ -1,5 +1,5 @@
 /* The overlay node's inside, shared by node.c (ring upkeep), route.c (recursive routing),
- * storage.c (records) and msg.c (building P2PP). Not for users of overlay.h. */
+ * storage.c and lookup_miss.c (records) and msg.c (building P2PP). Not for users of overlay.h. */
 #ifndef HIPSIP_OVL_INT_H
 #define HIPSIP_OVL_INT_H
 
@@ -28,8 +28,9 @@ enum ovl_op_kind {
 	OP_TRANSFER,
 	OP_LEAVE,
 	OP_REMOVE_REPLICA,
-	OP_CONNECT, /* a Connect served here, answered once our agent has gathered */
-	OP_FLOW,    /* a Connect for an application flow served here (flow.c) */
+	OP_CONNECT,  /* a Connect served here, answered once our agent has gathered */
+	OP_FLOW,     /* a Connect for an application flow served here (flow.c) */
+	OP_ASK_SUCC, /* a LookupObject that missed here, asked of our successor (lookup_miss.c) */
 };
 
 struct ovl_client;
@@ -43,17 +44,20 @@ struct ovl_op {
 	struct chord_id peer; /* the neighbour it went to (has_peer) */
 	bool has_peer;
 	unsigned finger; /* OP_FINGER */
-	/* OP_FORWARD: the request as received (TTL already lowered), where from, the key */
+	/* OP_FORWARD, OP_ASK_SUCC: the request as received (TTL already lowered), where from,
+	 * the key */
 	uint8_t *req;
 	size_t req_len;
 	struct sockaddr_storage from;
 	struct ovl_client *client; /* the operation started here, or NULL when relaying */
 	struct chord_id key;
 	unsigned tries;
-	bool to_pred;	  /* the first try goes to our predecessor (route.c next_hop) */
-	bool via_pred;	  /* and if it fails we answer ourselves */
-	bool leave_step;  /* OP_TRANSFER/OP_LEAVE sent while leaving */
-	bool connect;	  /* OP_FORWARD of a Connect: only over links that are up */
+	bool to_pred;	 /* the first try goes to our predecessor (route.c next_hop) */
+	bool via_pred;	 /* and if it fails we answer ourselves */
+	bool leave_step; /* OP_TRANSFER/OP_LEAVE sent while leaving */
+	bool connect;	 /* OP_FORWARD of a Connect: only over links that are up */
+	bool join;	 /* OP_FORWARD of a Join: never to the joiner's ID (route.c) */
+	struct chord_id joiner;
 	uint32_t flow_id; /* OP_FLOW */
 };
 
@@ -185,6 +189,8 @@ int ovl_republish(struct ovl_node *n, const struct store_rec *r, uint32_t lifeti
 void ovl_republished(struct ovl_node *n, const struct ovl_client *c, int err);
 int ovl_client_start(struct ovl_client *c);
 struct ovl_client *ovl_client_new(struct ovl_node *n, uint8_t type, const struct chord_id *key);
+/* An operation started here that was in flight ends with err (retried if err allows). */
+void ovl_client_fail(struct ovl_client *c, int err);
 /* Answers a request served here: to the previous hop, or to the operation started here. */
 void ovl_answer(struct ovl_node *n, const struct p2pp_msg *req, const struct sockaddr *from,
 		const uint8_t *resp, size_t len);
@@ -220,6 +226,12 @@ void ovl_pubs_free(struct ovl_node *n);
 int ovl_pub_add(struct ovl_node *n, const struct chord_id *key, uint8_t cont_type,
 		const uint8_t *value, size_t len, uint32_t lifetime);
 void ovl_pub_del(struct ovl_node *n, const struct chord_id *key, uint8_t cont_type);
+/* lookup_miss.c: a LookupObject that found nothing here (m; from NULL: the operation in
+ * n->local_client, which it takes) is asked of our successor's own store and answered later:
+ * 0. Else (no successor, not sent) a negative errno: the caller answers 404 now. */
+int ovl_ask_successor(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
+/* A LookupObject without the R flag: answered from our own store, never routed. */
+void ovl_on_lookup_local(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
 /* Checks a User-Info value: a valid AOR record whose key is `key` and owner its HIT. */
 int ovl_check_aor(struct ovl_node *n, const struct chord_id *key, const uint8_t *owner,
 		  size_t owner_len, const uint8_t *value, size_t len);

@@ -1,5 +1,6 @@
 /* Recursive routing of P2PP requests (JOIN, LookupPeer, PublishObject, LookupObject,
- * RemoveObject, R flag set) and the operations this node starts. Not ring upkeep (node.c).
+ * RemoveObject, R flag set) and the operations this node starts. Not ring upkeep (node.c) nor
+ * a LookupObject without the R flag (lookup_miss.c: the receiver's own store only).
  *
  * Why recursive, not iterative (draft-baset-p2psip-p2pp-01 4.3 allows both): a node behind a
  * NAT is reachable only over the links it opened itself (its neighbours' links), so an
@@ -35,9 +36,15 @@ static int route_key(const struct p2pp_msg *m, struct chord_id *key)
 	int err;
 
 	switch (m->h.type) {
-	case P2PP_JOIN: /* the admitting peer is the one responsible for the joiner's ID */
-		memcpy(key->b, m->h.src_id, P2PP_ID_LEN);
+	case P2PP_JOIN: {
+		/* The admitting peer is the one responsible for the joiner's ID, the joiner not
+		 * counted: a daemon back with its ID before the ring noticed that the old one
+		 * died must not be sent its own Join. So: the successor of ID + 1. */
+		struct chord_id id;
+		memcpy(id.b, m->h.src_id, P2PP_ID_LEN);
+		chord_id_add_pow2(key, &id, 0);
 		return 0;
+	}
 	case P2PP_LOOKUP_PEER:
 	case P2PP_CONNECT: /* 8.16: routed to the peer named in PLookup */
 		o = p2pp_find(m, P2PP_O_PLOOKUP, NULL);
@@ -167,6 +174,10 @@ static void serve(struct ovl_node *n, const struct p2pp_msg *m, const struct soc
 		return;
 	default:
 		err = ovl_serve_object(n, m, &b, &code);
+		/* nothing here: perhaps still at our successor (lookup_miss.c) */
+		if (!err && code == P2PP_NOT_FOUND && m->h.type == P2PP_LOOKUP_OBJECT &&
+		    ovl_ask_successor(n, m, from) == 0)
+			return;
 		if (err || code != P2PP_OK) {
 			ovl_respond_error(n, m, from, code ? code : P2PP_BAD_REQUEST,
 					  err ? strerror(-err) : NULL);
@@ -239,6 +250,28 @@ static bool connect_hop(struct ovl_node *n, const struct ovl_op *op, struct chor
 		return true;
 	}
 	return ready_hop(n, op, hop);
+}
+
+/* A Join's hop must not be the joiner itself (route_key): the peer after it in our successor
+ * list, or the node nearest before it (which has it in its list). false: we admit it. */
+static bool past_joiner(struct ovl_node *n, const struct chord_id *joiner, struct chord_id *hop)
+{
+	const struct chord_ring *g = &n->ring;
+	const struct chord_id *before;
+
+	for (unsigned i = 0; i < g->nsucc; i++) {
+		if (!chord_id_eq(&g->succ[i], joiner))
+			continue;
+		if (i + 1 == g->nsucc || chord_id_eq(&g->succ[i + 1], &n->self))
+			return false;
+		*hop = g->succ[i + 1];
+		return true;
+	}
+	before = chord_closest_preceding(g, joiner);
+	if (chord_id_eq(before, &n->self))
+		return false;
+	*hop = *before;
+	return true;
 }
 
 /* Chord's next hop rt, or a substitute when its link is not up (ice mode; plain: every known
@@ -382,6 +415,9 @@ static int forward(struct ovl_node *n, struct ovl_op *op)
 			return 1;
 		if (!pick_hop(n, op, &rt.node))
 			return -EHOSTUNREACH;
+		if (op->join && chord_id_eq(&rt.node, &op->joiner) &&
+		    !past_joiner(n, &op->joiner, &rt.node))
+			return 1;
 		if (chord_id_eq(&rt.node, &n->self))
 			return 1;
 		if (back_to_sender(n, op, &rt.node))
@@ -432,6 +468,8 @@ static void route_on(struct ovl_node *n, const struct p2pp_msg *m, const struct 
 	op->key = *key;
 	op->client = c;
 	op->connect = m->h.type == P2PP_CONNECT;
+	op->join = m->h.type == P2PP_JOIN;
+	memcpy(op->joiner.b, m->h.src_id, P2PP_ID_LEN);
 	op->to_pred = to_pred;
 	op->via_pred = to_pred;
 	if (from)
@@ -662,6 +700,12 @@ void ovl_clients_cancel(struct ovl_node *n)
 		c->tries = OVL_CLIENT_TRIES;
 		client_finish(c, -ECANCELED, NULL);
 	}
+}
+
+void ovl_client_fail(struct ovl_client *c, int err)
+{
+	c->in_flight = false;
+	client_finish(c, err, NULL);
 }
 
 /* ---- results ---- */

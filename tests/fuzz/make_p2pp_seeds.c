@@ -2,6 +2,7 @@
  * with p2psipd/p2pp's builder. A one-off tool, not part of the build:
  *   cc -D_GNU_SOURCE -I. tests/fuzz/make_p2pp_seeds.c build/p2psipd/libp2psip_core.a \
  *      build/common/libhipsip_common.a -o /tmp/mk && /tmp/mk tests/fuzz/corpus/p2pp */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,6 +115,7 @@ static const struct seed {
 	uint16_t code;
 	uint8_t objs[5];
 	size_t n;
+	bool local; /* a request without the R flag: the receiver's own store */
 } seeds[] = {
     {"bootstrap-req", P2PP_BOOTSTRAP, P2PP_REQUEST, 0, 0, {PI}, 1},
     {"bootstrap-resp", P2PP_BOOTSTRAP, P2PP_RESPONSE, 0, 200, {PI, PI, P2PP_O_P2P_OPTIONS}, 3},
@@ -143,6 +145,15 @@ static const struct seed {
     {"lookup-object-resp", P2PP_LOOKUP_OBJECT, P2PP_RESPONSE, 0, 200, {PI, RES, RES}, 3},
     {"lookup-object-404", P2PP_LOOKUP_OBJECT, P2PP_RESPONSE, 0, 404, {PI, P2PP_O_ERROR}, 2},
     {"remove-object-req", P2PP_REMOVE_OBJECT, P2PP_REQUEST, 0, 0, {PI, RES}, 2},
+    {"lookup-object-local-req",
+     P2PP_LOOKUP_OBJECT,
+     P2PP_REQUEST,
+     0,
+     0,
+     {PI, P2PP_O_RLOOKUP},
+     2,
+     true},
+    {"remove-object-local-req", P2PP_REMOVE_OBJECT, P2PP_REQUEST, 0, 0, {PI, RES}, 2, true},
     {"replicate-req", P2PP_REPLICATE, P2PP_REQUEST, 0, 0, {PI, RES, RES}, 3},
     {"transfer-req", P2PP_TRANSFER, P2PP_REQUEST, 0, 0, {PI, RES, 200}, 3},
     {"connect-req",
@@ -204,7 +215,7 @@ int main(int argc, char **argv)
 		struct p2pp_msg m;
 		size_t n;
 
-		h.recursive = s->kind == P2PP_REQUEST;
+		h.recursive = s->kind == P2PP_REQUEST && !s->local;
 		memcpy(h.src_id, id_a, P2PP_ID_LEN);
 		memcpy(h.resp_id, id_b, P2PP_ID_LEN);
 		p2pp_build_init(&b, buf, sizeof(buf), &h);

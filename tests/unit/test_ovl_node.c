@@ -259,6 +259,26 @@ static void dump_failures(struct rig *r, const char *when)
 			(unsigned long long)f, ring_correct(r) ? "correct" : last_why);
 }
 
+/* Every node's view, for a failed convergence. */
+static void dump_rings(struct rig *r)
+{
+	char a[46], b[46];
+
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct chord_ring *g;
+		if (!r->alive[i]) {
+			fprintf(stderr, "node %u dead\n", i);
+			continue;
+		}
+		g = ovl_ring(r->node[i]);
+		fprintf(stderr, "node %u %s pred %s succ", i, chord_id_to_str(&g->self, a),
+			g->has_pred ? chord_id_to_str(&g->pred, b) : "-");
+		for (unsigned k = 0; k < g->nsucc; k++)
+			fprintf(stderr, " %s", chord_id_to_str(&g->succ[k], a));
+		fprintf(stderr, "\n");
+	}
+}
+
 static unsigned random_live(struct rig *r)
 {
 	for (;;) {
@@ -446,20 +466,7 @@ START_TEST(sixteen_nodes_converge_store_and_survive_a_quarter_failing)
 	}
 	t0 = uv_now(&r->loop);
 	if (!run_until(r, ring_correct, TIMEOUT)) {
-		for (unsigned i = 0; i < r->n; i++) {
-			char a[46];
-			if (!r->alive[i])
-				continue;
-			const struct chord_ring *g = ovl_ring(r->node[i]);
-			fprintf(stderr, "node %u %s pred %s succ", i, chord_id_to_str(&g->self, a),
-				g->has_pred ? chord_id_to_str(&g->pred, (char[46]){0}) : "-");
-			for (unsigned k = 0; k < g->nsucc; k++)
-				fprintf(stderr, " %s", chord_id_to_str(&g->succ[k], a));
-			fprintf(stderr, "\n");
-		}
-		for (unsigned i = 0; i < r->n; i++)
-			if (!r->alive[i])
-				fprintf(stderr, "dead %u\n", i);
+		dump_rings(r);
 		ck_abort_msg("no repair: %s", last_why);
 	}
 	fprintf(stderr, "overlay: repaired after 4 of 16 failed in %llu ms\n",
@@ -673,6 +680,92 @@ START_TEST(a_publisher_puts_back_a_record_the_overlay_lost)
 	ck_assert_uint_eq(found_everywhere(r, &k, "back"), 0);
 	run_until(r, NULL, OVL_REPLICATE_EVERY_TEST * STAB_MS + 2000); /* + 1-s clock */
 	ck_assert_uint_eq(found_everywhere(r, &k, "back"), r->n);
+	rig_free(r);
+}
+END_TEST
+
+static unsigned index_of(struct rig *r, const struct chord_id *id)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		if (r->alive[i] && chord_id_eq(ovl_self(r->node[i]), id))
+			return i;
+	}
+	ck_abort_msg("no live node with that ID");
+	return 0;
+}
+
+/* The node responsible for a key lacks its record (it just joined and the Transfer is still on
+ * its way, or it restarted empty): it asks its successor's own store, answers with what it
+ * finds there and keeps it. When the successor has nothing either, the answer is 404. */
+START_TEST(a_miss_at_the_responsible_node_is_asked_of_its_successor)
+{
+	struct rig *r = rig_new(6, 33);
+	unsigned owner, succ;
+	const struct store_rec *rec;
+	struct chord_id k;
+	struct one o = {0};
+
+	ck_assert_msg(run_until(r, ring_correct, TIMEOUT), "%s", last_why);
+	store_key_from_string("miss", 4, &k);
+	ck_assert_int_eq(ovl_put(r->node[0], &k, OVL_CT_OPAQUE, (const uint8_t *)"here", 4, 3600,
+				 false, on_one, &o),
+			 0);
+	wait_one(r, &o);
+	ck_assert_int_eq(o.res.err, 0);
+	owner = index_of(r, true_successor(r, &k));
+	succ = index_of(r, chord_successor(ovl_ring(r->node[owner])));
+	ck_assert_int_eq(store_remove(ovl_store(r->node[owner]), &k, OVL_CT_OPAQUE,
+				      ovl_self(r->node[0])->b, CHORD_ID_BYTES,
+				      ovl_now(r->node[owner])),
+			 0);
+	ck_assert_uint_eq(found_everywhere(r, &k, "here"), r->n);
+	/* one question: the first get; the owner kept the record for the others */
+	ck_assert_uint_eq(ovl_get_counters(r->node[owner])->miss_asked, 1);
+	ck_assert_uint_eq(ovl_get_counters(r->node[owner])->miss_found, 1);
+	rec = store_get(ovl_store(r->node[owner]), &k, OVL_CT_OPAQUE, NULL, 0,
+			ovl_now(r->node[owner]));
+	ck_assert_msg(rec && rec->primary, "the owner did not keep what its successor had");
+
+	/* gone from both: a plain 404, after the one question */
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned at = i ? succ : owner;
+		store_remove(ovl_store(r->node[at]), &k, OVL_CT_OPAQUE, ovl_self(r->node[0])->b,
+			     CHORD_ID_BYTES, ovl_now(r->node[at]));
+	}
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(ovl_get(r->node[owner], &k, OVL_CT_OPAQUE, on_one, &o), 0);
+	wait_one(r, &o);
+	ck_assert_int_eq(o.res.err, -ENOENT);
+	ck_assert_uint_eq(ovl_get_counters(r->node[owner])->miss_asked, 2);
+	ck_assert_uint_eq(ovl_get_counters(r->node[owner])->miss_found, 1);
+	rig_free(r);
+}
+END_TEST
+
+/* A node crashes and its daemon comes straight back with the same identity, before its
+ * successor has noticed: nobody hands it its range (its successor's predecessor did not
+ * change), and its records are replicas at its successors. Every one is still found. */
+START_TEST(a_node_back_with_its_id_at_once_still_serves_its_records)
+{
+	struct rig *r = rig_new(6, 77);
+	struct pg p;
+	const unsigned back = 4;
+
+	ck_assert_msg(run_until(r, ring_correct, TIMEOUT), "%s", last_why);
+	put_get(r, false, 200, &p);
+	ck_assert_uint_eq(p.failed, 0);
+	kill_node(r, back);
+	start_node(r, back);
+	if (!run_until(r, ring_correct, TIMEOUT)) {
+		dump_rings(r);
+		ck_abort_msg("no convergence after the restart: %s", last_why);
+	}
+	put_get(r, true, 200, &p);
+	ck_assert_msg(p.failed == 0, "%u gets failed (%s)", p.failed, p.last_err);
+	fprintf(stderr,
+		"overlay: after a restart, %llu misses asked of the successor, %llu found\n",
+		(unsigned long long)ovl_get_counters(r->node[back])->miss_asked,
+		(unsigned long long)ovl_get_counters(r->node[back])->miss_found);
 	rig_free(r);
 }
 END_TEST
@@ -907,6 +1000,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_leaving_node_hands_over_its_records_and_the_ring_closes);
 	tcase_add_test(tc, a_record_of_the_first_node_survives_the_ring_forming_around_it);
 	tcase_add_test(tc, a_publisher_puts_back_a_record_the_overlay_lost);
+	tcase_add_test(tc, a_miss_at_the_responsible_node_is_asked_of_its_successor);
+	tcase_add_test(tc, a_node_back_with_its_id_at_once_still_serves_its_records);
 	tcase_add_test(tc, sixteen_nodes_converge_store_and_survive_a_quarter_failing);
 	tcase_add_test(tc, eight_nodes_in_ice_mode_converge_store_and_survive_failures);
 	suite_add_tcase(s, tc);
