@@ -990,13 +990,20 @@ static void ice_peer_failed(struct link *l, const struct chord_id *peer)
 {
 	struct ipeer *p = find(l->impl, peer);
 
-	/* An up link stays (responses may still be on their way over it, and consent decides
-	 * whether the peer is gone), but routing stops choosing it until the peer is heard from
-	 * again. A link still being set up goes on: the overlay's T2 ran while it waited. */
-	if (p && !p->plain && p->state == L_UP && !p->suspect) {
-		p->suspect = true;
-		stamp_peer("ice.link.suspect", p, NULL);
+	/* An up link stays at first (responses may still be on their way over it), but routing
+	 * stops choosing it until the peer is heard from again. Taken for dead a second time
+	 * without a word from it since, the path is gone, or the peer is a new instance with a
+	 * new agent (a daemon restarted with its ID): the link is set up again at once rather
+	 * than after consent's 30 s. A link still being set up goes on: the overlay's T2 ran
+	 * while it waited. */
+	if (!p || p->plain || p->state != L_UP)
+		return;
+	if (p->suspect) {
+		link_failed(p, "no answer since it was taken for dead");
+		return;
 	}
+	p->suspect = true;
+	stamp_peer("ice.link.suspect", p, NULL);
 }
 
 static bool ice_has_servers(const struct link *l)
