@@ -15,18 +15,9 @@ static void keep(struct ovl_node *n, const struct p2pp_resource *r, uint64_t now
 {
 	struct store_put p = {0};
 
-	memcpy(p.id.b, r->id, P2PP_ID_LEN);
+	ovl_put_of(&p, r);
 	if (!chord_is_mine(&n->ring, &p.id))
 		return;
-	p.cont_type = r->cont_type;
-	p.owner = r->owner.p;
-	p.owner_len = r->owner.len;
-	p.value = r->value.p;
-	p.value_len = r->value.len;
-	p.lifetime = r->has_expires && r->expires ? r->expires : 1;
-	if (p.lifetime > STORE_LIFETIME_MAX)
-		p.lifetime = STORE_LIFETIME_MAX;
-	p.is_signed = r->cont_type == P2PP_CT_USER_INFO;
 	p.primary = true;
 	store_put(&n->store, &p, now);
 }

@@ -213,6 +213,8 @@ void ovl_on_flow_connect(struct ovl_node *n, const struct p2pp_msg *m, const str
 int ovl_serve_object(struct ovl_node *n, const struct p2pp_msg *m, struct p2pp_builder *b,
 		     unsigned *code);
 void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct sockaddr *from);
+/* A received Resource-Object as a store_put (lifetime defaulted and capped; role unset). */
+void ovl_put_of(struct store_put *p, const struct p2pp_resource *r);
 void ovl_on_remove_replica(struct ovl_node *n, const struct p2pp_msg *m,
 			   const struct sockaddr *from);
 /* Pushes every primary record to the k successors; records held as primary outside our range

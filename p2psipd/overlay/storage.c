@@ -261,6 +261,20 @@ int ovl_transfer(struct ovl_node *n, const struct chord_id *peer, const struct c
 	return send_records(n, P2PP_TRANSFER, peer, &f, leave_step);
 }
 
+void ovl_put_of(struct store_put *p, const struct p2pp_resource *r)
+{
+	memcpy(p->id.b, r->id, P2PP_ID_LEN);
+	p->cont_type = r->cont_type;
+	p->owner = r->owner.p;
+	p->owner_len = r->owner.len;
+	p->value = r->value.p;
+	p->value_len = r->value.len;
+	p->lifetime = r->has_expires && r->expires ? r->expires : DEFAULT_LIFETIME;
+	if (p->lifetime > STORE_LIFETIME_MAX)
+		p->lifetime = STORE_LIFETIME_MAX;
+	p->is_signed = r->cont_type == P2PP_CT_USER_INFO;
+}
+
 static bool held_as_primary(struct ovl_node *n, const struct store_put *p, uint64_t now)
 {
 	const struct store_rec *r =
@@ -287,19 +301,10 @@ void ovl_on_replicate(struct ovl_node *n, const struct p2pp_msg *m, const struct
 		struct store_put p = {0};
 		if (p2pp_get_resource(m, o, r) || !r->owner.len)
 			continue;
-		memcpy(p.id.b, r->id, P2PP_ID_LEN);
+		ovl_put_of(&p, r);
 		if (r->cont_type == P2PP_CT_USER_INFO &&
 		    ovl_check_aor(n, &p.id, r->owner.p, r->owner.len, r->value.p, r->value.len))
 			continue;
-		p.cont_type = r->cont_type;
-		p.owner = r->owner.p;
-		p.owner_len = r->owner.len;
-		p.value = r->value.p;
-		p.value_len = r->value.len;
-		p.lifetime = r->has_expires && r->expires ? r->expires : DEFAULT_LIFETIME;
-		if (p.lifetime > STORE_LIFETIME_MAX)
-			p.lifetime = STORE_LIFETIME_MAX;
-		p.is_signed = r->cont_type == P2PP_CT_USER_INFO;
 		/* a Transfer hands the records over (we are their owner now, by the sender's
 		 * view, even before we know our own predecessor); if we are not, the next
 		 * re-replication publishes them again to the owner. A Replicate never demotes
