@@ -913,6 +913,43 @@ static void i2_reject(struct hipd *h, const struct hip_rx *rx, const struct hip_
 		notify_send(h, id, &m->hit_s, rx, notify, NULL, 0);
 }
 
+/* An I2 that repeats the one our association answered (6.9 step 4): the same puzzle
+ * solution (I and J: a new exchange solves a new puzzle) and the same SPI for us, while we
+ * still send on it. The Initiator has not seen our R2 (lost, or slower than its timer). */
+static bool i2_repeats(const struct hip_ha *ha, const struct i2_view *v)
+{
+	if (!ha || ha->initiator ||
+	    (ha->state != HIP_STATE_R2_SENT && ha->state != HIP_STATE_ESTABLISHED))
+		return false;
+	return ha->puzzle_len == v->sol.ij_len && ha->spi_out == v->esp_info.new_spi &&
+	       memcmp(ha->puzzle_i, v->sol.i, v->sol.ij_len) == 0 &&
+	       memcmp(ha->puzzle_j, v->sol.j, v->sol.ij_len) == 0;
+}
+
+/* Our R2 again, with the SPI and keys the association has: processing the repeat as a new
+ * exchange would give us a new inbound SPI that the Initiator, established on the first
+ * R2, never learns, and every ESP packet it sends would be dropped. */
+static void r2_resend(struct hipd *h, struct hip_ha *ha, const struct hip_msg *m)
+{
+	uint8_t pkt[HIP_MAX_PACKET_LEN];
+	struct overlay_route route;
+	struct wbuf w;
+	int err;
+
+	overlay_route_of(h, m, &route);
+	wbuf_init(&w, pkt, sizeof(pkt));
+	err = build_r2(h, ha, &route, &w);
+	if (err) {
+		log_err("i2 from %s: cannot build R2: %s", peer_str(&m->hit_s), strerror(-err));
+		return;
+	}
+	log_debug("i2 from %s: a repeat of the answered I2, R2 sent again", peer_str(&m->hit_s));
+	stamp_ha("bex.r2_resent", ha, NULL, NULL);
+	out_send_ha(ha, pkt, w.len, false);
+	if (ha->state == HIP_STATE_R2_SENT)
+		out_arm_timer(ha, h->cfg.r2_sent_ms);
+}
+
 void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 {
 	const struct hostid *id = hipd_identity(h, &m->hit_r);
@@ -942,6 +979,10 @@ void bex_on_i2(struct hipd *h, const struct hip_rx *rx, const struct hip_msg *m)
 	err = i2_decode(m, &v);
 	if (err) {
 		log_warn("i2 from %s: malformed: %s", peer_str(&m->hit_s), hip_wire_strerror(err));
+		return;
+	}
+	if (i2_repeats(ha, &v)) {
+		r2_resend(h, ha, m);
 		return;
 	}
 	err = r1cache_check_solution(h->r1, id, &m->hit_s, v.has_counter, v.counter.generation,

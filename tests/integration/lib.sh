@@ -143,6 +143,27 @@ state_in() { # state_in NAME PEER STATE...
 	return 1
 }
 
+# tshark_r PCAP [ARGS...]: tshark -n -r PCAP ARGS with the dissectors that tshark picks by
+# a port number alone for protocols our hosts do not speak turned off. A bad NAT maps to
+# random ports, and tshark would take STUN from port 2948 for WAP's WSP and flag it
+# malformed. The list is read once here, not in tshark_r: checks call it inside $(...),
+# where a failure would go unseen.
+TSHARK_OFF=()
+if command -v tshark >/dev/null; then
+	for _p in $(python3 "$SRC_DIR/tests/integration/sipcall" foreign-dissectors); do
+		TSHARK_OFF+=(--disable-protocol "$_p")
+	done
+	if [ ${#TSHARK_OFF[@]} -eq 0 ]; then
+		echo "lib.sh: no list of tshark's foreign port dissectors (sipcall foreign-dissectors)" >&2
+		exit 1
+	fi
+fi
+tshark_r() {
+	local pcap=$1
+	shift
+	tshark -n -r "$pcap" "${TSHARK_OFF[@]}" "$@"
+}
+
 # TAP output: check "description" CMD... runs CMD and prints ok/not ok;
 # tap_end prints the plan and fails if any check failed.
 TAP_N=0

@@ -149,19 +149,19 @@ wait $TCPDUMP_PID 2>/dev/null
 
 # --- tshark: everything dissects as HIP without malformed or error findings ---
 if command -v tshark >/dev/null; then
-	n_hip=$(tshark -r "$LAB_DIR/cap.pcap" -Y hip 2>/dev/null | wc -l)
+	n_hip=$(tshark_r "$LAB_DIR/cap.pcap" -Y hip 2>/dev/null | wc -l)
 	check "capture holds HIP packets ($n_hip)" [ "$n_hip" -gt 20 ]
-	bad=$(tshark -r "$LAB_DIR/cap.pcap" -Y '_ws.malformed || _ws.expert.severity >= "Error"' 2>/dev/null | wc -l)
+	bad=$(tshark_r "$LAB_DIR/cap.pcap" -Y '_ws.malformed || _ws.expert.severity >= "Error"' 2>/dev/null | wc -l)
 	check "tshark: no malformed packet or error-level finding ($bad)" [ "$bad" -eq 0 ]
-	badsum=$(tshark -r "$LAB_DIR/cap.pcap" -Y 'hip && ip.proto == 139 && hip.checksum.status != 1 || hip && ipv6.nxt == 139 && hip.checksum.status != 1' 2>/dev/null | wc -l)
+	badsum=$(tshark_r "$LAB_DIR/cap.pcap" -Y 'hip && ip.proto == 139 && hip.checksum.status != 1 || hip && ipv6.nxt == 139 && hip.checksum.status != 1' 2>/dev/null | wc -l)
 	check "tshark: every raw HIP packet has a good checksum ($badsum bad)" [ "$badsum" -eq 0 ]
 	# Warnings other than the two HOST_ID limits of Wireshark's HIPv1-era
 	# dissector (../shared/notes/real-peers.md) count as errors.
-	warns=$(tshark -r "$LAB_DIR/cap.pcap" -Y '_ws.expert.severity >= "Warning"' \
+	warns=$(tshark_r "$LAB_DIR/cap.pcap" -Y '_ws.expert.severity >= "Warning"' \
 		-T fields -e _ws.expert.message 2>/dev/null | tr ',' '\n' |
 		grep -v -e '^$' -e '^Unknown algorithm type' -e '^Trailing stray characters' | sort | uniq -c)
 	check "tshark: no warning beyond the dissector's HOST_ID limits${warns:+ ($warns)}" [ -z "$warns" ]
-	tshark -r "$LAB_DIR/cap.pcap" -q -z expert,warn 2>/dev/null | sed 's/^/# /' | head -30
+	tshark_r "$LAB_DIR/cap.pcap" -q -z expert,warn 2>/dev/null | sed 's/^/# /' | head -30
 	if [ -n "${SAVE_PCAP:-}" ]; then cp "$LAB_DIR/cap.pcap" "$SAVE_PCAP"; fi
 fi
 

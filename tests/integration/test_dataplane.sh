@@ -59,14 +59,14 @@ wait $CAP 2>/dev/null
 
 # tshark: everything on UDP 10500 that is not HIP dissects as ESP (udpencap).
 pcap=$LAB_DIR/esp.pcap
-n_esp=$(tshark -r "$pcap" -d udp.port==10500,udpencap -Y 'esp && !hip' 2>/dev/null | wc -l)
+n_esp=$(tshark_r "$pcap" -d udp.port==10500,udpencap -Y 'esp && !hip' 2>/dev/null | wc -l)
 check "tshark sees ESP in UDP ($n_esp packets)" test "$n_esp" -gt 100
-bad=$(tshark -r "$pcap" -d udp.port==10500,udpencap -Y 'esp && (_ws.malformed || _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
+bad=$(tshark_r "$pcap" -d udp.port==10500,udpencap -Y 'esp && (_ws.malformed || _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
 check "no malformed or warned ESP packet (found $bad)" test "$bad" -eq 0
 
 # Replay and tampering: an ESP datagram b already accepted, sent again from a.
 spi_b=$(hc b --json daemon get ha all | jq -r --arg p "$HIT_A" '.associations[] | select(.peer_hit == $p) | .spi_in')
-hexpkt=$(tshark -r "$pcap" -d udp.port==10500,udpencap -Y "esp.spi == $spi_b" -T fields -e udp.payload 2>/dev/null | sed -n 3p | tr -d ':')
+hexpkt=$(tshark_r "$pcap" -d udp.port==10500,udpencap -Y "esp.spi == $spi_b" -T fields -e udp.payload 2>/dev/null | sed -n 3p | tr -d ':')
 resend() { # resend HEX: the datagram from a to b's HIP port
 	ip netns exec "$NS_A" python3 -c "
 import socket, sys

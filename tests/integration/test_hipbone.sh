@@ -129,11 +129,11 @@ done
 check "no HIP packet between A and D directly" \
 	sh -c "! grep -E '^($IP_A $IP_D|$IP_D $IP_A) ' '$hops'"
 pcap=$LAB_DIR/link.pcap
-bad=$(tshark -r "$pcap" -Y 'hip && (_ws.malformed || _ws.expert.severity >= "Error")' 2>/dev/null | wc -l)
+bad=$(tshark_r "$pcap" -Y 'hip && (_ws.malformed || _ws.expert.severity >= "Error")' 2>/dev/null | wc -l)
 check "tshark: no malformed HIP packet or error-level finding ($bad)" test "$bad" -eq 0
 # Wireshark's HIPv1-era dissector shows the four types as unknown and warns on
 # HIPv2 HOST_IDs (../shared/notes/real-peers.md); any other warning counts.
-warns=$(tshark -r "$pcap" -Y 'hip && _ws.expert.severity >= "Warning"' \
+warns=$(tshark_r "$pcap" -Y 'hip && _ws.expert.severity >= "Warning"' \
 	-T fields -e _ws.expert.message 2>/dev/null | tr ',' '\n' |
 	grep -v -e '^$' -e '^Unknown algorithm type' -e '^Trailing stray characters' | sort | uniq -c)
 check "tshark: no HIP warning beyond the dissector's HOST_ID limits${warns:+ ($warns)}" [ -z "$warns" ]

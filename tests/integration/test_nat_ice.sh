@@ -84,9 +84,9 @@ echo "# b: $(path_of b "$HIT_P" ice_path)"
 
 sleep 0.5
 malformed() { # malformed PCAP FILTER: frames tshark flags (prints them)
-	tshark -r "$1" -Y "($2) && (_ws.malformed || _ws.expert.severity >= \"Warning\")" 2>/dev/null
+	tshark_r "$1" -Y "($2) && (_ws.malformed || _ws.expert.severity >= \"Warning\")" 2>/dev/null
 }
-count() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+count() { tshark_r "$1" -Y "$2" 2>/dev/null | wc -l; }
 check "STUN checks seen at the peer" test "$(count "$LAB_DIR/peer.pcap" stun)" -gt 0
 check "STUN at the peer dissects cleanly" test -z "$(malformed "$LAB_DIR/peer.pcap" stun)"
 check "TURN ChannelData carried b's traffic" test "$(count "$LAB_DIR/turn.pcap" stun.channel)" -gt 0

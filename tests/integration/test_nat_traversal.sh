@@ -82,16 +82,16 @@ echo "# iperf3: $(jq -r '.end.sum_received.bits_per_second / 1e6 | floor' \
 
 sleep 0.3
 pcap=$LAB_DIR/public.pcap
-flagged() { tshark -r "$pcap" "${@:2}" -Y "($1) && (_ws.malformed || _ws.expert.severity >= \"Warning\")" 2>/dev/null | wc -l; }
+flagged() { tshark_r "$pcap" "${@:2}" -Y "($1) && (_ws.malformed || _ws.expert.severity >= \"Warning\")" 2>/dev/null | wc -l; }
 bad=$(flagged stun)
 check "STUN/TURN on the public link dissect cleanly ($bad flagged)" test "$bad" -eq 0
 # ESP in UDP on port 10500 (the good NATs keep the port). HIP (zero marker) and
 # STUN share the port and udpencap would misread them (notes/real-peers.md), so
 # the ESP frames are picked out first, then dissected as ESP.
 if [ "$CASE" != bad-bad ]; then
-	tshark -r "$pcap" -Y 'udp.port == 10500 && !hip && !stun' -w "$LAB_DIR/esp.pcap" 2>/dev/null
+	tshark_r "$pcap" -Y 'udp.port == 10500 && !hip && !stun' -w "$LAB_DIR/esp.pcap" 2>/dev/null
 	pcap=$LAB_DIR/esp.pcap
-	esp=$(tshark -r "$pcap" -d udp.port==10500,udpencap -Y 'esp' 2>/dev/null | wc -l)
+	esp=$(tshark_r "$pcap" -d udp.port==10500,udpencap -Y 'esp' 2>/dev/null | wc -l)
 	check "ESP in UDP on the public link ($esp packets)" test "$esp" -gt 50
 	bad=$(flagged esp -d udp.port==10500,udpencap)
 	check "ESP dissects cleanly ($bad flagged)" test "$bad" -eq 0

@@ -111,7 +111,7 @@ if [ "$MODE" = ice ]; then
 fi
 if [ -n "${SAVE_PCAP:-}" ] && command -v tshark >/dev/null; then
 	sleep 0.3
-	bad=$(tshark -r "$SAVE_PCAP" -Y 'stun && (_ws.malformed || _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
+	bad=$(tshark_r "$SAVE_PCAP" -Y 'stun && (_ws.malformed || _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
 	check "STUN/TURN on the public link dissect cleanly ($bad flagged)" test "$bad" -eq 0
 fi
 tap_end

@@ -110,11 +110,11 @@ check "ping6 after the rekeys" ip netns exec "$NS_A" ping -6 -n -c 2 -i 0.1 -W 2
 
 kill -INT $CAP
 wait $CAP 2>/dev/null
-n_upd=$(tshark -r "$LAB_DIR/hip.pcap" -d udp.port==10500,udpencap -Y 'hip.packet_type == 16' 2>/dev/null | wc -l)
+n_upd=$(tshark_r "$LAB_DIR/hip.pcap" -d udp.port==10500,udpencap -Y 'hip.packet_type == 16' 2>/dev/null | wc -l)
 check "tshark sees the UPDATEs ($n_upd)" test "$n_upd" -ge 9
 # (tshark 4.0 warns "Unknown algorithm type" on ECDSA HOST_IDs in R1/I2, which
 # UPDATEs do not carry.)
-bad=$(tshark -r "$LAB_DIR/hip.pcap" -d udp.port==10500,udpencap -Y '_ws.malformed || _ws.expert.severity >= "Error" || (hip.packet_type == 16 && _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
+bad=$(tshark_r "$LAB_DIR/hip.pcap" -d udp.port==10500,udpencap -Y '_ws.malformed || _ws.expert.severity >= "Error" || (hip.packet_type == 16 && _ws.expert.severity >= "Warning")' 2>/dev/null | wc -l)
 check "no malformed packet, no warning on an UPDATE ($bad)" test "$bad" -eq 0
 
 tap_end

@@ -125,7 +125,7 @@ wait $CAP 2>/dev/null
 # --- tshark reads every HIP packet at the relay, the relay's parameters too ---
 if command -v tshark >/dev/null; then
 	pcap=$LAB_DIR/relay.pcap
-	count() { tshark -r "$pcap" -Y "$1" 2>/dev/null | wc -l; }
+	count() { tshark_r "$pcap" -Y "$1" 2>/dev/null | wc -l; }
 	n_hip=$(count hip)
 	check "capture holds HIP packets ($n_hip)" test "$n_hip" -ge 16
 	check "R1 offers REG_INFO" test "$(count 'hip.packet_type == 2 && hip.tlv.reg_ltmin')" -ge 2
@@ -139,7 +139,7 @@ if command -v tshark >/dev/null; then
 	check "tshark: no malformed packet or error-level finding ($bad)" test "$bad" -eq 0
 	# Warnings other than the two HOST_ID limits of Wireshark's HIPv1-era
 	# dissector (../shared/notes/real-peers.md) count as errors.
-	warns=$(tshark -r "$pcap" -Y '_ws.expert.severity >= "Warning"' \
+	warns=$(tshark_r "$pcap" -Y '_ws.expert.severity >= "Warning"' \
 		-T fields -e _ws.expert.message 2>/dev/null | tr ',' '\n' |
 		grep -v -e '^$' -e '^Unknown algorithm type' -e '^Trailing stray characters' | sort | uniq -c)
 	check "tshark: no warning beyond the dissector's HOST_ID limits${warns:+ ($warns)}" [ -z "$warns" ]

@@ -189,9 +189,9 @@ check "wrong password: error -EACCES with the 401 in the reason" \
 sleep 0.5
 kill -INT "${LAB_PIDS[0]}" 2>/dev/null
 wait "${LAB_PIDS[0]}" 2>/dev/null
-STUN_N=$(tshark -r "$LAB_DIR/turn.pcap" -Y stun 2>/dev/null | wc -l)
-CHAN_N=$(tshark -r "$LAB_DIR/turn.pcap" -Y "stun.channel" 2>/dev/null | wc -l)
-BAD_N=$(tshark -r "$LAB_DIR/turn.pcap" -Y '_ws.malformed || _ws.expert.severity >= "Warning"' \
+STUN_N=$(tshark_r "$LAB_DIR/turn.pcap" -Y stun 2>/dev/null | wc -l)
+CHAN_N=$(tshark_r "$LAB_DIR/turn.pcap" -Y "stun.channel" 2>/dev/null | wc -l)
+BAD_N=$(tshark_r "$LAB_DIR/turn.pcap" -Y '_ws.malformed || _ws.expert.severity >= "Warning"' \
 	2>/dev/null | wc -l)
 check "tshark dissects the TURN traffic ($STUN_N STUN frames, $CHAN_N ChannelData)" \
 	sh -c "[ $STUN_N -gt 100 ] && [ $CHAN_N -gt 50 ]"

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "hipd/bex.h"
 #include "hipd/daemon.h"
+#include "hipd/output.h"
 #include "hipd_pair.h"
 
 static bool a_failed(struct pair *p)
@@ -70,6 +71,44 @@ START_TEST(close_removes_initiator_state_and_leaves_peer_closed)
 }
 END_TEST
 
+static bool never(struct pair *p)
+{
+	(void)p;
+	return false;
+}
+
+/* RFC 7401 6.9 step 4: an I2 that reaches the Responder again after it answered (the
+ * Initiator's retransmission crossed the R2) gets the same R2 again, in R2-SENT and in
+ * ESTABLISHED. Taken for a new exchange, it would give the Responder a new inbound SPI
+ * that the Initiator, established on the first R2, never learns. */
+START_TEST(a_repeated_i2_gets_the_same_r2_and_the_spis_stay)
+{
+	struct pair p;
+	struct hip_ha *a, *b;
+	uint32_t spi;
+
+	pair_start(&p, 30511);
+	map_b(&p);
+	ck_assert_int_eq(bex_trigger(&p.a, &p.b.ids[0]->hit, HIPD_FAULT_NONE), 0);
+	ck_assert(run_until(&p, both_up, 5000));
+	a = ha_a(&p);
+	spi = ha_b(&p)->spi_in;
+	ck_assert_uint_eq(a->last_sent[2] & 0x7f, HIP_I2); /* the I2 a sent last (RFC 7401 5.1) */
+	for (int round = 0; round < 2; round++) {
+		if (round == 1)
+			ha_set_state(ha_b(&p), HIP_STATE_ESTABLISHED);
+		ck_assert_int_eq(out_send_ha(a, a->last_sent, a->last_sent_len, false), 0);
+		run_until(&p, never, 300);
+		b = ha_b(&p);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_eq(b->spi_in, spi);
+		ck_assert_uint_eq(ha_a(&p)->spi_out, b->spi_in);
+		ck_assert_int_eq(ha_a(&p)->state, HIP_STATE_ESTABLISHED);
+	}
+	pair_stop(&p);
+}
+END_TEST
+
 /* RFC 7401 6.9 steps 8, 14, 15: a bad solution, MAC or signature in I2 leaves
  * the Responder without an association and the Initiator fails. */
 static void fault_case(enum hipd_fault fault)
@@ -121,6 +160,7 @@ int main(void)
 	tcase_add_test(tc, i2_with_tampered_mac_leaves_no_association);
 	tcase_add_test(tc, i2_with_wrong_puzzle_solution_leaves_no_association);
 	tcase_add_test(tc, i2_with_unknown_critical_parameter_leaves_no_association);
+	tcase_add_test(tc, a_repeated_i2_gets_the_same_r2_and_the_spis_stay);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -1,11 +1,12 @@
 # Command line of the SIP call harness for shell tests: write a tone, detect a tone in a
-# WAV, check a pcap with tshark; JSON out. Not a call driver.
+# WAV, check a pcap with tshark (JSON out); the dissectors such checks turn off. Not a call
+# driver.
 
 import argparse
 import json
 from dataclasses import asdict
 
-from .capture import tshark_check
+from .capture import foreign_port_dissectors, tshark_check
 from .tone import analyse_wav, write_tone_wav
 
 
@@ -27,7 +28,13 @@ def main(argv):
     s.add_argument("pcap")
     s.add_argument("--decode-as", action="append", default=[])
     s.add_argument("--ignore", action="append", default=[])
+    sub.add_parser("foreign-dissectors",
+                   help="the protocols tshark picks by port alone that our hosts do not speak "
+                        "(one a line; checks turn them off)")
     a = ap.parse_args(argv)
+    if a.cmd == "foreign-dissectors":
+        print("\n".join(foreign_port_dissectors()))
+        return 0
     if a.cmd == "tone":
         write_tone_wav(a.file, a.freq, a.seconds, a.amplitude)
         return 0
